@@ -1,1 +1,66 @@
-def main():\n    pass
+"""The `dolbom` command: serve the API (with demo data on SQLite), run the scheduler, seed, benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hotline.clock import Clock
+
+
+def _prepare(settings) -> None:
+    from sqlmodel import Session
+
+    from hotline.db import make_engine, migrate
+    from hotline.geo import load_places
+    from hotline.seed import seed_demo
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        seeded = seed_demo(session, settings.data_dir, now=Clock().now(), places=load_places(settings.data_dir),
+                           operator=(settings.demo_operator_username, settings.demo_operator_password))
+        session.commit()
+    if seeded["providers"]:
+        print(f"demo data: {seeded['providers']} providers loaded from {settings.data_dir}")
+    engine.dispose()
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+    from hotline.config import get_settings
+
+    settings = get_settings()
+    _prepare(settings)
+    base = f"http://{args.host}:{args.port}"
+    print(f"\n  언제나 돌봄 hotline\n  API docs : {base}/docs\n  console  : {base}/console\n"
+          f"  demo operator: {settings.demo_operator_username} / {settings.demo_operator_password}"
+          f"  (providers sign in with their code, e.g. pt-f01, same password)\n")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+def bench(args: list[str]) -> int:
+    from matching.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "bench":
+        return bench(argv[1:])
+    parser = argparse.ArgumentParser(prog="dolbom", description="언제나 돌봄 hotline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the API and console")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    sub.add_parser("bench", help="run the matching benchmark (see `dolbom bench --help`)")
+    args = parser.parse_args(argv)
+    return {"serve": serve}[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

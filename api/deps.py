@@ -1,0 +1,75 @@
+"""FastAPI dependencies: settings, database session, clock, geocoder and the current user with its role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from hotline.clock import Clock
+from hotline.config import Settings
+from hotline.errors import Forbidden
+from hotline.geo import Geocoder
+from hotline.models import Role, User
+from hotline.security import Unauthorized, user_from_token
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    # expire_on_commit=False: routers commit, then still serialise what they created
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+def get_geocoder(request: Request) -> Geocoder:
+    return request.app.state.geocoder
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, clock: ClockDep,
+                     token: Annotated[str | None, Depends(oauth2)]) -> User:
+    if not token:
+        raise Unauthorized()
+    return user_from_token(session, token, secret=settings.secret_key, now=clock.now())
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require(*roles: Role):
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+
+    return check
+
+
+Staff = Annotated[User, Depends(require(Role.operator, Role.admin))]
+Admin = Annotated[User, Depends(require(Role.admin))]
+
+
+def actor(user: User) -> str:
+    return f"{user.role}:{user.username}"

@@ -1,0 +1,94 @@
+"""RFC 9457 problem+json for every error: domain errors, validation errors, oversized bodies. Each names
+the offending field and speaks Korean (default) and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hotline.errors import DomainError
+
+PROBLEM = "application/problem+json"
+
+_PYDANTIC_KO = {
+    "missing": "필수 항목입니다.",
+    "extra_forbidden": "알 수 없는 항목입니다.",
+    "too_short": "항목 수가 너무 적습니다.",
+    "too_long": "너무 깁니다.",
+    "string_too_short": "비어 있을 수 없습니다.",
+    "string_too_long": "글자 수가 너무 많습니다.",
+    "enum": "허용되지 않는 값입니다.",
+    "literal_error": "허용되지 않는 값입니다.",
+    "date_from_datetime_parsing": "날짜 형식이 올바르지 않습니다 (예: 2020-05-01).",
+    "date_parsing": "날짜 형식이 올바르지 않습니다 (예: 2020-05-01).",
+    "datetime_parsing": "날짜·시각 형식이 올바르지 않습니다 (예: 2026-11-24T09:00:00+09:00).",
+    "datetime_from_date_parsing": "날짜·시각 형식이 올바르지 않습니다 (예: 2026-11-24T09:00:00+09:00).",
+    "int_parsing": "정수를 입력해 주세요.",
+    "float_parsing": "숫자를 입력해 주세요.",
+    "bool_parsing": "true 또는 false를 입력해 주세요.",
+    "greater_than_equal": "값이 너무 작습니다.",
+    "less_than_equal": "값이 너무 큽니다.",
+    "greater_than": "값이 너무 작습니다.",
+    "string_pattern_mismatch": "형식이 올바르지 않습니다.",
+    "json_invalid": "JSON 형식이 올바르지 않습니다.",
+    "model_attributes_type": "객체(JSON object)여야 합니다.",
+    "list_type": "목록(JSON array)이어야 합니다.",
+    "value_error": "값이 올바르지 않습니다.",
+}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('body', 'children', 0, 'birth_date') → 'children[0].birth_date'."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or (str(loc[0]) if loc else "body")
+
+
+def problem(status: int, title_ko: str, title_en: str, detail_ko: str = "", detail_en: str = "",
+            *, type: str = "about:blank", instance: str | None = None, errors: list[dict] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": type, "title": title_ko, "status": status, "detail": detail_ko or title_ko,
+                            "title_en": title_en, "detail_en": detail_en or title_en}
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.title_ko, exc.title_en, exc.detail_ko, exc.detail_en, type=exc.type,
+                       instance=request.url.path, errors=[e.as_dict() for e in exc.errors] or None, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            field = field_path(tuple(err.get("loc", ())))
+            ko = _PYDANTIC_KO.get(err.get("type", ""), "값이 올바르지 않습니다.")
+            msg = err.get("msg", "")
+            if err.get("type") == "value_error":
+                ko = f"{ko} ({msg.removeprefix('Value error, ')})"
+            errors.append({"field": field, "message": ko, "message_en": msg})
+        first = errors[0] if errors else {"field": "body", "message": "", "message_en": ""}
+        return problem(422, "입력값을 확인해 주세요", "Invalid input",
+                       f"{first['field']}: {first['message']}", f"{first['field']}: {first['message_en']}",
+                       type="/problems/invalid-input", instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: ("찾을 수 없습니다", "Not found"), 405: ("허용되지 않는 메서드", "Method not allowed"),
+                  401: ("인증 실패", "Unauthorized"), 403: ("권한 없음", "Forbidden"),
+                  413: ("요청 본문이 너무 큽니다", "Request body too large")}
+        ko, en = titles.get(exc.status_code, ("오류", "Error"))
+        return problem(exc.status_code, ko, en, detail_en=str(exc.detail) if exc.detail else en,
+                       instance=request.url.path, headers=getattr(exc, "headers", None))

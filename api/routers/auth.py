@@ -1,0 +1,25 @@
+"""Sign-in: OAuth2 password flow issuing a signed bearer token."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import ClockDep, CurrentUser, SessionDep, SettingsDep
+from hotline.schemas import Token, UserPublic
+from hotline.security import authenticate, create_token
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=Token)
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep,
+          clock: ClockDep) -> Token:
+    user = authenticate(session, form.username, form.password)
+    token = create_token(user, secret=settings.secret_key, now=clock.now(), minutes=settings.token_minutes)
+    return Token(access_token=token, role=user.role)
+
+
+@router.get("/me", response_model=UserPublic)
+def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)

@@ -1,0 +1,85 @@
+"""Providers: registry for operators and admins; a provider account sees only its own offers and commitments."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import Admin, ClockDep, CurrentUser, GeocoderDep, SessionDep, Staff
+from hotline import providers
+from hotline.errors import Forbidden
+from hotline.models import OfferStatus, Role, User
+from hotline.schemas import (CommitmentsPublic, OfferPublic, Page, ProviderCreate, ProviderPublic,
+                             ProviderUpdate)
+from hotline.views import present_assignment, present_offer
+
+router = APIRouter(prefix="/v1/providers", tags=["providers"])
+
+
+def _own_or_staff(user: User, provider_id: int) -> None:
+    if user.role == Role.provider and user.provider_id != provider_id:
+        raise Forbidden("다른 기관의 정보는 볼 수 없습니다.", "A provider may only see its own offers and commitments.")
+
+
+@router.post("", response_model=ProviderPublic, status_code=status.HTTP_201_CREATED)
+def create_provider(body: ProviderCreate, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep,
+                    user: Admin) -> ProviderPublic:
+    provider = providers.create_provider(session, body, now=clock.now(), geocoder=geocoder)
+    session.commit()
+    return ProviderPublic.model_validate(provider)
+
+
+@router.get("", response_model=Page[ProviderPublic])
+def list_providers(
+    session: SessionDep,
+    user: Staff,
+    active: bool | None = True,
+    kind: Annotated[str | None, Query(pattern="^(facility|caregiver)$")] = None,
+    place: Annotated[str | None, Query(max_length=80, examples=["pyeongtaek"])] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ProviderPublic]:
+    rows, total = providers.list_providers(session, active=active, kind=kind, place=place, limit=limit, offset=offset)
+    return Page(items=[ProviderPublic.model_validate(p) for p in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{provider_id}", response_model=ProviderPublic)
+def read_provider(provider_id: int, session: SessionDep, user: CurrentUser) -> ProviderPublic:
+    _own_or_staff(user, provider_id)
+    return ProviderPublic.model_validate(providers.get_provider(session, provider_id))
+
+
+@router.patch("/{provider_id}", response_model=ProviderPublic)
+def update_provider(provider_id: int, body: ProviderUpdate, session: SessionDep, clock: ClockDep,
+                    user: Admin) -> ProviderPublic:
+    provider = providers.update_provider(session, providers.get_provider(session, provider_id), body, now=clock.now())
+    session.commit()
+    return ProviderPublic.model_validate(provider)
+
+
+@router.delete("/{provider_id}", response_model=ProviderPublic)
+def deactivate_provider(provider_id: int, session: SessionDep, clock: ClockDep, user: Admin) -> ProviderPublic:
+    """Deactivate (never delete: past placements and the event log refer to it)."""
+    provider = providers.deactivate_provider(session, providers.get_provider(session, provider_id), now=clock.now())
+    session.commit()
+    return ProviderPublic.model_validate(provider)
+
+
+@router.get("/{provider_id}/commitments", response_model=CommitmentsPublic)
+def read_commitments(provider_id: int, day: Annotated[date, Query(alias="date")], session: SessionDep,
+                     geocoder: GeocoderDep, user: CurrentUser) -> CommitmentsPublic:
+    _own_or_staff(user, provider_id)
+    provider = providers.get_provider(session, provider_id)
+    assignments, pending = providers.commitments(session, provider, day)
+    return CommitmentsPublic(provider_id=provider.id, date=day,
+                             assignments=[present_assignment(session, a) for a in assignments],
+                             pending_offers=[present_offer(session, o, places=geocoder) for o in pending])
+
+
+@router.get("/{provider_id}/offers", response_model=list[OfferPublic])
+def list_offers(provider_id: int, session: SessionDep, geocoder: GeocoderDep, user: CurrentUser,
+                status_: Annotated[OfferStatus | None, Query(alias="status")] = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[OfferPublic]:
+    _own_or_staff(user, provider_id)
+    rows = providers.offers_of(session, providers.get_provider(session, provider_id), status=status_, limit=limit)
+    return [present_offer(session, o, places=geocoder) for o in rows]

@@ -1,0 +1,86 @@
+"""Care requests: the hotline intake API used by operators."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from api.deps import ClockDep, GeocoderDep, SessionDep, SettingsDep, Staff, actor
+from hotline import intake, offers
+from hotline.lifecycle import RequestStatus
+from hotline.phones import national
+from hotline.models import Guardian
+from hotline.schemas import CareRequestCancel, CareRequestCreate, CareRequestPublic, CareRequestSummary, Page
+from hotline.views import present_request, summarize_request
+
+router = APIRouter(prefix="/v1/requests", tags=["care requests"])
+
+
+@router.post("", response_model=CareRequestPublic, status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "Idempotent replay: the request created by the first call"}})
+def create_request(
+    body: CareRequestCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    geocoder: GeocoderDep,
+    user: Staff,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
+) -> CareRequestPublic:
+    now = clock.now()
+    created = intake.create_care_request(session, body, actor=actor(user), now=now, settings=settings,
+                                         geocoder=geocoder, idempotency_key=idempotency_key)
+    if created.replayed:
+        response.status_code = status.HTTP_200_OK
+    else:
+        offers.start_matching(session, created.request, now=now, ctx=request.app.state.offer_context)
+    session.commit()
+    response.headers["Location"] = f"/v1/requests/{created.request.ref}"
+    return present_request(session, created.request, places=geocoder)
+
+
+@router.get("", response_model=Page[CareRequestSummary])
+def list_requests(
+    session: SessionDep,
+    user: Staff,
+    status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
+    city: Annotated[str | None, Query(max_length=40, examples=["평택시"])] = None,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    attention: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[CareRequestSummary]:
+    rows, total = intake.list_requests(session, status=status_, city=city, day=day, attention=attention,
+                                       limit=limit, offset=offset)
+    return Page(items=[summarize_request(session, r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{request_id}", response_model=CareRequestPublic)
+def read_request(request_id: str, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep,
+                 user: Staff) -> CareRequestPublic:
+    care = intake.get_request(session, request_id)
+    intake.log_access(session, actor=actor(user), action="read_request", request=care, now=clock.now())
+    session.commit()
+    return present_request(session, care, places=geocoder)
+
+
+@router.post("/{request_id}/cancel", response_model=CareRequestPublic)
+def cancel_request(request_id: str, body: CareRequestCancel, request: Request, session: SessionDep,
+                   clock: ClockDep, geocoder: GeocoderDep, user: Staff) -> CareRequestPublic:
+    care = intake.get_request(session, request_id)
+    who = actor(user) if body.by == "operator" else f"guardian (via {actor(user)})"
+    intake.cancel_request(session, care, actor=who, now=clock.now(), reason=body.reason,
+                          ctx=request.app.state.offer_context)
+    session.commit()
+    return present_request(session, care, places=geocoder)
+
+
+@router.post("/{request_id}/guardian-phone", response_model=dict[str, str])
+def reveal_guardian_phone(request_id: str, session: SessionDep, clock: ClockDep, user: Staff) -> dict[str, str]:
+    """The full number, for an operator calling the parent back. Every reveal is kept in the access log."""
+    care = intake.get_request(session, request_id)
+    intake.log_access(session, actor=actor(user), action="reveal_guardian_phone", request=care, now=clock.now())
+    session.commit()
+    return {"phone": national(session.get(Guardian, care.guardian_id).phone)}

@@ -1,0 +1,70 @@
+"""Service settings, read from the environment with the ``DOLBOM_`` prefix (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOLBOM_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'dolbom.db'}"
+    secret_key: str = DEV_SECRET
+    token_minutes: int = 8 * 60
+    data_dir: Path = REPO_ROOT / "data"
+    timezone: str = "Asia/Seoul"
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Intake rules
+    max_window_hours: float = 12.0
+    max_days_ahead: int = 14
+    past_start_grace_minutes: int = 15
+    max_body_bytes: int = 64 * 1024
+
+    # Offer loop
+    offer_minutes: int = 10
+    parallel_offer_within_minutes: int = 120
+    parallel_offer_count: int = 3
+    max_offer_rounds: int = 3
+    pause_after_expired: int = 2
+    pause_minutes: int = 60
+    sweep_seconds: int = 30
+    caregiver_lead_minutes: int = 120
+    road_factor: float = 1.3
+    speed_kmh: float = 30.0
+    solver_time_limit_s: float = 1.0
+
+    # SMS
+    sms_backend: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str | None = None  # tests point the real client at a local fake
+    on_duty_operator_phone: str | None = None
+
+    # Demo account created by `dolbom serve` in development
+    demo_operator_username: str = "operator"
+    demo_operator_password: str = "dolbom-demo-1234"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("DOLBOM_SECRET_KEY must be set in production")
+        if self.sms_backend == "twilio" and not (self.twilio_account_sid and self.twilio_auth_token):
+            raise ValueError("twilio backend needs DOLBOM_TWILIO_ACCOUNT_SID and DOLBOM_TWILIO_AUTH_TOKEN")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,84 @@
+"""Read models: turn stored rows into the API's Public schemas, applying the privacy rules
+(masked phones, no health notes, district only for providers who have not accepted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from hotline.clock import fmt_window, local
+from hotline.geo import load_places
+from hotline.intake import age_on, children_of, events_of, status_label
+from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, Provider
+from hotline.phones import mask
+from hotline.schemas import (AssignmentPublic, CareRequestPublic, CareRequestSummary, ChildPublic, EventPublic,
+                             GuardianPublic, OfferPublic)
+
+
+def child_ages(children: list[Child], at: datetime) -> list[int]:
+    day = local(at).date()
+    return [age_on(c.birth_date, day) for c in children]
+
+
+def district_of(request: CareRequest, places=None) -> str | None:
+    """The 구/동 name (or city) a provider may see before accepting: never the street address."""
+    if request.place_code and places is not None and (place := places.get(request.place_code)):
+        return place.district_ko or place.city_ko
+    return request.city_ko
+
+
+def present_offer(session: Session, offer: Offer, *, places=None) -> OfferPublic:
+    request = session.get(CareRequest, offer.request_id)
+    return OfferPublic(
+        id=offer.id, request_ref=request.ref, provider_id=offer.provider_id, round=offer.round, rank=offer.rank,
+        status=offer.status, distance_km=offer.distance_km, created_at=offer.created_at,
+        expires_at=offer.expires_at, answered_at=offer.answered_at,
+        window=fmt_window(request.start_at, request.end_at),
+        children_ages=child_ages(children_of(session, request), request.start_at),
+        needs=request.needs, district=district_of(request, places),
+    )
+
+
+def present_assignment(session: Session, assignment: Assignment) -> AssignmentPublic:
+    request = session.get(CareRequest, assignment.request_id)
+    provider = session.get(Provider, assignment.provider_id)
+    return AssignmentPublic(request_ref=request.ref, provider_id=provider.id, provider_name=provider.name,
+                            start_at=assignment.start_at, end_at=assignment.end_at, children=assignment.children)
+
+
+def present_request(session: Session, request: CareRequest, *, places=None, detail: bool = True) -> CareRequestPublic:
+    guardian = session.get(Guardian, request.guardian_id)
+    children = children_of(session, request)
+    ages = child_ages(children, request.start_at)
+    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
+                                                       Assignment.active == True)).first()  # noqa: E712
+    offers = session.exec(select(Offer).where(Offer.request_id == request.id).order_by(Offer.id)).all()
+    from hotline.matching_adapter import last_explanation
+
+    return CareRequestPublic(
+        id=request.id, ref=request.ref, status=request.status, status_label=status_label(request.status),
+        reason=request.reason, notes=request.notes, start_at=request.start_at, end_at=request.end_at,
+        address=request.address, place_code=request.place_code, city_ko=request.city_ko, lat=request.lat,
+        lon=request.lon, needs=request.needs, language=request.language,
+        guardian=GuardianPublic(name=guardian.name, phone_masked=mask(guardian.phone), language=guardian.language),
+        children=[ChildPublic(first_name=c.first_name, birth_date=c.birth_date, age_years=a)
+                  for c, a in zip(children, ages)],
+        consent_at=request.consent_at, consent_by=request.consent_by, health_consent=request.health_consent,
+        has_health_notes=bool(request.health_notes), offer_rounds=request.offer_rounds,
+        needs_attention=request.needs_attention, attention_reason=request.attention_reason,
+        assignment=present_assignment(session, assignment) if assignment else None,
+        offers=[present_offer(session, o, places=places) for o in offers] if detail else [],
+        events=[EventPublic.model_validate(e) for e in events_of(session, request)] if detail else [],
+        explanation=last_explanation(session, request) if detail else None,
+        created_at=request.created_at,
+    )
+
+
+def summarize_request(session: Session, request: CareRequest) -> CareRequestSummary:
+    return CareRequestSummary(
+        id=request.id, ref=request.ref, status=request.status, status_label=status_label(request.status),
+        start_at=request.start_at, end_at=request.end_at, city_ko=request.city_ko, place_code=request.place_code,
+        children=len(children_of(session, request)), needs=request.needs, needs_attention=request.needs_attention,
+        created_at=request.created_at,
+    )

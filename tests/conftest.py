@@ -1,0 +1,164 @@
+"""Shared fixtures. Every database test runs on SQLite (a fresh file per test) and on PostgreSQL (a
+database of this run's own, migrated once, emptied after each test); PostgreSQL tests skip with a reason
+when DOLBOM_TEST_DATABASE_URL is unset."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
+
+from hotline.clock import SEOUL, FrozenClock
+from hotline.config import REPO_ROOT, Settings
+from hotline.db import create_all, make_engine, migrate
+from hotline.geo import load_places
+from hotline.models import Role
+from hotline.security import ensure_user
+
+PG_URL = os.environ.get("DOLBOM_TEST_DATABASE_URL")
+PASSWORD = "test-password-1"
+# Tuesday 24 November 2026, 08:00 in Seoul: the tests' "now"
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SEOUL)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of this run's own on the PostgreSQL server, migrated once, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need DOLBOM_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/test); .ci/run sets it")
+    name = f"dolbom_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request) -> str:
+    if backend == "postgres":
+        return request.getfixturevalue("pg_database")
+    return f"sqlite:///{tmp_path / 'dolbom.db'}"
+
+
+@pytest.fixture
+def engine(backend: str, database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if backend == "sqlite":
+        create_all(engine)
+    try:
+        yield engine
+    finally:
+        if backend == "postgres":
+            tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables
+                               if t.name != "alembic_version")
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(environment="test", database_url=database_url, data_dir=REPO_ROOT / "data",
+                    secret_key="test-secret-0123456789abcdef0123456789")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def places(settings: Settings):
+    return load_places(settings.data_dir)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, clock: FrozenClock):
+    from api.main import create_app
+
+    return create_app(settings, engine=engine, clock=clock)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+def token_for(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    res = client.post("/v1/auth/token", data={"username": username, "password": password})
+    assert res.status_code == 200, res.text
+    return {"Authorization": f"Bearer {res.json()['access_token']}"}
+
+
+@pytest.fixture
+def operator(client: TestClient, engine: Engine) -> dict[str, str]:
+    with Session(engine) as s:
+        ensure_user(s, "op-kim", PASSWORD, Role.operator, full_name="김상담")
+        s.commit()
+    return token_for(client, "op-kim")
+
+
+@pytest.fixture
+def admin(client: TestClient, engine: Engine) -> dict[str, str]:
+    with Session(engine) as s:
+        ensure_user(s, "admin-lee", PASSWORD, Role.admin)
+        s.commit()
+    return token_for(client, "admin-lee")
+
+
+@pytest.fixture
+def demo(engine: Engine, settings: Settings, clock: FrozenClock, places):
+    """The 28 demo providers, each with a provider account named after its code."""
+    from hotline.seed import seed_demo
+
+    with Session(engine) as s:
+        seed_demo(s, settings.data_dir, now=clock.now(), places=places, operator=("demo-op", PASSWORD))
+        s.commit()
+
+
+def request_body(**overrides) -> dict:
+    """A valid intake body: two children aged 5 and 9, tomorrow 09:00–18:00 in 비전동."""
+    body = {
+        "guardian": {"name": "김하늘", "phone": "010-5550-1234", "language": "ko"},
+        "children": [{"first_name": "서윤", "birth_date": "2021-03-14"},
+                     {"first_name": "도윤", "birth_date": "2017-05-02"}],
+        "reason": "illness",
+        "notes": "보호자 입원",
+        "start_at": "2026-11-25T09:00:00+09:00",
+        "end_at": "2026-11-25T18:00:00+09:00",
+        "location": {"address": "평택시 비전동 123-4", "place": "평택시 비전동"},
+        "needs": [],
+        "language": "ko",
+        "consent": {"guardian_consent": True, "health_consent": False},
+    }
+    body.update(overrides)
+    return body

@@ -48,13 +48,16 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "offer": {
         "ko": (
             "[돌봄요청] {window} {district} 아동 {children} {needs}\n"
-            "{expires}까지 1(수락) 또는 2(거절)로 회신해 주세요. {offer_url}",
+            "수락 1, 거절 2 회신({expires}까지) {offer_url}",
             "[돌봄요청] {window} {district} {children} {needs}\n{expires}까지 1수락 2거절 {offer_url}",
         ),
         "en": (
             f"{EN} Care request {{window}}, {{district}}: {{children}}, {{needs}}. "
             "Reply 1 to accept or 2 to decline by {expires}, or open {offer_url}",
             "Care {window} {district}: {children} {needs}. 1=yes 2=no by {expires} {offer_url}",
+            # Only when a long Hangul district forces UCS-2 into an English text: the link goes,
+            # answering by reply still works.
+            "Care {window} {district}: {children} {needs}. Reply 1=yes 2=no by {expires}",
         ),
     },
     "offer_withdrawn": {
@@ -65,7 +68,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "ko": (
             f"{KO} 수락이 확정되었습니다.\n일시: {{window}}\n아동: {{children}}\n"
             "보호자: {guardian} {guardian_phone}\n주소: {address}\n"
-            "인계코드 {code}를 맡을 때와 보낼 때 확인해 주세요.",
+            "인계코드: {code} (아동 인수·인계 때 확인해 주세요)",
         ),
         "en": (
             f"{EN} Confirmed.\nTime: {{window}}\nChildren: {{children}}\n"
@@ -78,7 +81,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "confirmation": {
         "ko": (
             f"{KO} 돌봄이 연계되었습니다.\n{{provider}} {{provider_phone}}\n장소: {{address}}\n"
-            "일시: {window}\n인계코드 {code}는 맡기실 때와 데려가실 때 확인합니다.\n"
+            "일시: {window}\n인계코드: {code} (맡기실 때와 데려가실 때 확인합니다)\n"
             "취소하시려면 '취소'라고 회신해 주세요.",
         ),
         "en": (
@@ -106,10 +109,11 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": (
             f"{EN} Care starts in one hour, at {{start}}.\nPlace: {{address}} ({{provider}})\n"
             "Handover code: {code}",
+            f"{EN} Care at {{start}} (in 1 hour): {{address}} ({{provider}}). Code {{code}}",
         ),
     },
     "reminder_provider": {
-        "ko": (f"{KO} 1시간 뒤 {{start}}에 돌봄이 시작됩니다.\n장소: {{address}}\n인계코드 {{code}}를 확인해 주세요.",),
+        "ko": (f"{KO} 1시간 뒤 {{start}}에 돌봄이 시작됩니다.\n장소: {{address}}\n인계코드: {{code}}",),
         "en": (
             f"{EN} Care starts in one hour, at {{start}}.\nPlace: {{address}}\n"
             "Please check handover code {code}.",
@@ -127,7 +131,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": (f"{EN} Thank you for your feedback.",),
     },
     "cancel_ack": {
-        "ko": (f"{KO} {{window}} 돌봄 요청이 취소되었습니다. 다시 필요하시면 언제든 연락 주세요.",),
+        "ko": (f"{KO} {{window}} 돌봄이 취소되었습니다. 필요하시면 다시 연락 주세요.",),
         "en": (f"{EN} Your care for {{window}} is cancelled. Contact us any time if you need care again.",),
     },
     "cancel_provider": {

@@ -11,9 +11,14 @@ from hotline.db import make_engine
 target_metadata = SQLModel.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    # APScheduler creates and owns its job table
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite", include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,21 +1,29 @@
-"""The FastAPI app factory: settings, database, clock and geocoder on `app.state`, one router per resource,
-problem+json errors and the body-size limit."""
+"""The FastAPI app factory: settings, database, clock, geocoder, SMS sender and the offer loop's context
+on `app.state`; one router per resource; problem+json errors; the body-size limit; and, when asked, the
+scheduler (only in the process that wins the scheduler lock)."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from api import problems
 from api.middleware import BodySizeLimit
-from api.routers import auth, providers, requests
+from api.pages import HERE
+from api.routers import auth, console, links, providers, requests, webhooks
+from hotline import jobs
 from hotline.clock import Clock
 from hotline.config import Settings, get_settings
 from hotline.db import make_engine
 from hotline.geo import load_places
 from hotline.offers import OfferContext
+from hotline.sms.senders import SmsSender, sender_from_settings
+
+logger = logging.getLogger("api")
 
 DESCRIPTION = """언제나 돌봄 긴급 돌봄 연계 API — Gyeonggi emergency child-care hotline.
 
@@ -23,24 +31,43 @@ DESCRIPTION = """언제나 돌봄 긴급 돌봄 연계 API — Gyeonggi emergenc
 Times are exchanged in Seoul time; errors are RFC 9457 problem+json in Korean and English."""
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None,
+               sender: SmsSender | None = None, run_scheduler: bool = False) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
     places = load_places(settings.data_dir)
+    clock = clock or Clock()
+    sender = sender or sender_from_settings(settings)
+    ctx = OfferContext(settings=settings, places=places)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        lock = scheduler = None
+        if run_scheduler:
+            lock = jobs.SchedulerLock(engine)
+            if lock.acquire():
+                scheduler = jobs.start(engine, ctx, clock, sender)
+                logger.info("scheduler running in this process")
+            else:
+                logger.info("another process runs the scheduler")
+        app.state.scheduler = scheduler
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if lock is not None:
+            lock.release()
 
     app = FastAPI(title="언제나 돌봄 hotline", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock or Clock()
+    app.state.clock = clock
     app.state.geocoder = places
-    app.state.offer_context = OfferContext(settings=settings, places=places)
+    app.state.sender = sender
+    app.state.offer_context = ctx
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (auth, requests, providers):
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, requests, providers, webhooks, links, console):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

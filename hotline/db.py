@@ -72,3 +72,18 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def after_commit(session: Session, fn) -> None:
+    """Run `fn` once the session's transaction has committed (never for work that is rolled back is not
+    promised: callers only schedule idempotent wake-ups here, e.g. "look at the outbox now")."""
+    hooks = session.info.setdefault("after_commit", [])
+    if not session.info.get("after_commit_listening"):
+        event.listen(session, "after_commit", _run_after_commit)
+        session.info["after_commit_listening"] = True
+    hooks.append(fn)
+
+
+def _run_after_commit(session: Session) -> None:
+    for fn in session.info.pop("after_commit", []):
+        fn()

@@ -1,18 +1,144 @@
-"""Bridge between the hotline's rows and the pure `matching` library (filled in by the offer loop)."""
+"""Bridge between the hotline's rows and the pure `matching` library: builds a `matching.Problem` from the
+database (opening hours → availability intervals, placements and pending offers → commitments, declined
+or expired pairs → exclusions) and turns explanations into JSON for the event log and the console."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from hotline.models import CareRequest, RequestEvent
+import matching
+from hotline.clock import SEOUL, epoch_minutes, local
+from hotline.config import Settings
+from hotline.intake import age_on
+from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider, ProviderKind,
+                            RequestEvent)
+
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    if hhmm == "24:00":
+        return datetime.combine(day + timedelta(days=1), time(0), SEOUL)
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), SEOUL)
+
+
+def availability(provider: Provider, first: date, last: date) -> tuple[matching.Interval, ...]:
+    """Opening hours from `first` to `last` (local dates) minus dated closures, as merged epoch-minute
+    intervals: Mon 07:00–24:00 followed by Tue 00:00–02:00 is one interval, so overnight care fits."""
+    closed = set(provider.closures)
+    spans: list[tuple[int, int]] = []
+    day = first
+    while day <= last:
+        if day.isoformat() not in closed:
+            for start, end in provider.weekly_hours.get(DAY_KEYS[day.weekday()], []):
+                spans.append((epoch_minutes(_at(day, start)), epoch_minutes(_at(day, end))))
+        day += timedelta(days=1)
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple(matching.Interval(s, e) for s, e in merged)
+
+
+def to_request(care: CareRequest, children: list[Child], now: datetime) -> matching.Request:
+    start = epoch_minutes(care.start_at)
+    # the age that matters is the oldest during the window: a birthday mid-window counts
+    end_day = local(care.end_at - timedelta(minutes=1)).date()
+    return matching.Request(
+        id=str(care.id),
+        child_ages=tuple(age_on(c.birth_date, end_day) for c in children),
+        start=start,
+        end=epoch_minutes(care.end_at),
+        location=matching.Location(care.lat, care.lon),
+        needs=frozenset(care.needs),
+        language=care.language,
+        priority=matching.urgency_priority(start, epoch_minutes(now)),
+    )
+
+
+def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings) -> matching.Problem:
+    """The problem of placing `requests` given everything already committed: active placements and other
+    requests' pending offers use capacity; pairs that were declined or expired are excluded."""
+    ids = [r.id for r in requests]
+    children: dict[int, list[Child]] = {i: [] for i in ids}
+    for child in session.exec(select(Child).where(col(Child.request_id).in_(ids)).order_by(Child.id)):
+        children[child.request_id].append(child)
+    m_requests = [to_request(r, children[r.id], now) for r in requests]
+
+    lo = min((r.start_at for r in requests), default=now)
+    hi = max((r.end_at for r in requests), default=now)
+    first, last = local(lo).date() - timedelta(days=1), local(hi).date() + timedelta(days=1)
+
+    busy: dict[int, list[matching.Commitment]] = {}
+    rows = session.exec(
+        select(Assignment, CareRequest).join(CareRequest, CareRequest.id == Assignment.request_id)
+        .where(Assignment.active == True, Assignment.start_at < hi + timedelta(days=1),  # noqa: E712
+               Assignment.end_at > lo - timedelta(days=1))
+    ).all()
+    for a, care in rows:
+        busy.setdefault(a.provider_id, []).append(matching.Commitment(
+            epoch_minutes(a.start_at), epoch_minutes(a.end_at), a.children,
+            matching.Location(care.lat, care.lon), str(care.id)))
+    pending = session.exec(
+        select(Offer, CareRequest).join(CareRequest, CareRequest.id == Offer.request_id)
+        .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids))
+    ).all()
+    counts = _child_counts(session, {care.id for _, care in pending})
+    for offer, care in pending:
+        # a pending offer holds the place until it is answered or expires
+        busy.setdefault(offer.provider_id, []).append(matching.Commitment(
+            epoch_minutes(care.start_at), epoch_minutes(care.end_at), counts.get(care.id, 1),
+            matching.Location(care.lat, care.lon), str(care.id)))
+
+    opted_out = set(session.exec(select(OptOut.phone)).all())  # they said STOP: no offers by SMS
+    providers = [p for p in session.exec(select(Provider).where(Provider.active == True))  # noqa: E712
+                 if p.phone not in opted_out]
+    m_providers = [
+        matching.Provider(
+            id=str(p.id), kind=p.kind.value if isinstance(p.kind, ProviderKind) else p.kind,
+            location=matching.Location(p.lat, p.lon), capacity=p.capacity,
+            availability=availability(p, first, last), commitments=tuple(busy.get(p.id, ())),
+            min_age=p.min_age, max_age=p.max_age, skills=frozenset(p.skills), languages=frozenset(p.languages),
+            radius_km=p.radius_km,
+        )
+        for p in providers
+        if not (p.paused_until and p.paused_until > now)
+    ]
+    tried = session.exec(select(Offer.request_id, Offer.provider_id).where(
+        col(Offer.request_id).in_(ids), Offer.status != OfferStatus.pending)).all()
+    return matching.Problem(
+        requests=m_requests, providers=m_providers, now=epoch_minutes(now),
+        exclude=frozenset((str(r), str(p)) for r, p in tried),
+        travel=matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh),
+        caregiver_lead_min=settings.caregiver_lead_minutes,
+    )
+
+
+def _child_counts(session: Session, request_ids: set[int]) -> dict[int, int]:
+    from sqlalchemy import func
+
+    if not request_ids:
+        return {}
+    rows = session.exec(select(Child.request_id, func.count()).where(col(Child.request_id).in_(request_ids))
+                        .group_by(Child.request_id)).all()
+    return dict(rows)
+
+
+def explanation_json(explanation: matching.Explanation | None) -> dict[str, Any] | None:
+    return dataclasses.asdict(explanation) if explanation is not None else None
 
 
 def last_explanation(session: Session, request: CareRequest) -> dict[str, Any] | None:
     """The newest solver explanation recorded for this request, for the console."""
-    event = session.exec(
-        select(RequestEvent).where(RequestEvent.request_id == request.id, RequestEvent.reason.like("match%"))
-        .order_by(col(RequestEvent.id).desc())
-    ).first()
-    return (event.detail or {}).get("explanation") if event else None
+    for event in session.exec(select(RequestEvent).where(RequestEvent.request_id == request.id)
+                              .order_by(col(RequestEvent.id).desc())):
+        if event.detail and "explanation" in event.detail:
+            return event.detail["explanation"]
+    return None

@@ -110,6 +110,7 @@ class Provider(SQLModel, table=True):
     closures: list[str] = json_field()  # ISO dates, local
     active: bool = True
     paused_until: datetime | None = ts(default=None, nullable=True)
+    missed_offers: int = 0  # offers in a row left to expire; reset by any answer
     language: Language = Field(default=Language.ko, sa_type=String(2))  # for SMS
     created_at: datetime = ts()
     updated_at: datetime = ts()
@@ -145,6 +146,8 @@ class CareRequest(SQLModel, table=True):
     needs_attention: bool = False  # an operator should look (escalated, undeliverable SMS, …)
     attention_reason: str | None = Field(default=None, max_length=200)
     survey_score: int | None = None
+    reminded_at: datetime | None = ts(default=None, nullable=True)
+    survey_sent_at: datetime | None = ts(default=None, nullable=True)
     created_by: str = Field(max_length=64)
     created_at: datetime = ts()
     updated_at: datetime = ts()
@@ -225,3 +228,60 @@ class AccessLog(SQLModel, table=True):
     actor: str = Field(max_length=80)
     action: str = Field(max_length=40)
     request_id: int | None = Field(default=None, index=True)
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"  # to send (again) at next_attempt_at
+    sending = "sending"  # handed to the SMS provider; if we crash now, reconcile before resending
+    sent = "sent"  # accepted by the SMS provider (sid known)
+    delivered = "delivered"
+    undelivered = "undelivered"
+    failed = "failed"  # permanent error: an operator must act
+    suppressed = "suppressed"  # recipient opted out
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One SMS to send, written in the same transaction as the state change that caused it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    to: str = Field(max_length=20)
+    body: str = Field(max_length=1600)
+    kind: str = Field(max_length=30)
+    language: str = Field(default="ko", max_length=2)
+    request_id: int | None = Field(default=None, foreign_key="care_request.id", index=True)
+    offer_id: int | None = Field(default=None, foreign_key="offer.id")
+    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(12))
+    attempts: int = 0
+    next_attempt_at: datetime = ts()
+    attempt_started_at: datetime | None = ts(default=None, nullable=True)
+    expires_at: datetime | None = ts(default=None, nullable=True)  # stale offers are not sent late
+    sid: str | None = Field(default=None, sa_column=Column(String(40), unique=True, nullable=True))
+    provider_status: str | None = Field(default=None, max_length=20)
+    error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = ts()
+    sent_at: datetime | None = ts(default=None, nullable=True)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Inbound SMS, keyed by the provider's MessageSid: a retried webhook is handled once."""
+
+    __tablename__ = "inbound_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    from_number: str = Field(max_length=20)
+    body: str = Field(max_length=1600)
+    handled_as: str = Field(default="", max_length=30)
+    received_at: datetime = ts()
+
+
+class OptOut(SQLModel, table=True):
+    """A phone number that replied STOP (or 수신거부) and has not said START since."""
+
+    __tablename__ = "opt_out"
+
+    phone: str = Field(sa_column=Column(String(20), primary_key=True))
+    at: datetime = ts()

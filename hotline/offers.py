@@ -1,35 +1,375 @@
-"""The offer loop: offers to providers, their answers, expiry and the resulting placements."""
+"""The offer loop: match a request (incremental solve), offer it to the chosen provider — or, when care
+starts soon, to the best few at once —, take the answers, expire silent offers, re-match, escalate, and
+run the day of care (reminders, in care, completed, survey). Every step writes its SMS to the outbox in
+the same transaction and records an event; nothing here commits."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+import matching
+from hotline.clock import fmt_window, local
 from hotline.config import Settings
+from hotline.db import after_commit
 from hotline.geo import PlaceTable
-from hotline.models import Assignment, CareRequest, Offer, OfferStatus
+from hotline.intake import age_on, children_of
+from hotline.lifecycle import RequestStatus, record, transition
+from hotline.links import offer_url, status_url
+from hotline.matching_adapter import build_problem, explanation_json
+from hotline.models import (Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider, ProviderKind)
+from hotline.outbox import enqueue
+from hotline.phones import national
+from hotline.sms.templates import children_text, named_children_text, needs_text
+
+SYSTEM = "system"
+S = RequestStatus
 
 
 @dataclass
 class OfferContext:
-    """What the offer loop needs besides a session and the time: settings and the place table."""
+    """What the offer loop needs besides a session and the time."""
 
     settings: Settings
     places: PlaceTable
+    # asks the scheduler to wake at a deadline (an offer's expiry); None where nothing schedules
+    wake_at: Callable[[datetime], None] | None = None
 
+    def wake(self, session: Session, at: datetime) -> None:
+        """After commit: on SQLite the job store could not write while this transaction holds the lock."""
+        if self.wake_at is not None:
+            wake_at = self.wake_at
+            after_commit(session, lambda: wake_at(at))
+
+
+# --- matching and offering ----------------------------------------------------------------------------
 
 def start_matching(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext | None) -> None:
-    """Called at intake, inside the intake transaction. The offer loop is wired in by the offer-loop issue."""
+    """At intake, in the intake transaction: acknowledge the parent and look for a provider at once."""
+    if ctx is None:
+        return
+    guardian = session.get(Guardian, request.guardian_id)
+    link = status_url(ctx.settings.public_url, ctx.settings.secret_key, request.id, request.end_at + timedelta(days=1))
+    enqueue(session, to=guardian.phone, kind="intake_ack", lang=guardian.language, now=now, request_id=request.id,
+            status_url=link)
+    transition(session, request, S.matching, actor=SYSTEM, at=now, reason="matching started")
+    match(session, [request], now=now, ctx=ctx)
 
+
+def offer_expiry(now: datetime, start: datetime, settings: Settings) -> datetime:
+    """The offer's deadline: the configured time, shrinking as care approaches so that three rounds still
+    fit before the start and no offer is pending when care should begin."""
+    ttl = timedelta(minutes=settings.offer_minutes)
+    until_start = start - now
+    if until_start > timedelta(0):
+        ttl = min(ttl, max(until_start / (settings.max_offer_rounds + 1), timedelta(minutes=1)))
+        ttl = min(ttl, until_start)
+    else:
+        ttl = min(ttl, timedelta(minutes=2))  # care should already have begun: a last short try
+    return now + ttl
+
+
+def match(session: Session, requests: list[CareRequest], *, now: datetime, ctx: OfferContext) -> None:
+    """Solve for `requests` (all in `matching`) against everything already committed, then offer."""
+    requests = [r for r in requests if r.status == S.matching]
+    if not requests:
+        return
+    settings = ctx.settings
+    problem = build_problem(session, requests, now=now, settings=settings)
+    if len(requests) == 1:
+        plan = matching.solve_incremental(problem, str(requests[0].id), time_limit_s=settings.solver_time_limit_s)
+    else:
+        plan = matching.solve(problem, time_limit_s=settings.solver_time_limit_s)
+    for request in requests:
+        rid = str(request.id)
+        explanation = plan.explanations.get(rid)
+        chosen: list[tuple[str, float | None]] = []
+        if request.start_at - now <= timedelta(minutes=settings.parallel_offer_within_minutes):
+            chosen = [(c.provider_id, c.distance_km)
+                      for c in matching.rank_providers(problem, rid, k=settings.parallel_offer_count)]
+        elif rid in plan.assignments:
+            chosen = [(plan.assignments[rid], explanation.distance_km if explanation else None)]
+        if not chosen:
+            why = explanation.summary_ko if explanation else "배정 가능한 기관 없음"
+            escalate(session, request, now=now, ctx=ctx, reason=why, explanation=explanation_json(explanation))
+            continue
+        request.offer_rounds += 1
+        transition(session, request, S.offered, actor=SYSTEM, at=now,
+                   reason=f"matched: offer round {request.offer_rounds} to {len(chosen)} provider(s)",
+                   detail={"explanation": explanation_json(explanation), "providers": [p for p, _ in chosen],
+                           "solver": plan.status})
+        for rank, (provider_id, km) in enumerate(chosen, start=1):
+            make_offer(session, request, session.get(Provider, int(provider_id)), rank=rank, distance_km=km,
+                       now=now, ctx=ctx)
+
+
+def make_offer(session: Session, request: CareRequest, provider: Provider, *, rank: int, distance_km: float | None,
+               now: datetime, ctx: OfferContext) -> Offer:
+    expires = offer_expiry(now, request.start_at, ctx.settings)
+    offer = Offer(request_id=request.id, provider_id=provider.id, round=request.offer_rounds, rank=rank,
+                  distance_km=round(distance_km, 2) if distance_km is not None else None, created_at=now,
+                  expires_at=expires)
+    session.add(offer)
+    session.flush()
+    lang = provider.language
+    ages = [age_on(c.birth_date, local(request.start_at).date()) for c in children_of(session, request)]
+    enqueue(session, to=provider.phone, kind="offer", lang=lang, now=now, request_id=request.id, offer_id=offer.id,
+            expires_at=expires, window=fmt_window(request.start_at, request.end_at, lang),
+            district=district_name(request, ctx.places), children=children_text(ages, lang),
+            needs=needs_text(request.needs, lang), expires=local(expires).strftime("%H:%M"),
+            offer_url=offer_url(ctx.settings.public_url, ctx.settings.secret_key, offer.id, expires))
+    record(session, request, actor=SYSTEM, at=now, reason=f"offer sent to provider {provider.code}",
+           detail={"offer_id": offer.id, "provider": provider.code, "rank": rank, "expires_at": expires.isoformat()})
+    ctx.wake(session, expires)
+    return offer
+
+
+def district_name(request: CareRequest, places: PlaceTable | None) -> str:
+    place = places.get(request.place_code) if places is not None and request.place_code else None
+    if place is not None:
+        return place.district_ko or place.city_ko
+    return request.city_ko or ""
+
+
+def escalate(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, reason: str,
+             explanation: dict | None = None) -> None:
+    """No provider: the request goes to the operators (console flag, SMS to the on-duty operator)."""
+    transition(session, request, S.unmatched, actor=SYSTEM, at=now, reason=f"unmatched: {reason}"[:300],
+               detail={"explanation": explanation, "rounds": request.offer_rounds})
+    request.needs_attention = True
+    request.attention_reason = f"미매칭: {reason}"[:200]
+    session.add(request)
+    guardian = session.get(Guardian, request.guardian_id)
+    enqueue(session, to=guardian.phone, kind="unmatched_parent", lang=guardian.language, now=now,
+            request_id=request.id)
+    if ctx.settings.on_duty_operator_phone:
+        enqueue(session, to=ctx.settings.on_duty_operator_phone, kind="escalation_operator", lang="ko", now=now,
+                request_id=request.id, ref=request.ref, reason=reason[:40])
+
+
+def retry(session: Session, request: CareRequest, *, actor: str, now: datetime, ctx: OfferContext) -> None:
+    """An operator sends an escalated request back to matching (after changing what blocked it)."""
+    transition(session, request, S.matching, actor=actor, at=now, reason="operator retry")
+    request.offer_rounds = 0
+    request.needs_attention, request.attention_reason = False, None
+    match(session, [request], now=now, ctx=ctx)
+
+
+# --- answers -------------------------------------------------------------------------------------------
+
+class Outcome(StrEnum):
+    accepted = "accepted"
+    declined = "declined"
+    filled = "filled"  # the provider has no room any more: someone else's accept came first
+    closed = "closed"  # the offer is no longer open (answered, expired, withdrawn, request filled)
+
+
+def lock(session: Session, model, ident: int):
+    """Re-read a row under a row lock (PostgreSQL). On SQLite the whole transaction already holds the
+    write lock (BEGIN IMMEDIATE), where FOR UPDATE would compile to nothing."""
+    return session.exec(select(model).where(model.id == ident).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+
+
+def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: datetime, ctx: OfferContext) -> Outcome:
+    offer = session.get(Offer, offer_id)
+    # lock order everywhere: provider, then request — so two answers can never wait on each other
+    provider = lock(session, Provider, offer.provider_id)
+    request = lock(session, CareRequest, offer.request_id)
+    offer = lock(session, Offer, offer_id)
+    if offer.status != OfferStatus.pending or offer.expires_at <= now or request.status != S.offered:
+        return Outcome.closed
+    provider.missed_offers = 0
+    session.add(provider)
+    offer.answered_at, offer.answer_channel = now, channel
+    if not accept:
+        offer.status = OfferStatus.declined
+        session.add(offer)
+        record(session, request, actor=f"provider:{provider.code}", at=now, reason=f"offer declined ({channel})",
+               detail={"offer_id": offer.id})
+        enqueue(session, to=provider.phone, kind="declined_ack", lang=provider.language, now=now,
+                request_id=request.id, offer_id=offer.id)
+        after_offer_closed(session, request, now=now, ctx=ctx)
+        return Outcome.declined
+    children = children_of(session, request)
+    if not has_room(session, provider, request, len(children), ctx.settings):
+        offer.status = OfferStatus.withdrawn
+        session.add(offer)
+        record(session, request, actor=f"provider:{provider.code}", at=now,
+               reason=f"accept refused: {provider.code} is already full ({channel})", detail={"offer_id": offer.id})
+        after_offer_closed(session, request, now=now, ctx=ctx)
+        return Outcome.filled
+    offer.status = OfferStatus.accepted
+    session.add(offer)
+    code = f"{secrets.randbelow(10_000):04d}"
+    session.add(Assignment(request_id=request.id, provider_id=provider.id, offer_id=offer.id,
+                           start_at=request.start_at, end_at=request.end_at, children=len(children),
+                           handover_code=code, created_at=now))
+    _withdraw_others(session, request, keep=offer.id, now=now)
+    transition(session, request, S.confirmed, actor=f"provider:{provider.code}", at=now,
+               reason=f"offer accepted ({channel})", detail={"offer_id": offer.id, "provider": provider.code})
+    guardian = session.get(Guardian, request.guardian_id)
+    glang, plang = guardian.language, provider.language
+    enqueue(session, to=guardian.phone, kind="confirmation", lang=glang, now=now, request_id=request.id,
+            provider=provider.name, provider_phone=national(provider.phone), address=provider.address,
+            window=fmt_window(request.start_at, request.end_at, glang), code=code)
+    ages = [age_on(c.birth_date, local(request.start_at).date()) for c in children]
+    enqueue(session, to=provider.phone, kind="offer_details", lang=plang, now=now, request_id=request.id,
+            offer_id=offer.id, window=fmt_window(request.start_at, request.end_at, plang),
+            children=named_children_text([(c.first_name, a) for c, a in zip(children, ages)], plang),
+            guardian=guardian.name, guardian_phone=national(guardian.phone), address=request.address, code=code)
+    return Outcome.accepted
+
+
+def has_room(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:
+    """Re-check capacity at accept time against confirmed placements only (pending offers are tentative)."""
+    if children > provider.capacity:
+        return False
+    day = timedelta(days=1)
+    rows = session.exec(select(Assignment).where(
+        Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
+        Assignment.start_at < request.end_at + day, Assignment.end_at > request.start_at - day)).all()
+    if provider.kind == ProviderKind.caregiver:
+        # one household at a time, with time to travel between visits
+        travel = matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh)
+        for a in rows:
+            other = session.get(CareRequest, a.request_id)
+            gap = timedelta(minutes=float(travel.travel_min(other.lat, other.lon, request.lat, request.lon)))
+            if a.start_at < request.end_at + gap and a.end_at + gap > request.start_at:
+                return False
+        return True
+    # facility: the most children present at any moment of the window, plus these
+    overlapping = [a for a in rows if a.start_at < request.end_at and a.end_at > request.start_at]
+    points = {request.start_at} | {a.start_at for a in overlapping if a.start_at > request.start_at}
+    return all(sum(a.children for a in overlapping if a.start_at <= t < a.end_at) + children <= provider.capacity
+               for t in points)
+
+
+def _withdraw_others(session: Session, request: CareRequest, *, keep: int | None, now: datetime) -> None:
+    others = session.exec(select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending,
+                                              Offer.id != (keep or -1))).all()
+    for other in others:
+        other.status, other.answered_at, other.answer_channel = OfferStatus.withdrawn, now, "system"
+        session.add(other)
+        provider = session.get(Provider, other.provider_id)
+        enqueue(session, to=provider.phone, kind="offer_withdrawn", lang=provider.language, now=now,
+                request_id=request.id, offer_id=other.id,
+                window=fmt_window(request.start_at, request.end_at, provider.language))
+
+
+def after_offer_closed(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext) -> None:
+    """An offer was declined, expired or refused: wait for the others of a parallel round, else re-match
+    at once (the pair is excluded from now on), or escalate after the last round."""
+    if request.status != S.offered:
+        return
+    session.flush()
+    still_open = session.exec(select(Offer.id).where(Offer.request_id == request.id,
+                                                     Offer.status == OfferStatus.pending)).first()
+    if still_open is not None:
+        return
+    if request.offer_rounds >= ctx.settings.max_offer_rounds:
+        escalate(session, request, now=now, ctx=ctx, reason=f"{request.offer_rounds}회 제안이 모두 거절·만료됨")
+        return
+    transition(session, request, S.matching, actor=SYSTEM, at=now, reason="offer round ended without acceptance")
+    match(session, [request], now=now, ctx=ctx)
+
+
+# --- deadlines -----------------------------------------------------------------------------------------
+
+def expire_due(session: Session, *, now: datetime, ctx: OfferContext) -> int:
+    """Offers past their deadline expire; a provider who lets several in a row expire is paused."""
+    due = session.exec(select(Offer).where(Offer.status == OfferStatus.pending, Offer.expires_at <= now)
+                       .order_by(col(Offer.expires_at))).all()
+    for offer in due:
+        offer.status, offer.answered_at, offer.answer_channel = OfferStatus.expired, now, "system"
+        session.add(offer)
+        provider = session.get(Provider, offer.provider_id)
+        provider.missed_offers += 1
+        request = session.get(CareRequest, offer.request_id)
+        record(session, request, actor=SYSTEM, at=now, reason=f"offer to {provider.code} expired",
+               detail={"offer_id": offer.id})
+        if provider.missed_offers >= ctx.settings.pause_after_expired:
+            provider.paused_until = now + timedelta(minutes=ctx.settings.pause_minutes)
+            provider.missed_offers = 0
+            record(session, request, actor=SYSTEM, at=now,
+                   reason=f"provider {provider.code} paused until {local(provider.paused_until):%H:%M} "
+                          f"after {ctx.settings.pause_after_expired} expired offers in a row")
+        session.add(provider)
+    for request_id in dict.fromkeys(o.request_id for o in due):
+        after_offer_closed(session, session.get(CareRequest, request_id), now=now, ctx=ctx)
+    return len(due)
+
+
+def sweep(session: Session, *, now: datetime, ctx: OfferContext) -> int:
+    """Re-solve every request still waiting for a provider together; confirmed placements and valid
+    pending offers stay as they are (they are commitments in the problem)."""
+    waiting = list(session.exec(select(CareRequest).where(CareRequest.status == S.matching)
+                                .order_by(col(CareRequest.start_at))))
+    match(session, waiting, now=now, ctx=ctx)
+    return len(waiting)
+
+
+def run_care_day(session: Session, *, now: datetime, ctx: OfferContext) -> None:
+    """Reminders an hour before care, in care at the start, completed and surveyed at the end."""
+    soon = now + timedelta(hours=1)
+    for request in session.exec(select(CareRequest).where(CareRequest.status == S.confirmed,
+                                                          CareRequest.start_at <= soon,
+                                                          CareRequest.reminded_at == None)):  # noqa: E711
+        if request.start_at > now:
+            _remind(session, request, now=now)
+        request.reminded_at = now
+        session.add(request)
+    for request in session.exec(select(CareRequest).where(CareRequest.status == S.confirmed,
+                                                          CareRequest.start_at <= now)):
+        transition(session, request, S.in_care, actor=SYSTEM, at=now, reason="care window started")
+    for request in session.exec(select(CareRequest).where(CareRequest.status == S.in_care,
+                                                          CareRequest.end_at <= now)):
+        transition(session, request, S.completed, actor=SYSTEM, at=now, reason="care window ended")
+        guardian = session.get(Guardian, request.guardian_id)
+        enqueue(session, to=guardian.phone, kind="survey", lang=guardian.language, now=now, request_id=request.id)
+        request.survey_sent_at = now
+        session.add(request)
+    # offers whose request starts now are closed by their own expiry (never later than the start)
+
+
+def _remind(session: Session, request: CareRequest, *, now: datetime) -> None:
+    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
+                                                       Assignment.active == True)).one()  # noqa: E712
+    provider = session.get(Provider, assignment.provider_id)
+    guardian = session.get(Guardian, request.guardian_id)
+    start = local(request.start_at).strftime("%H:%M")
+    enqueue(session, to=guardian.phone, kind="reminder_parent", lang=guardian.language, now=now,
+            request_id=request.id, start=start, provider=provider.name, address=provider.address,
+            code=assignment.handover_code)
+    enqueue(session, to=provider.phone, kind="reminder_provider", lang=provider.language, now=now,
+            request_id=request.id, start=start, address=request.address, code=assignment.handover_code)
+    record(session, request, actor=SYSTEM, at=now, reason="reminders sent")
+
+
+def next_deadlines(session: Session, *, now: datetime) -> list[datetime]:
+    """When the loop next has something to do, for the scheduler's date jobs."""
+    times = [o for o in session.exec(select(Offer.expires_at).where(Offer.status == OfferStatus.pending))]
+    return sorted(t for t in times if t > now)
+
+
+# --- cancellation ----------------------------------------------------------------------------------------
 
 def release_for_cancel(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext | None = None) -> None:
-    """A cancelled request withdraws its pending offers and frees the provider's capacity."""
-    for offer in session.exec(select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)):
-        offer.status, offer.answered_at, offer.answer_channel = OfferStatus.withdrawn, now, "system"
-        session.add(offer)
-    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id)).first()
-    if assignment and assignment.active:
+    """A cancelled request withdraws its pending offers and frees the placement; everyone is told."""
+    _withdraw_others(session, request, keep=None, now=now)
+    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
+                                                       Assignment.active == True)).first()  # noqa: E712
+    if assignment is not None:
         assignment.active = False
         session.add(assignment)
+        provider = session.get(Provider, assignment.provider_id)
+        enqueue(session, to=provider.phone, kind="cancel_provider", lang=provider.language, now=now,
+                request_id=request.id, window=fmt_window(request.start_at, request.end_at, provider.language))
+    guardian = session.get(Guardian, request.guardian_id)
+    enqueue(session, to=guardian.phone, kind="cancel_ack", lang=guardian.language, now=now, request_id=request.id,
+            window=fmt_window(request.start_at, request.end_at, guardian.language))

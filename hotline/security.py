@@ -21,6 +21,15 @@ class Unauthorized(DomainError):
         super().__init__("인증 실패", "Unauthorized", detail_ko, detail_en, status=401, type="/problems/unauthorized")
 
 
+def use_fast_hashing_for_tests() -> None:
+    """Cheap argon2 parameters: the suite creates many accounts and does not test hash strength."""
+    global _hasher, _DUMMY
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    _hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    _DUMMY = hash_password("not-a-real-password")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -56,11 +65,11 @@ def user_from_token(session: Session, token: str, *, secret: str, now: datetime)
 
 
 def ensure_user(session: Session, username: str, password: str, role: Role, *, full_name: str = "",
-                provider_id: int | None = None) -> User:
+                provider_id: int | None = None, password_hash: str | None = None) -> User:
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        user = User(username=username, full_name=full_name, password_hash=hash_password(password), role=role,
-                    provider_id=provider_id)
+        user = User(username=username, full_name=full_name, password_hash=password_hash or hash_password(password),
+                    role=role, provider_id=provider_id)
         session.add(user)
         session.flush()
     return user

@@ -13,7 +13,7 @@ from hotline.geo import PlaceTable
 from hotline.models import Provider, Role
 from hotline.providers import create_provider
 from hotline.schemas import ProviderCreate
-from hotline.security import ensure_user
+from hotline.security import ensure_user, hash_password
 
 
 def load_demo_providers(session: Session, data_dir: Path, *, now: datetime, places: PlaceTable) -> list[Provider]:
@@ -31,6 +31,8 @@ def seed_demo(session: Session, data_dir: Path, *, now: datetime, places: PlaceT
     providers = load_demo_providers(session, data_dir, now=now, places=places)
     ensure_user(session, operator[0], operator[1], Role.operator, full_name="데모 상담원")
     ensure_user(session, "admin", operator[1], Role.admin, full_name="데모 관리자")
+    shared = hash_password(operator[1])  # one demo password: hash it once, not 28 times
     for p in session.exec(select(Provider)):
-        ensure_user(session, p.code, operator[1], Role.provider, full_name=p.name, provider_id=p.id)
+        ensure_user(session, p.code, operator[1], Role.provider, full_name=p.name, provider_id=p.id,
+                    password_hash=shared)
     return {"providers": len(providers)}

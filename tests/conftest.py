@@ -21,7 +21,9 @@ from hotline.config import REPO_ROOT, Settings
 from hotline.db import create_all, make_engine, migrate
 from hotline.geo import load_places
 from hotline.models import Role
-from hotline.security import ensure_user
+from hotline.security import ensure_user, use_fast_hashing_for_tests
+
+use_fast_hashing_for_tests()
 
 PG_URL = os.environ.get("DOLBOM_TEST_DATABASE_URL")
 PASSWORD = "test-password-1"

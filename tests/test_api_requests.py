@@ -28,8 +28,11 @@ def test_create_two_children_and_read_back(client, operator):
     assert created["consent_by"] == "operator:op-kim"
 
     again = client.get(f"/v1/requests/{created['ref']}", headers=operator).json()
-    assert again["id"] == created["id"] and again["status"] == "received"
+    assert again["id"] == created["id"]
     assert again["events"][0]["to_status"] == "received" and again["events"][0]["actor"] == "operator:op-kim"
+    # no provider is registered in this test: matching runs at once and escalates to the operators
+    assert [e["to_status"] for e in again["events"]] == ["received", "matching", "unmatched"]
+    assert again["status"] == "unmatched" and again["needs_attention"] is True
     assert "1234" not in str(again["guardian"]["phone_masked"])[:8]
 
 
@@ -180,12 +183,12 @@ def test_cancel_is_logged_and_cancelling_twice_is_a_conflict(client, operator, e
     assert res.status_code == 200 and res.json()["status"] == "cancelled"
     events = res.json()["events"]
     assert [e["to_status"] for e in events][-1] == "cancelled"
-    assert events[-1]["from_status"] == "received" and events[-1]["reason"] == "보호자 일정 변경"
+    assert events[-1]["from_status"] == "unmatched" and events[-1]["reason"] == "보호자 일정 변경"
     again = client.post(f"/v1/requests/{ref}/cancel", json={}, headers=operator)
     assert again.status_code == 409
     assert again.headers["content-type"].startswith("application/problem+json")
     with Session(engine) as s:
-        assert len(s.exec(select(RequestEvent)).all()) == 2
+        assert len(s.exec(select(RequestEvent).where(RequestEvent.to_status == "cancelled")).all()) == 1
 
 
 def test_list_filters_and_paginates(client, operator):

@@ -14,7 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -29,6 +29,8 @@ logger = logging.getLogger("hotline.sms")
 INVALID_NUMBER = 21211
 UNSUBSCRIBED = 21610
 NOT_MOBILE = 21614
+
+MAX_VALIDITY_S = 36000  # Twilio accepts ValidityPeriod 1..36000 seconds
 
 # Our clock and Twilio's disagree by a little; a message Twilio stamped just before `since` is still
 # the one we are looking for.
@@ -114,6 +116,7 @@ class ConsoleSender:
         return SendResult(sid=sid, status="sent")
 
     def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        since = _aware(since)
         for message in reversed(self.messages):
             if message.to == to and message.body == body and message.sent_at >= since:
                 return SendResult(sid=message.sid, status="sent")
@@ -121,7 +124,10 @@ class ConsoleSender:
 
 
 class TwilioSender:
-    """The real ``twilio.rest.Client``; ``base_url`` points it somewhere other than api.twilio.com (a fake)."""
+    """The real ``twilio.rest.Client``; ``base_url`` points it somewhere other than api.twilio.com (a fake).
+
+    Sends from the messaging service when one is given (Twilio picks the number from its pool),
+    else from ``from_number``."""
 
     def __init__(
         self,
@@ -162,25 +168,29 @@ class TwilioSender:
         else:
             params["from_"] = self.from_number
         if validity_period_s is not None:
-            params["validity_period"] = validity_period_s
+            # Out of range is a 400 from Twilio; a message due to expire in under a second or after
+            # ten hours means the nearest valid value.
+            params["validity_period"] = min(max(int(validity_period_s), 1), MAX_VALIDITY_S)
         if status_callback is not None:
             params["status_callback"] = status_callback
         try:
             message = self.client.messages.create(**params)
         except Exception as exc:
-            raise _classify(exc, posting=True) from exc
+            mapped = _classify(exc, posting=True)
+            if mapped is None:
+                raise
+            raise mapped from exc
         return SendResult(sid=message.sid, status=message.status)
 
     def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
         """Twilio's ``DateSent>`` filter works on whole UTC days, so the query asks for the day of
-        ``since`` and the exact cut is made here on ``date_created``.
+        ``since`` and the exact cut is made here on ``date_created``. A naive ``since`` is UTC, the
+        storage convention.
 
         A message still queued has no ``date_sent`` yet and may be missing from a date-filtered list:
         reconcile after the first backoff pause, not the instant the send failed.
         """
-        if since.tzinfo is None:
-            raise ValueError("since must be timezone-aware")
-        cutoff = since - CLOCK_SKEW
+        cutoff = _aware(since) - CLOCK_SKEW
         day = cutoff.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         try:
             for message in self.client.messages.stream(to=to, date_sent_after=day, page_size=50, limit=500):
@@ -192,16 +202,25 @@ class TwilioSender:
                 ):
                     return SendResult(sid=message.sid, status=message.status)
         except Exception as exc:
-            raise _classify(exc, posting=False) from exc
+            mapped = _classify(exc, posting=False)
+            if mapped is None:
+                raise
+            raise mapped from exc
         return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 _quiet_http_logger = logging.getLogger("hotline.sms.twilio_http")
 _quiet_http_logger.setLevel(logging.WARNING)
 
 
-def _classify(exc: Exception, *, posting: bool) -> Exception:
-    """Map whatever the Twilio client raised onto Transient/Permanent; unknown errors re-raise."""
+def _classify(exc: Exception, *, posting: bool) -> Exception | None:
+    """Map what the Twilio client raised onto Transient/Permanent; None leaves it alone (a bug, not an outage).
+
+    ``maybe_sent`` can only be true for a POST (``posting``); a failed lookup sent nothing."""
     if isinstance(exc, (TwilioRestException, TwilioServiceException)):
         status, code = exc.status, exc.code
         detail = getattr(exc, "msg", None) or getattr(exc, "title", "")
@@ -223,7 +242,7 @@ def _classify(exc: Exception, *, posting: bool) -> Exception:
         return TransientSendError(f"{type(exc).__name__}: {exc}", maybe_sent=posting and reached)
     if isinstance(exc, json.JSONDecodeError):
         return TransientSendError(f"unreadable Twilio response: {exc}", maybe_sent=posting)
-    return exc
+    return None
 
 
 def _never_connected(exc: BaseException) -> bool:
@@ -243,7 +262,7 @@ def _never_connected(exc: BaseException) -> bool:
     return False
 
 
-def sender_from_settings(settings: object) -> SmsSender:
+def sender_from_settings(settings: Any) -> SmsSender:
     """The backend named by ``settings.sms_backend`` ("console" or "twilio"), from the DOLBOM_ settings."""
     if getattr(settings, "sms_backend", "console") != "twilio":
         return ConsoleSender()

@@ -31,17 +31,14 @@ DEFAULT_LANG = "ko"
 # matching field by mistake.
 SENSITIVE_FIELDS = frozenset({"health_notes", "health", "allergies", "medical", "medication", "diagnosis"})
 
-KO = "[언제나돌봄]"
-EN = "[Dolbom]"
-
 TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "intake_ack": {
         "ko": (
-            f"{KO} 긴급돌봄 요청이 접수되었습니다. 가까운 돌봄기관을 찾고 있으며, "
+            "[언제나돌봄] 긴급돌봄 요청이 접수되었습니다. 가까운 돌봄기관을 찾고 있으며, "
             "연계되면 바로 문자로 알려드립니다.\n진행 상황: {status_url}",
         ),
         "en": (
-            f"{EN} We received your urgent care request and are looking for a nearby provider. "
+            "[Dolbom] We received your urgent care request and are looking for a nearby provider. "
             "We will text you as soon as care is arranged. Status: {status_url}",
         ),
     },
@@ -52,7 +49,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "[돌봄요청] {window} {district} {children} {needs}\n{expires}까지 1수락 2거절 {offer_url}",
         ),
         "en": (
-            f"{EN} Care request {{window}}, {{district}}: {{children}}, {{needs}}. "
+            "[Dolbom] Care request {window}, {district}: {children}, {needs}. "
             "Reply 1 to accept or 2 to decline by {expires}, or open {offer_url}",
             "Care {window} {district}: {children} {needs}. 1=yes 2=no by {expires} {offer_url}",
             # Only when a long Hangul district forces UCS-2 into an English text: the link goes,
@@ -61,98 +58,98 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "offer_withdrawn": {
-        "ko": (f"{KO} {{window}} 돌봄 요청은 마감되었습니다. 응해 주셔서 감사합니다.",),
-        "en": (f"{EN} The care request for {{window}} has been filled or withdrawn. Thank you.",),
+        "ko": ("[언제나돌봄] {window} 돌봄 요청이 마감되어 제안을 철회합니다. 감사합니다.",),
+        "en": ("[Dolbom] The care request for {window} has been filled or withdrawn. Thank you.",),
     },
     "offer_details": {
         "ko": (
-            f"{KO} 수락이 확정되었습니다.\n일시: {{window}}\n아동: {{children}}\n"
+            "[언제나돌봄] 수락이 확정되었습니다.\n일시: {window}\n아동: {children}\n"
             "보호자: {guardian} {guardian_phone}\n주소: {address}\n"
             "인계코드: {code} (아동 인수·인계 때 확인해 주세요)",
         ),
         "en": (
-            f"{EN} Confirmed.\nTime: {{window}}\nChildren: {{children}}\n"
+            "[Dolbom] Confirmed.\nTime: {window}\nChildren: {children}\n"
             "Guardian: {guardian} {guardian_phone}\nAddress: {address}\n"
             "Check handover code {code} at drop-off and pick-up.",
-            f"{EN} Confirmed {{window}}\n{{children}}\n{{guardian}} {{guardian_phone}}\n{{address}}\n"
+            "[Dolbom] Confirmed {window}\n{children}\n{guardian} {guardian_phone}\n{address}\n"
             "Handover code {code}",
         ),
     },
     "confirmation": {
         "ko": (
-            f"{KO} 돌봄이 연계되었습니다.\n{{provider}} {{provider_phone}}\n장소: {{address}}\n"
+            "[언제나돌봄] 돌봄이 연계되었습니다.\n{provider} {provider_phone}\n장소: {address}\n"
             "일시: {window}\n인계코드: {code} (맡기실 때와 데려가실 때 확인합니다)\n"
             "취소하시려면 '취소'라고 회신해 주세요.",
         ),
         "en": (
-            f"{EN} Care is arranged.\n{{provider}} {{provider_phone}}\nPlace: {{address}}\n"
+            "[Dolbom] Care is arranged.\n{provider} {provider_phone}\nPlace: {address}\n"
             "Time: {window}\nHandover code {code} is checked at drop-off and pick-up.\n"
             "To cancel, reply CANCEL.",
-            f"{EN} Care arranged: {{provider}} {{provider_phone}}, {{address}}, {{window}}. "
+            "[Dolbom] Care arranged: {provider} {provider_phone}, {address}, {window}. "
             "Code {code} at drop-off/pick-up. Reply CANCEL to cancel.",
         ),
     },
     "already_filled": {
-        "ko": (f"{KO} 이미 다른 곳과 연계된 요청입니다. 응해 주셔서 감사합니다.",),
-        "en": (f"{EN} This request has already been filled. Thank you for responding.",),
+        "ko": ("[언제나돌봄] 이미 다른 곳과 연계된 요청입니다. 응해 주셔서 감사합니다.",),
+        "en": ("[Dolbom] This request has already been filled. Thank you for responding.",),
     },
     "help": {
-        "ko": (f"{KO} 수락은 1, 거절은 2, 문자 수신거부는 '수신거부'(STOP)로 회신해 주세요.",),
-        "en": (f"{EN} Reply 1 or YES to accept, 2 or NO to decline, STOP to stop these texts.",),
+        "ko": ("[언제나돌봄] 수락은 1, 거절은 2, 문자 수신거부는 '수신거부'(STOP)로 회신해 주세요.",),
+        "en": ("[Dolbom] Reply 1 or YES to accept, 2 or NO to decline, STOP to stop these texts.",),
     },
     "declined_ack": {
-        "ko": (f"{KO} 거절로 처리했습니다. 알려 주셔서 감사합니다.",),
-        "en": (f"{EN} Declined. Thank you for letting us know.",),
+        "ko": ("[언제나돌봄] 거절로 처리했습니다. 알려 주셔서 감사합니다.",),
+        "en": ("[Dolbom] Declined. Thank you for letting us know.",),
     },
     "reminder_parent": {
-        "ko": (f"{KO} 1시간 뒤 {{start}}에 돌봄이 시작됩니다.\n장소: {{address}} ({{provider}})\n인계코드 {{code}}",),
+        "ko": ("[언제나돌봄] 1시간 뒤 {start}에 돌봄이 시작됩니다.\n장소: {address} ({provider})\n인계코드 {code}",),
         "en": (
-            f"{EN} Care starts in one hour, at {{start}}.\nPlace: {{address}} ({{provider}})\n"
+            "[Dolbom] Care starts in one hour, at {start}.\nPlace: {address} ({provider})\n"
             "Handover code: {code}",
-            f"{EN} Care at {{start}} (in 1 hour): {{address}} ({{provider}}). Code {{code}}",
+            "[Dolbom] Care at {start} (in 1 hour): {address} ({provider}). Code {code}",
         ),
     },
     "reminder_provider": {
-        "ko": (f"{KO} 1시간 뒤 {{start}}에 돌봄이 시작됩니다.\n장소: {{address}}\n인계코드: {{code}}",),
+        "ko": ("[언제나돌봄] 1시간 뒤 {start}에 돌봄이 시작됩니다.\n장소: {address}\n인계코드: {code}",),
         "en": (
-            f"{EN} Care starts in one hour, at {{start}}.\nPlace: {{address}}\n"
+            "[Dolbom] Care starts in one hour, at {start}.\nPlace: {address}\n"
             "Please check handover code {code}.",
         ),
     },
     "survey": {
-        "ko": (f"{KO} 오늘 돌봄은 어떠셨나요? 만족도를 1(매우 불만)~5(매우 만족) 숫자로 회신해 주세요.",),
+        "ko": ("[언제나돌봄] 오늘 돌봄은 어떠셨나요? 만족도를 1(매우 불만)~5(매우 만족) 숫자로 회신해 주세요.",),
         "en": (
-            f"{EN} How satisfied were you with today's care? "
+            "[Dolbom] How satisfied were you with today's care? "
             "Reply with a number from 1 (very unhappy) to 5 (very happy).",
         ),
     },
     "survey_thanks": {
-        "ko": (f"{KO} 소중한 의견 감사합니다.",),
-        "en": (f"{EN} Thank you for your feedback.",),
+        "ko": ("[언제나돌봄] 소중한 의견 감사합니다.",),
+        "en": ("[Dolbom] Thank you for your feedback.",),
     },
     "cancel_ack": {
-        "ko": (f"{KO} {{window}} 돌봄이 취소되었습니다. 필요하시면 다시 연락 주세요.",),
-        "en": (f"{EN} Your care for {{window}} is cancelled. Contact us any time if you need care again.",),
+        "ko": ("[언제나돌봄] {window} 돌봄이 취소되었습니다. 필요하시면 다시 연락 주세요.",),
+        "en": ("[Dolbom] Your care for {window} is cancelled. Contact us any time if you need care again.",),
     },
     "cancel_provider": {
-        "ko": (f"{KO} {{window}} 돌봄이 보호자 사정으로 취소되었습니다. 협조에 감사드립니다.",),
-        "en": (f"{EN} The care on {{window}} was cancelled by the family. Thank you for your help.",),
+        "ko": ("[언제나돌봄] {window} 돌봄이 보호자 사정으로 취소되었습니다. 협조에 감사드립니다.",),
+        "en": ("[Dolbom] The care on {window} was cancelled by the family. Thank you for your help.",),
     },
     "unmatched_parent": {
-        "ko": (f"{KO} 아직 돌봄기관을 찾지 못했습니다. 상담원이 곧 전화드리겠습니다.",),
-        "en": (f"{EN} We have not found care yet. An operator will call you shortly.",),
+        "ko": ("[언제나돌봄] 아직 돌봄기관을 찾지 못했습니다. 상담원이 곧 전화드리겠습니다.",),
+        "en": ("[Dolbom] We have not found care yet. An operator will call you shortly.",),
     },
     "escalation_operator": {
-        "ko": (f"{KO} 미연계 요청 {{ref}}: {{reason}}. 확인 부탁드립니다.",),
-        "en": (f"{EN} Unmatched request {{ref}}: {{reason}}. Please follow up.",),
+        "ko": ("[언제나돌봄] 미연계 요청 {ref}: {reason}. 확인 부탁드립니다.",),
+        "en": ("[Dolbom] Unmatched request {ref}: {reason}. Please follow up.",),
     },
     "opt_out_ack": {
-        "ko": (f"{KO} 수신거부되었습니다. 다시 받으시려면 '수신재개'(START)로 회신해 주세요.",),
-        "en": (f"{EN} You are unsubscribed and will get no more texts. Reply START to resume.",),
+        "ko": ("[언제나돌봄] 수신거부되었습니다. 다시 받으시려면 '수신재개'(START)로 회신해 주세요.",),
+        "en": ("[Dolbom] You are unsubscribed and will get no more texts. Reply START to resume.",),
     },
     "opt_in_ack": {
-        "ko": (f"{KO} 문자 수신이 다시 시작되었습니다. 그만 받으시려면 '수신거부'로 회신해 주세요.",),
-        "en": (f"{EN} You will get our texts again. Reply STOP to unsubscribe.",),
+        "ko": ("[언제나돌봄] 문자 수신이 다시 시작되었습니다. 그만 받으시려면 '수신거부'로 회신해 주세요.",),
+        "en": ("[Dolbom] You will get our texts again. Reply STOP to unsubscribe.",),
     },
 }
 
@@ -179,7 +176,7 @@ BUDGETS: dict[str, int] = {
 
 NEEDS_LABELS: dict[str, dict[str, str]] = {
     "infant": {"ko": "영아", "en": "infant"},
-    "special": {"ko": "특수", "en": "special needs"},
+    "special_needs": {"ko": "특수", "en": "special needs"},
 }
 
 # Typographic punctuation that would turn an otherwise GSM-7 English text into UCS-2 (70 instead of
@@ -245,7 +242,8 @@ def named_children_text(children: Sequence[tuple[str, int]], lang: str | None = 
 
 
 def needs_text(needs: Iterable[str], lang: str | None = None) -> str:
-    """Short labels for known need codes; anything else is refused so free text never reaches an SMS."""
+    """Short labels for the need codes (``hotline.models.Need`` values); anything else is refused so
+    free text, which could carry health details, never reaches an SMS."""
     lang = lang if lang in LANGS else DEFAULT_LANG
     labels = []
     for need in needs:
@@ -301,7 +299,7 @@ class Reply:
 
 _KEYWORDS: dict[str, ReplyKind] = {
     **dict.fromkeys(["수락", "yes", "y", "예", "네", "ok"], ReplyKind.ACCEPT),
-    **dict.fromkeys(["거절", "no", "n", "아니오", "아니요"], ReplyKind.DECLINE),
+    **dict.fromkeys(["거절", "no", "n", "아니오", "아니요", "아니"], ReplyKind.DECLINE),
     **dict.fromkeys(["취소", "cancel"], ReplyKind.CANCEL),
     **dict.fromkeys(
         ["stop", "stopall", "unsubscribe", "end", "quit", "optout", "revoke", "수신거부"], ReplyKind.STOP

@@ -1,0 +1,23 @@
+"""HTML pages (Jinja2, our own templates and CSS; no CDN). Korean first, English where the reader's
+language is English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from hotline.clock import local
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["seoul"] = lambda dt, fmt="%m/%d %H:%M": local(dt).strftime(fmt) if dt else ""
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    lang = context.get("lang", "ko")
+    context = {**context, "lang": lang, "t": (lambda ko, en: en if lang == "en" else ko)}
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

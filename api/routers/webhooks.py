@@ -1,0 +1,53 @@
+"""Twilio webhooks: inbound SMS and delivery-status callbacks, each validated with X-Twilio-Signature
+against the configured public URL. Unsigned or mis-signed requests get 403 and change nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from twilio.request_validator import RequestValidator
+
+from api.deps import ClockDep, SessionDep, SettingsDep
+from hotline.errors import Forbidden
+from hotline.inbound import handle_sms
+from hotline.outbox import apply_status
+from hotline.phones import to_e164
+
+router = APIRouter(prefix="/v1/webhooks/twilio", tags=["webhooks"])
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    # Twilio signs the public URL it called, which behind a proxy differs from what we see
+    url = settings.public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    token = settings.twilio_auth_token
+    if not (token and signature and RequestValidator(token).validate(url, form, signature)):
+        raise Forbidden("서명이 없거나 올바르지 않은 요청입니다.", "Missing or invalid Twilio signature.")
+    return form
+
+
+SignedForm = Annotated[dict[str, str], Depends(signed_form)]
+
+
+@router.post("/sms", response_class=Response)
+def inbound_sms(form: SignedForm, request: Request, session: SessionDep, clock: ClockDep) -> Response:
+    sender = form.get("From", "")
+    try:
+        sender = to_e164(sender, "From")
+    except Exception:  # noqa: BLE001  (short codes and alphanumeric senders: keep as given)
+        pass
+    handle_sms(session, sid=form.get("MessageSid") or form.get("SmsSid", ""), from_number=sender,
+               body=form.get("Body", ""), now=clock.now(), ctx=request.app.state.offer_context)
+    session.commit()
+    # replies go through the outbox (recorded, retried, opt-outs honoured), not TwiML
+    return Response(EMPTY_TWIML, media_type="application/xml")
+
+
+@router.post("/status", status_code=204, response_class=Response)
+def delivery_status(form: SignedForm, session: SessionDep) -> Response:
+    apply_status(session, form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode"))
+    session.commit()
+    return Response(status_code=204)

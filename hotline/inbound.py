@@ -1,0 +1,87 @@
+"""Inbound SMS: a provider answering an offer, a parent cancelling or answering the survey, anyone
+saying STOP / START / HELP. Each Twilio MessageSid is handled once (Twilio retries failed webhooks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from hotline.intake import cancel_request
+from hotline.lifecycle import CANCELLABLE, RequestStatus
+from hotline.models import CareRequest, Guardian, InboundMessage, Offer, OfferStatus, OptOut, Provider
+from hotline.offers import OfferContext, Outcome, answer, lock
+from hotline.outbox import enqueue
+from hotline.sms.templates import ReplyKind, parse_reply
+
+
+def handle_sms(session: Session, *, sid: str, from_number: str, body: str, now: datetime, ctx: OfferContext) -> str:
+    """Returns what the message was taken as (kept on the inbound row, shown in the console)."""
+    try:
+        with session.begin_nested():
+            inbound = InboundMessage(sid=sid, from_number=from_number, body=body[:1600], received_at=now)
+            session.add(inbound)
+            session.flush()
+    except IntegrityError:
+        return "duplicate"
+    inbound.handled_as = _handle(session, from_number, body, now=now, ctx=ctx)
+    session.add(inbound)
+    return inbound.handled_as
+
+
+def _reply(session: Session, to: str, kind: str, lang: str, now: datetime, **values) -> None:
+    enqueue(session, to=to, kind=kind, lang=lang, now=now, **values)
+
+
+def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: OfferContext) -> str:
+    reply = parse_reply(body)
+    provider = session.exec(select(Provider).where(Provider.phone == phone)).first()
+    guardian = session.exec(select(Guardian).where(Guardian.phone == phone)).first()
+    lang = (provider.language if provider else guardian.language if guardian else "ko")
+
+    if reply.kind == ReplyKind.STOP:
+        if session.get(OptOut, phone) is None:
+            session.add(OptOut(phone=phone, at=now))
+        _reply(session, phone, "opt_out_ack", lang, now)
+        return "stop"
+    if reply.kind == ReplyKind.START:
+        if (row := session.get(OptOut, phone)) is not None:
+            session.delete(row)
+        _reply(session, phone, "opt_in_ack", lang, now)
+        return "start"
+    if provider is None and guardian is None:
+        return "ignored"  # an unknown number gets no reply: we do not text strangers
+    if reply.kind == ReplyKind.HELP:
+        _reply(session, phone, "help", lang, now)
+        return "help"
+
+    if provider is not None and (kind := reply.offer_answer()) is not None:
+        lock(session, Provider, provider.id)  # before choosing the offer: concurrent replies queue here
+        offer = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.status == OfferStatus.pending)
+                             .order_by(col(Offer.id))).first()  # the oldest open offer: it expires first
+        if offer is None:
+            _reply(session, phone, "already_filled", lang, now)
+            return "late_answer"
+        outcome = answer(session, offer.id, accept=kind == ReplyKind.ACCEPT, channel="sms", now=now, ctx=ctx)
+        if outcome in (Outcome.filled, Outcome.closed):
+            _reply(session, phone, "already_filled", lang, now, request_id=offer.request_id)
+        return f"offer_{outcome.value}"
+
+    if guardian is not None:
+        requests = session.exec(select(CareRequest).where(CareRequest.guardian_id == guardian.id)
+                                .order_by(col(CareRequest.id).desc())).all()
+        if reply.kind == ReplyKind.CANCEL:
+            active = next((r for r in requests if RequestStatus(r.status) in CANCELLABLE), None)
+            if active is not None:
+                cancel_request(session, active, actor="guardian:sms", now=now, reason="보호자 문자 취소", ctx=ctx)
+                return "cancel"
+        if reply.kind == ReplyKind.NUMBER:
+            surveyed = next((r for r in requests if r.survey_sent_at and r.survey_score is None), None)
+            if surveyed is not None:
+                surveyed.survey_score = reply.number
+                session.add(surveyed)
+                _reply(session, phone, "survey_thanks", lang, now, request_id=surveyed.id)
+                return "survey"
+    _reply(session, phone, "help", lang, now)
+    return "help"

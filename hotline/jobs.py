@@ -1,0 +1,167 @@
+"""Scheduled work, driven by APScheduler (timezone Asia/Seoul, persistent SQLAlchemy job store in the
+service's database). Due work is always derived from rows — offers past their expiry, outbox rows
+pending, windows starting or ending — so a lost job loses nothing; jobs only decide *when* to look.
+
+Exactly one scheduler runs: `dolbom scheduler`, or the `dolbom serve` process that wins `SchedulerLock`.
+A job due while the service was down runs once on start: misfire_grace_time=None (APScheduler's default
+of 1 s would drop it) and coalesce=True (one run, however many were missed)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from hotline import offers, outbox
+from hotline.clock import SEOUL, Clock
+from hotline.config import Settings
+from hotline.db import unit_of_work
+from hotline.offers import OfferContext
+from hotline.sms.senders import SmsSender
+
+logger = logging.getLogger("hotline.jobs")
+JOBS_TABLE = "apscheduler_jobs"
+
+
+@dataclass
+class Runtime:
+    """What the job functions work with. Jobs are stored by reference ("hotline.jobs:tick"), so they
+    find their engine, clock and SMS sender here rather than in pickled arguments."""
+
+    engine: Engine
+    ctx: OfferContext
+    clock: Clock
+    sender: SmsSender
+    status_callback: str | None = None
+
+
+RUNTIME: Runtime | None = None
+_dispatch_lock = threading.Lock()
+
+
+def _rt() -> Runtime:
+    if RUNTIME is None:
+        raise RuntimeError("hotline.jobs.RUNTIME is not set: start the scheduler through hotline.jobs.start")
+    return RUNTIME
+
+
+def tick() -> None:
+    """Expire due offers (re-matching at once) and run the care day (reminders, in care, completed)."""
+    rt = _rt()
+    now = rt.clock.now()
+    with unit_of_work(rt.engine) as session:
+        offers.expire_due(session, now=now, ctx=rt.ctx)
+    with unit_of_work(rt.engine) as session:
+        offers.run_care_day(session, now=now, ctx=rt.ctx)
+    dispatch()
+
+
+def sweep() -> None:
+    rt = _rt()
+    with unit_of_work(rt.engine) as session:
+        offers.sweep(session, now=rt.clock.now(), ctx=rt.ctx)
+    dispatch()
+
+
+def dispatch() -> int:
+    rt = _rt()
+    with _dispatch_lock:  # one dispatcher at a time: see hotline.outbox
+        return outbox.dispatch(rt.engine, rt.sender, now=rt.clock.now(), status_callback=rt.status_callback)
+
+
+def make_scheduler(engine: Engine, *, manual: bool = False) -> BaseScheduler:
+    """The scheduler; `manual=True` runs jobs inline in the caller's thread (tests drive it explicitly)."""
+    executors = {"default": DebugExecutor()} if manual else None
+    kwargs = {"executors": executors} if executors else {}
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        timezone=SEOUL,
+        **kwargs,
+    )
+
+
+def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
+    # fixed ids with replace_existing: a restart updates these jobs instead of adding copies
+    scheduler.add_job("hotline.jobs:sweep", "interval", seconds=settings.sweep_seconds, id="sweep",
+                      replace_existing=True)
+    scheduler.add_job("hotline.jobs:tick", "interval", seconds=15, id="tick", replace_existing=True)
+    scheduler.add_job("hotline.jobs:dispatch", "interval", seconds=5, id="dispatch", replace_existing=True)
+
+
+def waker(scheduler: BaseScheduler):
+    """`OfferContext.wake_at`: one date job per deadline second, so the expiry runs on time."""
+
+    def wake_at(at: datetime) -> None:
+        scheduler.add_job("hotline.jobs:tick", "date", run_date=at, id=f"wake-{int(at.timestamp())}",
+                          replace_existing=True)
+
+    return wake_at
+
+
+def run_pending(scheduler: BaseScheduler) -> None:
+    """Process due jobs now, in this thread (with `manual=True`): how tests drive the scheduler."""
+    scheduler._process_jobs()  # noqa: SLF001  (APScheduler 3 has no public "run due jobs now")
+
+
+def start(engine: Engine, ctx: OfferContext, clock: Clock, sender: SmsSender, *, manual: bool = False) -> BaseScheduler:
+    global RUNTIME
+    settings = ctx.settings
+    callback = f"{settings.public_url.rstrip('/')}/v1/webhooks/twilio/status" if settings.sms_backend == "twilio" else None
+    RUNTIME = Runtime(engine=engine, ctx=ctx, clock=clock, sender=sender, status_callback=callback)
+    recovered = outbox.recover(engine)
+    if recovered:
+        logger.warning("%d SMS left mid-send by the last run will be reconciled before any resend", recovered)
+    scheduler = make_scheduler(engine, manual=manual)
+    ctx.wake_at = waker(scheduler)
+    scheduler.start()
+    install_jobs(scheduler, settings)
+    if not manual:
+        outbox.KICK = lambda: scheduler.modify_job("dispatch", next_run_time=datetime.now(SEOUL))
+    return scheduler
+
+
+class SchedulerLock:
+    """Held for the life of the process that runs the scheduler: a PostgreSQL advisory lock on its own
+    connection, or an exclusive lock on a file beside the SQLite database."""
+
+    KEY = 0x0D01B0  # advisory lock id of the dolbom scheduler
+
+    def __init__(self, engine: Engine):
+        self.engine, self._conn, self._file = engine, None, None
+
+    def acquire(self) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            self._conn = self.engine.connect()
+            got = self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.KEY}).scalar()
+            self._conn.commit()
+            if not got:
+                self._conn.close()
+                self._conn = None
+            return bool(got)
+        path = Path(make_url(str(self.engine.url)).database or "dolbom").with_suffix(".scheduler.lock")
+        self._file = path.open("w")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            self._file.close()
+            self._file = None
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.KEY})
+            self._conn.close()
+        if self._file is not None:
+            self._file.close()

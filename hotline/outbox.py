@@ -1,0 +1,164 @@
+"""The SMS outbox: every message is a row written in the same transaction as the state change that caused
+it, and a dispatcher sends pending rows.
+
+Delivery guarantee. A row is marked `sending` (committed) before the SMS provider is called and `sent`
+(committed, with the provider's sid) after. A process that dies in between leaves it `sending`; a 5xx or
+a timeout leaves it `pending` with `attempt_started_at` set. Either way the next attempt first asks the
+provider whether a message with exactly this body went to this number since that attempt began, and sends
+only if none did. So a message is sent twice only if the provider accepted it yet does not list it — never
+merely because we crashed or timed out after sending. A 429 was never processed and is retried at once
+(with backoff); permanent errors stop and flag the request for an operator. Offers carry a validity period
+and are not sent at all once expired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from hotline.db import after_commit
+from hotline.models import CareRequest, OptOut, OutboxMessage, OutboxStatus
+from hotline.sms.senders import PermanentSendError, SmsSender, TransientSendError
+from hotline.sms.templates import render
+
+logger = logging.getLogger("hotline.outbox")
+
+# Set by the scheduler: wakes the dispatcher once a transaction that wrote messages has committed.
+KICK: Callable[[], None] | None = None
+
+MAX_BACKOFF = timedelta(minutes=5)
+# Kinds a person who said STOP still gets: the confirmation of that STOP and of a later START.
+ALWAYS_SENT = frozenset({"opt_out_ack", "opt_in_ack"})
+# provider statuses in the order a message moves through them; a callback never moves a row backwards
+STATUS_RANK = {"queued": 1, "accepted": 1, "sending": 2, "sent": 3, "delivered": 4, "undelivered": 4,
+               "failed": 4, "read": 5}
+
+
+def enqueue(session: Session, *, to: str, kind: str, lang: str, now: datetime, request_id: int | None = None,
+            offer_id: int | None = None, expires_at: datetime | None = None, **values: object) -> OutboxMessage:
+    body = render(kind, lang, **values)
+    opted_out = kind not in ALWAYS_SENT and session.get(OptOut, to) is not None
+    message = OutboxMessage(to=to, body=body, kind=kind, language=lang, request_id=request_id, offer_id=offer_id,
+                            status=OutboxStatus.suppressed if opted_out else OutboxStatus.pending,
+                            next_attempt_at=now, expires_at=expires_at, created_at=now)
+    session.add(message)
+    if message.status == OutboxStatus.pending and KICK is not None:
+        after_commit(session, KICK)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _flag(session: Session, message: OutboxMessage, reason: str) -> None:
+    if message.request_id is None:
+        return
+    request = session.get(CareRequest, message.request_id)
+    request.needs_attention = True
+    request.attention_reason = reason[:200]
+    session.add(request)
+
+
+def _claim(engine: Engine, message_id: int, now: datetime) -> OutboxMessage | None:
+    """Mark one due row `sending` and commit, so no other dispatcher (or restart) sends it blindly."""
+    with Session(engine, expire_on_commit=False) as session:
+        claimed = session.exec(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending,
+                   OutboxMessage.next_attempt_at <= now)
+            .values(status=OutboxStatus.sending, attempts=OutboxMessage.attempts + 1)
+        ).rowcount
+        session.commit()
+        return session.get(OutboxMessage, message_id) if claimed else None
+
+
+def recover(engine: Engine) -> int:
+    """At start-up (only one dispatcher runs): rows a crash left `sending` are due again; their
+    `attempt_started_at` makes the next attempt reconcile before it resends."""
+    with Session(engine) as session:
+        count = session.exec(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.sending)
+                             .values(status=OutboxStatus.pending)).rowcount
+        session.commit()
+    return count
+
+
+def dispatch(engine: Engine, sender: SmsSender, *, now: datetime, status_callback: str | None = None,
+             limit: int = 100) -> int:
+    """Send what is due, one transaction per message. Exactly one dispatcher may run at a time (the
+    scheduler's job has max_instances=1). Returns how many were accepted."""
+    with Session(engine) as session:
+        due = session.exec(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.pending,
+                                                          OutboxMessage.next_attempt_at <= now)
+                           .order_by(col(OutboxMessage.id)).limit(limit)).all()
+    sent = 0
+    for message_id in due:
+        message = _claim(engine, message_id, now)
+        if message is not None:
+            sent += _send_one(engine, sender, message, now=now, status_callback=status_callback)
+    return sent
+
+
+def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now: datetime,
+              status_callback: str | None) -> int:
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(OutboxMessage, message.id)
+        if row.expires_at is not None and row.expires_at <= now:
+            row.status, row.error = OutboxStatus.failed, "expired before it could be sent"
+            session.add(row)
+            session.commit()
+            return 0
+        try:
+            if row.attempt_started_at is not None and (found := sender.find_sent(row.to, row.body, row.attempt_started_at)):
+                result = found  # an earlier attempt went through after all: do not send again
+            else:
+                row.attempt_started_at = now
+                session.add(row)
+                session.commit()
+                validity = int((row.expires_at - now).total_seconds()) if row.expires_at else None
+                result = sender.send(row.to, row.body, validity_period_s=validity, status_callback=status_callback)
+        except TransientSendError as exc:
+            row.status = OutboxStatus.pending
+            row.next_attempt_at = now + backoff(row.attempts)
+            row.error = str(exc)[:300]
+            if not exc.maybe_sent:
+                row.attempt_started_at = None  # provably not processed: no need to reconcile
+            session.add(row)
+            session.commit()
+            logger.warning("SMS %s transient failure (attempt %d): %s", row.id, row.attempts, exc)
+            return 0
+        except PermanentSendError as exc:
+            row.status, row.error = OutboxStatus.failed, str(exc)[:300]
+            session.add(row)
+            _flag(session, row, f"문자 발송 실패({row.kind}): {exc}")
+            session.commit()
+            logger.error("SMS %s failed permanently: %s", row.id, exc)
+            return 0
+        row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, result.sid, now, None
+        row.provider_status = result.status
+        session.add(row)
+        session.commit()
+        return 1
+
+
+def apply_status(session: Session, sid: str, status: str, error_code: str | None = None) -> bool:
+    """A delivery-status callback. Callbacks arrive in any order: a status never moves backwards."""
+    row = session.exec(select(OutboxMessage).where(OutboxMessage.sid == sid)).first()
+    if row is None:
+        return False
+    if STATUS_RANK.get(status, 0) <= STATUS_RANK.get(row.provider_status or "", 0):
+        return True
+    row.provider_status = status
+    if status == "delivered":
+        row.status = OutboxStatus.delivered
+    elif status in ("undelivered", "failed"):
+        row.status = OutboxStatus.undelivered
+        row.error = f"delivery {status} {error_code or ''}".strip()
+        _flag(session, row, f"문자 미전달({row.kind}) {error_code or ''}".strip())
+    session.add(row)
+    return True
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from hotline.clock import Clock
@@ -38,7 +39,55 @@ def serve(args: argparse.Namespace) -> int:
     print(f"\n  언제나 돌봄 hotline\n  API docs : {base}/docs\n  console  : {base}/console\n"
           f"  demo operator: {settings.demo_operator_username} / {settings.demo_operator_password}"
           f"  (providers sign in with their code, e.g. pt-f01, same password)\n")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
+    uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port)
+    return 0
+
+
+def scheduler(args: argparse.Namespace) -> int:
+    """A dedicated scheduler process: expiry, re-matching sweep, reminders, surveys and the SMS outbox."""
+    import signal
+    import threading
+
+    from hotline import jobs
+    from hotline.config import get_settings
+    from hotline.db import make_engine
+    from hotline.geo import load_places
+    from hotline.offers import OfferContext
+    from hotline.sms.senders import sender_from_settings
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    lock = jobs.SchedulerLock(engine)
+    if not lock.acquire():
+        print("another process already runs the scheduler", file=sys.stderr)
+        return 1
+    ctx = OfferContext(settings=settings, places=load_places(settings.data_dir))
+    running = jobs.start(engine, ctx, Clock(), sender_from_settings(settings))
+    print("scheduler running (Asia/Seoul); Ctrl-C to stop")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    running.shutdown()
+    lock.release()
+    return 0
+
+
+def demo_day(args: argparse.Namespace) -> int:
+    from hotline.config import get_settings
+    from hotline.db import make_engine
+    from hotline.demo import play_day
+    from hotline.geo import load_places
+    from hotline.offers import OfferContext
+
+    settings = get_settings()
+    _prepare(settings)
+    ctx = OfferContext(settings=settings, places=load_places(settings.data_dir))
+    for ref, status in play_day(make_engine(settings.database_url), ctx):
+        print(f"{ref}  {status}")
     return 0
 
 
@@ -50,6 +99,8 @@ def bench(args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if argv and argv[0] == "bench":
         return bench(argv[1:])
     parser = argparse.ArgumentParser(prog="dolbom", description="언제나 돌봄 hotline")
@@ -57,9 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="run the API and console")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-scheduler", action="store_true", help="leave the jobs to `dolbom scheduler`")
+    sub.add_parser("scheduler", help="run the job scheduler alone (one per database)")
     sub.add_parser("bench", help="run the matching benchmark (see `dolbom bench --help`)")
+    sub.add_parser("demo-day", help="log the scripted day of demo calls (data/demo_scenario.json)")
     args = parser.parse_args(argv)
-    return {"serve": serve}[args.command](args)
+    return {"serve": serve, "scheduler": scheduler, "demo-day": demo_day}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
@@ -65,10 +66,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.sender = sender
     app.state.offer_context = ctx
     problems.install(app)
+    console.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, requests, providers, webhooks, links, console):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/console")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

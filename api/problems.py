@@ -50,6 +50,19 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return out or (str(loc[0]) if loc else "body")
 
 
+def translate(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[dict[str, str]]:
+    """Pydantic errors as our field problems: a field path and a message in Korean and English."""
+    out = []
+    for err in errors:
+        field = field_path(prefix + tuple(err.get("loc", ())))
+        ko = _PYDANTIC_KO.get(err.get("type", ""), "값이 올바르지 않습니다.")
+        msg = err.get("msg", "")
+        if err.get("type") == "value_error":
+            ko = f"{ko} ({msg.removeprefix('Value error, ')})"
+        out.append({"field": field, "message": ko, "message_en": msg})
+    return out
+
+
 def problem(status: int, title_ko: str, title_en: str, detail_ko: str = "", detail_en: str = "",
             *, type: str = "about:blank", instance: str | None = None, errors: list[dict] | None = None,
             headers: dict[str, str] | None = None) -> JSONResponse:
@@ -71,14 +84,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for err in exc.errors():
-            field = field_path(tuple(err.get("loc", ())))
-            ko = _PYDANTIC_KO.get(err.get("type", ""), "값이 올바르지 않습니다.")
-            msg = err.get("msg", "")
-            if err.get("type") == "value_error":
-                ko = f"{ko} ({msg.removeprefix('Value error, ')})"
-            errors.append({"field": field, "message": ko, "message_en": msg})
+        errors = translate(exc.errors())
         first = errors[0] if errors else {"field": "body", "message": "", "message_en": ""}
         return problem(422, "입력값을 확인해 주세요", "Invalid input",
                        f"{first['field']}: {first['message']}", f"{first['field']}: {first['message_en']}",

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     speed_kmh: float = 30.0
     solver_time_limit_s: float = 1.0
 
+    # PIPA: personal data of finished requests is destroyed this long after care ends
+    retention_days: int = 90
+    access_log_days: int = 730  # access records are kept two years (sensitive data is processed)
+
     # SMS
     sms_backend: Literal["console", "twilio"] = "console"
     twilio_account_sid: str | None = None

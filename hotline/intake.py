@@ -16,7 +16,7 @@ from hotline.clock import SEOUL, as_utc, local, local_day_bounds
 from hotline.config import Settings
 from hotline.errors import FieldProblem, InvalidInput, NotFound, invalid
 from hotline.geo import Geocoder, Place, in_service_area
-from hotline.lifecycle import LABELS_KO, RequestStatus, transition
+from hotline.lifecycle import CANCELLABLE as CANCELLABLE_STATUSES, LABELS_KO, RequestStatus, transition
 from hotline.models import AccessLog, CareRequest, Child, Guardian, RequestEvent
 from hotline.phones import to_e164
 from hotline.schemas import CareRequestCreate
@@ -228,7 +228,7 @@ def create_care_request(
     for child in data.children:
         session.add(Child(request_id=request.id, first_name=child.first_name, birth_date=child.birth_date))
     session.add(RequestEvent(request_id=request.id, at=now, actor=actor, from_status=None,
-                             to_status=RequestStatus.received, reason="hotline call logged",
+                             to_status=RequestStatus.received, reason="상담 접수",
                              detail={"children": len(data.children), "consent_by": actor}))
     session.flush()
     return Created(request, replayed=False)
@@ -286,7 +286,7 @@ def cancel_request(session: Session, request: CareRequest, *, actor: str, now: d
     """Cancel by guardian or operator. Offers and the placement are released by the offer loop."""
     from hotline import offers  # the offer loop owns offers and assignments
 
-    transition(session, request, RequestStatus.cancelled, actor=actor, at=now, reason=reason or "cancelled")
+    transition(session, request, RequestStatus.cancelled, actor=actor, at=now, reason=reason or "취소")
     offers.release_for_cancel(session, request, now=now, ctx=ctx)
     request.needs_attention = False
     session.add(request)

@@ -73,22 +73,48 @@ def sweep() -> None:
     dispatch()
 
 
+def purge() -> None:
+    """Nightly: destroy personal data past its retention (see hotline.privacy)."""
+    from hotline.privacy import purge as purge_expired
+
+    rt = _rt()
+    settings = rt.ctx.settings
+    with unit_of_work(rt.engine) as session:
+        count = purge_expired(session, now=rt.clock.now(), retention_days=settings.retention_days,
+                              access_log_days=settings.access_log_days)
+    if count:
+        logger.info("retention: personal data of %d finished requests destroyed", count)
+
+
 def dispatch() -> int:
     rt = _rt()
     with _dispatch_lock:  # one dispatcher at a time: see hotline.outbox
         return outbox.dispatch(rt.engine, rt.sender, now=rt.clock.now(), status_callback=rt.status_callback)
 
 
+class ManualScheduler(BaseScheduler):
+    """A scheduler with no thread of its own: due jobs run, inline, when `run_pending` is called.
+    Tests drive time this way instead of sleeping; the job store and triggers are the real ones."""
+
+    def wakeup(self) -> None:
+        pass
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+    def run_pending(self) -> None:
+        self._process_jobs()  # noqa: SLF001  (APScheduler 3 has no public "run due jobs now")
+
+
 def make_scheduler(engine: Engine, *, manual: bool = False) -> BaseScheduler:
-    """The scheduler; `manual=True` runs jobs inline in the caller's thread (tests drive it explicitly)."""
-    executors = {"default": DebugExecutor()} if manual else None
-    kwargs = {"executors": executors} if executors else {}
-    return BackgroundScheduler(
+    options = dict(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         timezone=SEOUL,
-        **kwargs,
     )
+    if manual:
+        return ManualScheduler(executors={"default": DebugExecutor()}, **options)
+    return BackgroundScheduler(**options)
 
 
 def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
@@ -97,6 +123,7 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
                       replace_existing=True)
     scheduler.add_job("hotline.jobs:tick", "interval", seconds=15, id="tick", replace_existing=True)
     scheduler.add_job("hotline.jobs:dispatch", "interval", seconds=5, id="dispatch", replace_existing=True)
+    scheduler.add_job("hotline.jobs:purge", "cron", hour=3, minute=30, id="purge", replace_existing=True)
 
 
 def waker(scheduler: BaseScheduler):
@@ -107,11 +134,6 @@ def waker(scheduler: BaseScheduler):
                           replace_existing=True)
 
     return wake_at
-
-
-def run_pending(scheduler: BaseScheduler) -> None:
-    """Process due jobs now, in this thread (with `manual=True`): how tests drive the scheduler."""
-    scheduler._process_jobs()  # noqa: SLF001  (APScheduler 3 has no public "run due jobs now")
 
 
 def start(engine: Engine, ctx: OfferContext, clock: Clock, sender: SmsSender, *, manual: bool = False) -> BaseScheduler:

@@ -14,7 +14,7 @@ import matching
 from hotline.clock import SEOUL, epoch_minutes, local
 from hotline.config import Settings
 from hotline.intake import age_on
-from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider, ProviderKind,
+from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider,
                             RequestEvent)
 
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -102,7 +102,8 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
                  if p.phone not in opted_out]
     m_providers = [
         matching.Provider(
-            id=str(p.id), kind=p.kind.value if isinstance(p.kind, ProviderKind) else p.kind,
+            # codes, not row ids: the solver's explanations name providers to operators
+            id=p.code, kind=str(p.kind),
             location=matching.Location(p.lat, p.lon), capacity=p.capacity,
             availability=availability(p, first, last), commitments=tuple(busy.get(p.id, ())),
             min_age=p.min_age, max_age=p.max_age, skills=frozenset(p.skills), languages=frozenset(p.languages),
@@ -111,8 +112,8 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
         for p in providers
         if not (p.paused_until and p.paused_until > now)
     ]
-    tried = session.exec(select(Offer.request_id, Offer.provider_id).where(
-        col(Offer.request_id).in_(ids), Offer.status != OfferStatus.pending)).all()
+    tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
+                         .where(col(Offer.request_id).in_(ids), Offer.status != OfferStatus.pending)).all()
     return matching.Problem(
         requests=m_requests, providers=m_providers, now=epoch_minutes(now),
         exclude=frozenset((str(r), str(p)) for r, p in tried),

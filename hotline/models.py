@@ -148,6 +148,7 @@ class CareRequest(SQLModel, table=True):
     survey_score: int | None = None
     reminded_at: datetime | None = ts(default=None, nullable=True)
     survey_sent_at: datetime | None = ts(default=None, nullable=True)
+    purged_at: datetime | None = ts(default=None, nullable=True)  # personal data destroyed (retention)
     created_by: str = Field(max_length=64)
     created_at: datetime = ts()
     updated_at: datetime = ts()

@@ -28,6 +28,7 @@ from hotline.phones import national
 from hotline.sms.templates import children_text, named_children_text, needs_text
 
 SYSTEM = "system"
+CHANNELS = {"sms": "문자", "link": "링크"}
 S = RequestStatus
 
 
@@ -57,7 +58,7 @@ def start_matching(session: Session, request: CareRequest, *, now: datetime, ctx
     link = status_url(ctx.settings.public_url, ctx.settings.secret_key, request.id, request.end_at + timedelta(days=1))
     enqueue(session, to=guardian.phone, kind="intake_ack", lang=guardian.language, now=now, request_id=request.id,
             status_url=link)
-    transition(session, request, S.matching, actor=SYSTEM, at=now, reason="matching started")
+    transition(session, request, S.matching, actor=SYSTEM, at=now, reason="매칭 시작")
     match(session, [request], now=now, ctx=ctx)
 
 
@@ -100,12 +101,12 @@ def match(session: Session, requests: list[CareRequest], *, now: datetime, ctx: 
             continue
         request.offer_rounds += 1
         transition(session, request, S.offered, actor=SYSTEM, at=now,
-                   reason=f"matched: offer round {request.offer_rounds} to {len(chosen)} provider(s)",
+                   reason=f"{request.offer_rounds}차 제안: {len(chosen)}곳",
                    detail={"explanation": explanation_json(explanation), "providers": [p for p, _ in chosen],
                            "solver": plan.status})
-        for rank, (provider_id, km) in enumerate(chosen, start=1):
-            make_offer(session, request, session.get(Provider, int(provider_id)), rank=rank, distance_km=km,
-                       now=now, ctx=ctx)
+        for rank, (code, km) in enumerate(chosen, start=1):
+            provider = session.exec(select(Provider).where(Provider.code == code)).one()
+            make_offer(session, request, provider, rank=rank, distance_km=km, now=now, ctx=ctx)
 
 
 def make_offer(session: Session, request: CareRequest, provider: Provider, *, rank: int, distance_km: float | None,
@@ -123,7 +124,7 @@ def make_offer(session: Session, request: CareRequest, provider: Provider, *, ra
             district=district_name(request, ctx.places), children=children_text(ages, lang),
             needs=needs_text(request.needs, lang), expires=local(expires).strftime("%H:%M"),
             offer_url=offer_url(ctx.settings.public_url, ctx.settings.secret_key, offer.id, expires))
-    record(session, request, actor=SYSTEM, at=now, reason=f"offer sent to provider {provider.code}",
+    record(session, request, actor=SYSTEM, at=now, reason=f"{provider.code}에 제안 문자 발송",
            detail={"offer_id": offer.id, "provider": provider.code, "rank": rank, "expires_at": expires.isoformat()})
     ctx.wake(session, expires)
     return offer
@@ -139,7 +140,7 @@ def district_name(request: CareRequest, places: PlaceTable | None) -> str:
 def escalate(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, reason: str,
              explanation: dict | None = None) -> None:
     """No provider: the request goes to the operators (console flag, SMS to the on-duty operator)."""
-    transition(session, request, S.unmatched, actor=SYSTEM, at=now, reason=f"unmatched: {reason}"[:300],
+    transition(session, request, S.unmatched, actor=SYSTEM, at=now, reason=f"미매칭: {reason}"[:300],
                detail={"explanation": explanation, "rounds": request.offer_rounds})
     request.needs_attention = True
     request.attention_reason = f"미매칭: {reason}"[:200]
@@ -154,7 +155,7 @@ def escalate(session: Session, request: CareRequest, *, now: datetime, ctx: Offe
 
 def retry(session: Session, request: CareRequest, *, actor: str, now: datetime, ctx: OfferContext) -> None:
     """An operator sends an escalated request back to matching (after changing what blocked it)."""
-    transition(session, request, S.matching, actor=actor, at=now, reason="operator retry")
+    transition(session, request, S.matching, actor=actor, at=now, reason="상담원 재매칭")
     request.offer_rounds = 0
     request.needs_attention, request.attention_reason = False, None
     match(session, [request], now=now, ctx=ctx)
@@ -190,7 +191,7 @@ def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: 
     if not accept:
         offer.status = OfferStatus.declined
         session.add(offer)
-        record(session, request, actor=f"provider:{provider.code}", at=now, reason=f"offer declined ({channel})",
+        record(session, request, actor=f"provider:{provider.code}", at=now, reason=f"제안 거절({CHANNELS[channel]})",
                detail={"offer_id": offer.id})
         enqueue(session, to=provider.phone, kind="declined_ack", lang=provider.language, now=now,
                 request_id=request.id, offer_id=offer.id)
@@ -201,7 +202,7 @@ def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: 
         offer.status = OfferStatus.withdrawn
         session.add(offer)
         record(session, request, actor=f"provider:{provider.code}", at=now,
-               reason=f"accept refused: {provider.code} is already full ({channel})", detail={"offer_id": offer.id})
+               reason=f"{provider.code} 정원 초과로 수락 불가({CHANNELS[channel]})", detail={"offer_id": offer.id})
         after_offer_closed(session, request, now=now, ctx=ctx)
         return Outcome.filled
     offer.status = OfferStatus.accepted
@@ -212,7 +213,7 @@ def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: 
                            handover_code=code, created_at=now))
     _withdraw_others(session, request, keep=offer.id, now=now)
     transition(session, request, S.confirmed, actor=f"provider:{provider.code}", at=now,
-               reason=f"offer accepted ({channel})", detail={"offer_id": offer.id, "provider": provider.code})
+               reason=f"제안 수락({CHANNELS[channel]})", detail={"offer_id": offer.id, "provider": provider.code})
     guardian = session.get(Guardian, request.guardian_id)
     glang, plang = guardian.language, provider.language
     enqueue(session, to=guardian.phone, kind="confirmation", lang=glang, now=now, request_id=request.id,
@@ -275,7 +276,7 @@ def after_offer_closed(session: Session, request: CareRequest, *, now: datetime,
     if request.offer_rounds >= ctx.settings.max_offer_rounds:
         escalate(session, request, now=now, ctx=ctx, reason=f"{request.offer_rounds}회 제안이 모두 거절·만료됨")
         return
-    transition(session, request, S.matching, actor=SYSTEM, at=now, reason="offer round ended without acceptance")
+    transition(session, request, S.matching, actor=SYSTEM, at=now, reason="수락 없이 제안 회차 종료: 재매칭")
     match(session, [request], now=now, ctx=ctx)
 
 
@@ -291,14 +292,14 @@ def expire_due(session: Session, *, now: datetime, ctx: OfferContext) -> int:
         provider = session.get(Provider, offer.provider_id)
         provider.missed_offers += 1
         request = session.get(CareRequest, offer.request_id)
-        record(session, request, actor=SYSTEM, at=now, reason=f"offer to {provider.code} expired",
+        record(session, request, actor=SYSTEM, at=now, reason=f"{provider.code} 제안 응답 기한 만료",
                detail={"offer_id": offer.id})
         if provider.missed_offers >= ctx.settings.pause_after_expired:
             provider.paused_until = now + timedelta(minutes=ctx.settings.pause_minutes)
             provider.missed_offers = 0
             record(session, request, actor=SYSTEM, at=now,
-                   reason=f"provider {provider.code} paused until {local(provider.paused_until):%H:%M} "
-                          f"after {ctx.settings.pause_after_expired} expired offers in a row")
+                   reason=f"{provider.code} 연속 {ctx.settings.pause_after_expired}회 미응답: "
+                          f"{local(provider.paused_until):%H:%M}까지 제안 중지")
         session.add(provider)
     for request_id in dict.fromkeys(o.request_id for o in due):
         after_offer_closed(session, session.get(CareRequest, request_id), now=now, ctx=ctx)
@@ -326,10 +327,10 @@ def run_care_day(session: Session, *, now: datetime, ctx: OfferContext) -> None:
         session.add(request)
     for request in session.exec(select(CareRequest).where(CareRequest.status == S.confirmed,
                                                           CareRequest.start_at <= now)):
-        transition(session, request, S.in_care, actor=SYSTEM, at=now, reason="care window started")
+        transition(session, request, S.in_care, actor=SYSTEM, at=now, reason="돌봄 시작")
     for request in session.exec(select(CareRequest).where(CareRequest.status == S.in_care,
                                                           CareRequest.end_at <= now)):
-        transition(session, request, S.completed, actor=SYSTEM, at=now, reason="care window ended")
+        transition(session, request, S.completed, actor=SYSTEM, at=now, reason="돌봄 종료")
         guardian = session.get(Guardian, request.guardian_id)
         enqueue(session, to=guardian.phone, kind="survey", lang=guardian.language, now=now, request_id=request.id)
         request.survey_sent_at = now
@@ -348,7 +349,7 @@ def _remind(session: Session, request: CareRequest, *, now: datetime) -> None:
             code=assignment.handover_code)
     enqueue(session, to=provider.phone, kind="reminder_provider", lang=provider.language, now=now,
             request_id=request.id, start=start, address=request.address, code=assignment.handover_code)
-    record(session, request, actor=SYSTEM, at=now, reason="reminders sent")
+    record(session, request, actor=SYSTEM, at=now, reason="돌봄 1시간 전 알림 발송")
 
 
 def next_deadlines(session: Session, *, now: datetime) -> list[datetime]:

@@ -112,10 +112,12 @@ def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now:
             session.add(row)
             session.commit()
             return 0
+        sending = False
         try:
             if row.attempt_started_at is not None and (found := sender.find_sent(row.to, row.body, row.attempt_started_at)):
                 result = found  # an earlier attempt went through after all: do not send again
             else:
+                sending = True
                 row.attempt_started_at = now
                 session.add(row)
                 session.commit()
@@ -125,8 +127,8 @@ def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now:
             row.status = OutboxStatus.pending
             row.next_attempt_at = now + backoff(row.attempts)
             row.error = str(exc)[:300]
-            if not exc.maybe_sent:
-                row.attempt_started_at = None  # provably not processed: no need to reconcile
+            if sending and not exc.maybe_sent:
+                row.attempt_started_at = None  # this send provably never reached Twilio: nothing to reconcile
             session.add(row)
             session.commit()
             logger.warning("SMS %s transient failure (attempt %d): %s", row.id, row.attempts, exc)

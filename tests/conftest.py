@@ -77,6 +77,7 @@ def engine(backend: str, database_url: str) -> Iterator[Engine]:
                                if t.name != "alembic_version")
             with engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
         engine.dispose()
 
 

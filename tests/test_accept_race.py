@@ -71,6 +71,7 @@ def test_fifty_concurrent_accepts_never_overbook(client, engine, settings, twili
     for t in threads:
         t.join()
 
+    assert len(results) == ANSWERS  # no thread died
     assert all(code in (200, 409) for _, code, _ in results), [r[:2] for r in results if r[1] not in (200, 409)]
     with Session(engine) as s:
         placed = s.exec(select(Assignment).where(Assignment.provider_id == facility.id, Assignment.active == True)).all()  # noqa: E712

@@ -42,7 +42,7 @@ def test_call_to_confirmation_over_http(client, operator, demo, loop, twilio, en
     assert [(f, t) for f, t, _ in log if f != t] == [(None, "received"), ("received", "matching"),
                                                      ("matching", "offered"), ("offered", "confirmed")]
     assert log[-1][2] == f"provider:{prov.code}"
-    assert any("offer sent" in e.reason for e in events(engine, ref))
+    assert any(e.reason == f"{prov.code}에 제안 문자 발송" for e in events(engine, ref))
     assert code.status == "confirmed"
 
 

@@ -1,0 +1,129 @@
+"""The outbox against a misbehaving Twilio: outages, rate limits, bad numbers and a crash mid-send."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from loop_support import request_row, settings, twilio, twilio_server  # noqa: F401
+from hotline import outbox
+from hotline.models import CareRequest, Guardian, OutboxMessage, OutboxStatus
+from hotline.outbox import enqueue
+
+PHONES = [f"+82105550{n:04d}" for n in range(1, 7)]
+
+
+def queue(engine, clock, phones=PHONES, kind="survey") -> None:
+    with Session(engine) as s:
+        for phone in phones:
+            enqueue(s, to=phone, kind=kind, lang="ko", now=clock.now())
+        s.commit()
+
+
+def rows(engine) -> list[OutboxMessage]:
+    with Session(engine) as s:
+        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def drive(engine, sender, clock, seconds: int, step: int = 5) -> None:
+    """The dispatcher job every `step` seconds of fake time."""
+    for _ in range(seconds // step):
+        outbox.dispatch(engine, sender, now=clock.now())
+        clock.advance(seconds=step)
+
+
+def test_a_minute_of_500s_then_everything_is_delivered_once(engine, app, clock, twilio):
+    queue(engine, clock)
+    # first half: Twilio takes the message and still answers 500 ("maybe sent"); second half: plain 500s
+    twilio.fail(500, seconds=30, processed=True)
+    drive(engine, app.state.sender, clock, 30)
+    twilio.fail(500, seconds=30)
+    drive(engine, app.state.sender, clock, 30)
+    assert any(r.status == OutboxStatus.pending for r in rows(engine))
+    drive(engine, app.state.sender, clock, 400)  # after recovery, within the longest backoff
+    sent = rows(engine)
+    assert {r.status for r in sent} == {OutboxStatus.sent}
+    for phone in PHONES:
+        assert len(twilio.bodies_to(phone)) == 1, phone
+    assert {r.sid for r in sent} == {m.sid for m in twilio.messages}
+
+
+def test_crash_right_after_sending_does_not_send_again(engine, app, clock, twilio):
+    queue(engine, clock, PHONES[:1])
+    real = app.state.sender
+
+    class Killed(BaseException):
+        pass
+
+    class DiesAfterSend:
+        def send(self, *a, **kw):
+            real.send(*a, **kw)
+            raise Killed  # the process is gone before it can record the sid
+
+        def find_sent(self, *a, **kw):
+            return real.find_sent(*a, **kw)
+
+    with pytest.raises(Killed):
+        outbox.dispatch(engine, DiesAfterSend(), now=clock.now())
+    assert rows(engine)[0].status == OutboxStatus.sending
+    # restart: recover, then the normal dispatcher
+    clock.advance(seconds=5)
+    assert outbox.recover(engine) == 1
+    assert outbox.dispatch(engine, real, now=clock.now()) == 1
+    assert len(twilio.bodies_to(PHONES[0])) == 1
+    assert rows(engine)[0].status == OutboxStatus.sent and rows(engine)[0].sid == twilio.messages[0].sid
+
+
+def test_rate_limited_messages_are_retried_without_reconciling(engine, app, clock, twilio):
+    queue(engine, clock, PHONES[:2])
+    twilio.fail(429, count=2)
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    first = rows(engine)
+    assert all(r.status == OutboxStatus.pending and r.attempt_started_at is None for r in first)
+    clock.advance(seconds=5)
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    assert all(r.status == OutboxStatus.sent for r in rows(engine))
+    assert not any(method == "GET" for method, _, _ in twilio.requests)  # a 429 needs no look-up
+
+
+def test_invalid_and_unsubscribed_numbers_stop_and_flag_the_request(engine, app, clock, twilio, client, operator,
+                                                                    demo):
+    from conftest import request_body
+
+    ref = client.post("/v1/requests", json=request_body(), headers=operator).json()["ref"]
+    with Session(engine) as s:
+        request = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
+        for phone in ("+15005550001", "+15005550004"):
+            enqueue(s, to=phone, kind="survey", lang="ko", now=clock.now(), request_id=request.id)
+        s.commit()
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    failed = [r for r in rows(engine) if r.to.startswith("+1500")]
+    assert [r.status for r in failed] == [OutboxStatus.failed, OutboxStatus.failed]
+    assert "21211" in failed[0].error and "21610" in failed[1].error
+    clock.advance(minutes=10)
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    assert not twilio.bodies_to("+15005550001")
+    row = request_row(engine, ref)
+    assert row.needs_attention and "문자" in row.attention_reason
+
+
+def test_an_offer_not_sent_before_it_expires_is_dropped(engine, app, clock, twilio):
+    with Session(engine) as s:
+        enqueue(s, to=PHONES[0], kind="survey", lang="ko", now=clock.now(), expires_at=clock.now())
+        s.commit()
+    clock.advance(seconds=1)
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    assert rows(engine)[0].status == OutboxStatus.failed and twilio.messages == []
+
+
+def test_opted_out_numbers_get_nothing_but_the_confirmation(engine, app, clock, twilio):
+    from hotline.models import OptOut
+
+    with Session(engine) as s:
+        s.add(OptOut(phone=PHONES[0], at=clock.now()))
+        s.commit()
+    queue(engine, clock, PHONES[:1])
+    queue(engine, clock, PHONES[:1], kind="opt_out_ack")
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    assert [r.status for r in rows(engine)] == [OutboxStatus.suppressed, OutboxStatus.sent]
+    assert len(twilio.bodies_to(PHONES[0])) == 1

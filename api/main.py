@@ -16,6 +16,7 @@ from api import problems
 from api.middleware import BodySizeLimit
 from api.pages import HERE
 from api.routers import auth, console, links, providers, requests, webhooks
+from api.routers import places as places_router
 from hotline import jobs
 from hotline.clock import Clock
 from hotline.config import Settings, get_settings
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     console.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, requests, providers, webhooks, links, console):
+    for module in (auth, requests, providers, places_router, webhooks, links, console):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -42,6 +42,14 @@ def local(value: datetime) -> datetime:
     return as_utc(value).astimezone(SEOUL)
 
 
+def at_local(day: date, hhmm: str) -> datetime:
+    """`HH:MM` on a Seoul date; "24:00" is the next midnight (opening hours and windows use it)."""
+    if hhmm == "24:00":
+        return datetime.combine(day + timedelta(days=1), time(0), SEOUL)
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), SEOUL)
+
+
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), SEOUL)
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)

@@ -4,24 +4,17 @@ and matching services an operator uses, for a day `date_offset_days` from today.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from hotline.clock import SEOUL, Clock, local
+from hotline.clock import Clock, at_local, local
 from hotline.db import unit_of_work
 from hotline.errors import DomainError
 from hotline.intake import create_care_request
 from hotline.offers import OfferContext, start_matching
 from hotline.schemas import CareRequestCreate
-
-
-def _at(day: date, hhmm: str) -> datetime:
-    if hhmm == "24:00":
-        return datetime.combine(day + timedelta(days=1), time(0), SEOUL)
-    h, m = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(h, m), SEOUL)
 
 
 def scenario_bodies(path: Path, today: date) -> list[tuple[str, CareRequestCreate]]:
@@ -36,8 +29,8 @@ def scenario_bodies(path: Path, today: date) -> list[tuple[str, CareRequestCreat
         health = call.get("health_notes")
         body = CareRequestCreate.model_validate({
             "guardian": call["guardian"], "children": children, "reason": call["reason"],
-            "notes": call.get("notes", ""), "start_at": _at(day, call["start"]).isoformat(),
-            "end_at": _at(day, call["end"]).isoformat(),
+            "notes": call.get("notes", ""), "start_at": at_local(day, call["start"]).isoformat(),
+            "end_at": at_local(day, call["end"]).isoformat(),
             "location": {"address": call.get("address") or call["place"], "place": call["place"]},
             "needs": call.get("needs", []), "language": call.get("language", "ko"),
             "consent": {"guardian_consent": True, "health_consent": bool(health)}, "health_notes": health,

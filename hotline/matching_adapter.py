@@ -5,26 +5,19 @@ or expired pairs → exclusions) and turns explanations into JSON for the event 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 import matching
-from hotline.clock import SEOUL, epoch_minutes, local
+from hotline.clock import at_local, epoch_minutes, local
 from hotline.config import Settings
 from hotline.intake import age_on
 from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider,
                             RequestEvent)
 
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _at(day: date, hhmm: str) -> datetime:
-    if hhmm == "24:00":
-        return datetime.combine(day + timedelta(days=1), time(0), SEOUL)
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), SEOUL)
 
 
 def availability(provider: Provider, first: date, last: date) -> tuple[matching.Interval, ...]:
@@ -36,7 +29,7 @@ def availability(provider: Provider, first: date, last: date) -> tuple[matching.
     while day <= last:
         if day.isoformat() not in closed:
             for start, end in provider.weekly_hours.get(DAY_KEYS[day.weekday()], []):
-                spans.append((epoch_minutes(_at(day, start)), epoch_minutes(_at(day, end))))
+                spans.append((epoch_minutes(at_local(day, start)), epoch_minutes(at_local(day, end))))
         day += timedelta(days=1)
     merged: list[list[int]] = []
     for start, end in sorted(spans):

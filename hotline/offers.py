@@ -26,6 +26,7 @@ from hotline.models import (Assignment, CareRequest, Guardian, Offer, OfferStatu
 from hotline.outbox import enqueue
 from hotline.phones import national
 from hotline.sms.templates import children_text, named_children_text, needs_text
+from hotline.views import district_name
 
 SYSTEM = "system"
 CHANNELS = {"sms": "문자", "link": "링크"}
@@ -128,13 +129,6 @@ def make_offer(session: Session, request: CareRequest, provider: Provider, *, ra
            detail={"offer_id": offer.id, "provider": provider.code, "rank": rank, "expires_at": expires.isoformat()})
     ctx.wake(session, expires)
     return offer
-
-
-def district_name(request: CareRequest, places: PlaceTable | None) -> str:
-    place = places.get(request.place_code) if places is not None and request.place_code else None
-    if place is not None:
-        return place.district_ko or place.city_ko
-    return request.city_ko or ""
 
 
 def escalate(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, reason: str,

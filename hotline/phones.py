@@ -23,7 +23,7 @@ def to_e164(raw: str, field_name: str = "phone", region: str = "KR") -> str:
 
 def national(e164: str) -> str:
     """`+821012345678` → `010-1234-5678` for people to read and dial."""
-    number = phonenumbers.parse(e164, None)
+    number = phonenumbers.parse(e164, "KR")
     if number.country_code == 82:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -109,8 +109,11 @@ class CareRequestCreate(Strict):
 
 
 class CareRequestCancel(Strict):
-    reason: str = Field(default="", max_length=300, examples=["보호자 일정 변경"])
+    reason: str = Field(default="", max_length=300)
     by: str = Field(default="operator", pattern="^(operator|guardian)$")
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra={"examples": [{"reason": "보호자 일정 변경", "by": "guardian"}]})
 
 
 class ChildPublic(PublicModel):

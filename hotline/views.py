@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from hotline.clock import fmt_window, local
-from hotline.geo import load_places
 from hotline.intake import age_on, children_of, events_of, status_label
 from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, Provider
 from hotline.phones import mask
@@ -21,11 +20,11 @@ def child_ages(children: list[Child], at: datetime) -> list[int]:
     return [age_on(c.birth_date, day) for c in children]
 
 
-def district_of(request: CareRequest, places=None) -> str | None:
+def district_name(request: CareRequest, places=None) -> str:
     """The 구/동 name (or city) a provider may see before accepting: never the street address."""
     if request.place_code and places is not None and (place := places.get(request.place_code)):
         return place.district_ko or place.city_ko
-    return request.city_ko
+    return request.city_ko or ""
 
 
 def present_offer(session: Session, offer: Offer, *, places=None) -> OfferPublic:
@@ -36,7 +35,7 @@ def present_offer(session: Session, offer: Offer, *, places=None) -> OfferPublic
         expires_at=offer.expires_at, answered_at=offer.answered_at,
         window=fmt_window(request.start_at, request.end_at),
         children_ages=child_ages(children_of(session, request), request.start_at),
-        needs=request.needs, district=district_of(request, places),
+        needs=request.needs, district=district_name(request, places) or None,
     )
 
 

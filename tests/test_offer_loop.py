@@ -129,3 +129,31 @@ def test_two_expired_offers_in_a_row_pause_the_provider(client, operator, admin,
     clock.advance(minutes=61)
     ref = create(client, operator, guardian={"name": "이바다", "phone": "010-5550-7004", "language": "ko"})
     assert [o.provider_id for o in pending(offers_of(engine, ref))] == [pid]
+
+
+def test_sweep_places_waiting_requests_without_moving_pending_offers(client, operator, demo, loop, engine, clock,
+                                                                     settings, places):
+    from sqlmodel import Session
+
+    from hotline.intake import create_care_request
+    from hotline.lifecycle import RequestStatus, transition
+    from hotline.schemas import CareRequestCreate
+
+    held = create(client, operator)
+    [kept] = pending(offers_of(engine, held))
+    waiting = []
+    with Session(engine) as s:  # logged, but their matching was interrupted before an offer went out
+        for i in range(3):
+            body = CareRequestCreate.model_validate(request_body(
+                guardian={"name": "대기", "phone": f"010-5550-61{i:02d}", "language": "ko"},
+                location={"address": "평택시 지산동 3", "place": "평택시 지산동"}))
+            request = create_care_request(s, body, actor="operator:test", now=clock.now(), settings=settings,
+                                          geocoder=places).request
+            transition(s, request, RequestStatus.matching, actor="system", at=clock.now())
+            waiting.append(request.ref)
+        s.commit()
+    jobs.sweep()
+    for ref in waiting:
+        assert request_row(engine, ref).status == "offered" and len(pending(offers_of(engine, ref))) == 1
+    [still] = pending(offers_of(engine, held))
+    assert (still.id, still.provider_id, still.expires_at) == (kept.id, kept.provider_id, kept.expires_at)

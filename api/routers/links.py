@@ -15,9 +15,9 @@ from hotline.clock import fmt_window, local
 from hotline.intake import children_of
 from hotline.lifecycle import RequestStatus
 from hotline.models import Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider
-from hotline.offers import Outcome, answer, district_name
+from hotline.offers import Outcome, answer
 from hotline.sms.templates import children_text, needs_text
-from hotline.views import child_ages
+from hotline.views import child_ages, district_name
 from sqlmodel import select
 
 router = APIRouter(tags=["links"], include_in_schema=False)

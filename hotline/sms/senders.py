@@ -22,6 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from hotline.phones import mask
 from hotline.sms.segments import segments
 
 logger = logging.getLogger("hotline.sms")
@@ -74,14 +75,6 @@ class SmsSender(Protocol):
         ...
 
 
-def mask_phone(number: str) -> str:
-    """``+821012345678`` → ``010-****-5678``: the one masking rule, for logs."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if number.startswith("+82"):
-        digits = "0" + digits[2:]
-    if len(digits) < 8:
-        return "****"
-    return f"{digits[:3]}-****-{digits[-4:]}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ class ConsoleSender:
         sid = "CONSOLE" + uuid.uuid4().hex[:27]
         self.messages.append(ConsoleMessage(to, body, sid, self.now(), validity_period_s, status_callback))
         info = segments(body)
-        logger.info("SMS %s to %s (%d %s segments):\n%s", sid, mask_phone(to), info.segments, info.encoding, body)
+        logger.info("SMS %s to %s (%d %s segments):\n%s", sid, mask(to), info.segments, info.encoding, body)
         return SendResult(sid=sid, status="sent")
 
     def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:

@@ -16,7 +16,6 @@ from hotline.sms.senders import (
     SmsSender,
     TransientSendError,
     TwilioSender,
-    mask_phone,
 )
 
 # The shared fake lives in tests/, which has no __init__.py. (No conftest.py here on purpose: a second
@@ -82,11 +81,6 @@ def test_console_sender_logs_masked_number_and_keeps_messages(caplog):
     assert sender.find_sent(TO, BODY, an_hour_ago()) == result
     assert sender.find_sent(TO, "other", an_hour_ago()) is None
     assert sender.find_sent(TO, BODY, datetime.now(timezone.utc) + timedelta(minutes=1)) is None
-
-
-def test_mask_phone():
-    assert mask_phone("+821012345678") == "010-****-5678"
-    assert mask_phone("010-1234-5678") == "010-****-5678"
 
 
 def test_send_reaches_the_fake_with_all_parameters(fake_twilio, twilio_sender):

@@ -1,0 +1,508 @@
+"""Candidate pairs: which providers could take which request, and why every other one cannot.
+
+The problem is turned into columns (numpy arrays) once; a grid index finds the providers whose
+service radius covers each request; then every hard rule that depends on one pair only (exclusion,
+age, skill, language, opening hours, caregiver notice, household size, room left by existing
+commitments and fixed assignments) is checked elementwise. The first failing rule is kept per pair
+so explanations can count them. Feasible pairs, nearest first and optionally cut to the k nearest
+per request, are the flat arrays the CP-SAT model is built from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .distance import haversine_km
+from .types import Problem, Provider, Request
+
+# Funnel order: a provider counts under the first rule it fails.
+REASONS = ("excluded", "age", "skill", "language", "closed", "lead_time", "too_many_children", "full", "busy")
+R_EXCLUDED, R_AGE, R_SKILL, R_LANGUAGE, R_CLOSED, R_LEAD, R_TOO_MANY, R_FULL, R_BUSY = range(len(REASONS))
+FEASIBLE = len(REASONS)
+KM_UNIT = 100  # the objective counts distance in units of 10 m
+DEFAULT_MAX_CANDIDATES = 12
+
+
+def km_units(km: np.ndarray | float) -> np.ndarray:
+    return np.rint(np.asarray(km, dtype=float) * KM_UNIT).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns
+
+
+@dataclass
+class ProviderTable:
+    providers: Sequence[Provider]
+    ids: list[str]
+    index: dict[str, int]
+    lat: np.ndarray
+    lon: np.ndarray
+    radius: np.ndarray
+    caregiver: np.ndarray  # bool
+    cap: np.ndarray
+    min_age: np.ndarray
+    max_age: np.ndarray
+    skill_bits: dict[str, int]
+    skill_mask: np.ndarray
+    lang_bits: dict[str, int]
+    lang_mask: np.ndarray
+    av_start: np.ndarray  # (P, A), padded with empty intervals
+    av_end: np.ndarray
+    # the providers' own commitments, one row each
+    com_prov: np.ndarray
+    com_start: np.ndarray
+    com_end: np.ndarray
+    com_children: np.ndarray
+    com_lat: np.ndarray
+    com_lon: np.ndarray
+    # grid index over providers
+    cell_km: float
+    x_scale: float
+    y_scale: float
+    cell_keys: np.ndarray  # sorted
+    cell_order: np.ndarray  # provider indices in cell_keys order
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+_table_cache: list[tuple[Sequence[Provider], ProviderTable]] = []
+
+
+def provider_table(providers: Sequence[Provider]) -> ProviderTable:
+    """Columns for the providers; the last table is reused when the same sequence object is passed."""
+    for seq, table in _table_cache:
+        if seq is providers:
+            return table
+    table = _build_provider_table(providers)
+    _table_cache[:] = [(providers, table)]
+    return table
+
+
+def _bits(vocab: Iterable[str]) -> dict[str, int]:
+    names = sorted(set(vocab))
+    if len(names) > 62:
+        raise ValueError("more than 62 distinct skills or languages")
+    return {name: 1 << i for i, name in enumerate(names)}
+
+
+def _mask(names: Iterable[str], bits: Mapping[str, int]) -> int:
+    m = 0
+    for n in names:
+        m |= bits.get(n, 0)
+    return m
+
+
+def _build_provider_table(providers: Sequence[Provider]) -> ProviderTable:
+    P = len(providers)
+    ids = [p.id for p in providers]
+    index = {pid: i for i, pid in enumerate(ids)}
+    if len(index) != P:
+        raise ValueError("duplicate provider ids")
+    lat = np.fromiter((p.location.lat for p in providers), float, P)
+    lon = np.fromiter((p.location.lon for p in providers), float, P)
+    skill_bits = _bits(s for p in providers for s in p.skills)
+    lang_bits = _bits(s for p in providers for s in p.languages)
+    A = max((len(p.availability) for p in providers), default=1) or 1
+    av_start = np.full((P, A), np.iinfo(np.int64).max, dtype=np.int64)
+    av_end = np.full((P, A), np.iinfo(np.int64).min, dtype=np.int64)
+    for i, p in enumerate(providers):
+        for j, iv in enumerate(p.availability):
+            av_start[i, j] = iv.start
+            av_end[i, j] = iv.end
+    coms = [(i, c) for i, p in enumerate(providers) for c in p.commitments]
+    radius = np.fromiter((p.radius_km for p in providers), float, P)
+
+    # Grid in km; the x scale uses the highest latitude any in-radius point can have, so projected
+    # distances never exceed true ones and the 3x3 neighbourhood of cells cannot miss a provider.
+    cell_km = max(float(radius.max(initial=1.0)), 0.5) * 1.02
+    top_lat = min(float(np.abs(lat).max(initial=0.0)) + cell_km / 110.0, 89.0)
+    x_scale = 111.32 * math.cos(math.radians(top_lat))
+    y_scale = 110.5
+    keys = _cell_keys(lat, lon, cell_km, x_scale, y_scale)
+    order = np.argsort(keys, kind="stable")
+
+    return ProviderTable(
+        providers=providers,
+        ids=ids,
+        index=index,
+        lat=lat,
+        lon=lon,
+        radius=radius,
+        caregiver=np.fromiter((p.kind == "caregiver" for p in providers), bool, P),
+        cap=np.fromiter((p.capacity for p in providers), np.int64, P),
+        min_age=np.fromiter((p.min_age for p in providers), np.int64, P),
+        max_age=np.fromiter((p.max_age for p in providers), np.int64, P),
+        skill_bits=skill_bits,
+        skill_mask=np.fromiter((_mask(p.skills, skill_bits) for p in providers), np.int64, P),
+        lang_bits=lang_bits,
+        lang_mask=np.fromiter((_mask(p.languages, lang_bits) for p in providers), np.int64, P),
+        av_start=av_start,
+        av_end=av_end,
+        com_prov=np.fromiter((i for i, _ in coms), np.int64, len(coms)),
+        com_start=np.fromiter((c.start for _, c in coms), np.int64, len(coms)),
+        com_end=np.fromiter((c.end for _, c in coms), np.int64, len(coms)),
+        com_children=np.fromiter((c.children for _, c in coms), np.int64, len(coms)),
+        com_lat=np.fromiter(((c.location or providers[i].location).lat for i, c in coms), float, len(coms)),
+        com_lon=np.fromiter(((c.location or providers[i].location).lon for i, c in coms), float, len(coms)),
+        cell_km=cell_km,
+        x_scale=x_scale,
+        y_scale=y_scale,
+        cell_keys=keys[order],
+        cell_order=order,
+    )
+
+
+def _cell_keys(lat, lon, cell_km, x_scale, y_scale) -> np.ndarray:
+    cx = np.floor(np.asarray(lon) * x_scale / cell_km).astype(np.int64)
+    cy = np.floor(np.asarray(lat) * y_scale / cell_km).astype(np.int64)
+    return ((cx + (1 << 24)) << 26) + (cy + (1 << 24))
+
+
+@dataclass
+class RequestTable:
+    requests: Sequence[Request]
+    ids: list[str]
+    index: dict[str, int]
+    lat: np.ndarray
+    lon: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    children: np.ndarray
+    min_age: np.ndarray
+    max_age: np.ndarray
+    need_mask: np.ndarray
+    need_unknown: np.ndarray  # a need no provider has at all
+    lang_bit: np.ndarray  # 0 when no provider speaks it
+    priority: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def request_table(requests: Sequence[Request], pt: ProviderTable) -> RequestTable:
+    R = len(requests)
+    ids = [r.id for r in requests]
+    index = {rid: i for i, rid in enumerate(ids)}
+    if len(index) != R:
+        raise ValueError("duplicate request ids")
+    return RequestTable(
+        requests=requests,
+        ids=ids,
+        index=index,
+        lat=np.fromiter((r.location.lat for r in requests), float, R),
+        lon=np.fromiter((r.location.lon for r in requests), float, R),
+        start=np.fromiter((r.start for r in requests), np.int64, R),
+        end=np.fromiter((r.end for r in requests), np.int64, R),
+        children=np.fromiter((len(r.child_ages) for r in requests), np.int64, R),
+        min_age=np.fromiter((min(r.child_ages) for r in requests), np.int64, R),
+        max_age=np.fromiter((max(r.child_ages) for r in requests), np.int64, R),
+        need_mask=np.fromiter((_mask(r.needs, pt.skill_bits) for r in requests), np.int64, R),
+        need_unknown=np.fromiter((any(n not in pt.skill_bits for n in r.needs) for r in requests), bool, R),
+        lang_bit=np.fromiter((pt.lang_bits.get(r.language, 0) for r in requests), np.int64, R),
+        priority=np.fromiter((r.priority for r in requests), np.int64, R),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Load already on each provider: its commitments plus assignments that are taken as given
+
+
+@dataclass
+class LoadIndex:
+    """Items (start, end, children, location) per provider, sorted by provider, with offsets.
+
+    For facilities also the step function of children present: disjoint segments with their load.
+    """
+
+    offs: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    children: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    seg_offs: np.ndarray
+    seg_start: np.ndarray
+    seg_end: np.ndarray
+    seg_load: np.ndarray
+
+
+def load_index(P: int, prov, start, end, children, lat, lon) -> LoadIndex:
+    prov = np.asarray(prov, dtype=np.int64)
+    order = np.argsort(prov, kind="stable")
+    offs = np.searchsorted(prov[order], np.arange(P + 1))
+    # Step function: sweep start/end events per provider; ends before starts at equal times.
+    ev_prov = np.concatenate([prov, prov])
+    ev_t = np.concatenate([start, end]).astype(np.int64)
+    ev_d = np.concatenate([children, -np.asarray(children)]).astype(np.int64)
+    ev = np.lexsort((ev_d, ev_t, ev_prov))
+    ev_prov, ev_t, ev_d = ev_prov[ev], ev_t[ev], ev_d[ev]
+    level = np.cumsum(ev_d)  # each provider's events sum to zero, so a global cumsum is per provider
+    same = ev_prov[:-1] == ev_prov[1:]
+    keep = same & (ev_t[:-1] < ev_t[1:]) & (level[:-1] > 0)
+    seg_prov = ev_prov[:-1][keep]
+    return LoadIndex(
+        offs=offs,
+        start=np.asarray(start, dtype=np.int64)[order],
+        end=np.asarray(end, dtype=np.int64)[order],
+        children=np.asarray(children, dtype=np.int64)[order],
+        lat=np.asarray(lat, dtype=float)[order],
+        lon=np.asarray(lon, dtype=float)[order],
+        seg_offs=np.searchsorted(seg_prov, np.arange(P + 1)),
+        seg_start=ev_t[:-1][keep],
+        seg_end=ev_t[1:][keep],
+        seg_load=level[:-1][keep],
+    )
+
+
+def base_loads(problem: Problem, pt: ProviderTable, rt: RequestTable, assignments: Mapping[str, str]) -> LoadIndex:
+    """Commitments plus the given assignments (e.g. fixed ones) as load."""
+    rows = [(pt.index[p], rt.index[r]) for r, p in assignments.items() if r in rt.index and p in pt.index]
+    pi = np.fromiter((p for p, _ in rows), np.int64, len(rows))
+    ri = np.fromiter((r for _, r in rows), np.int64, len(rows))
+    return load_index(
+        len(pt),
+        np.concatenate([pt.com_prov, pi]),
+        np.concatenate([pt.com_start, rt.start[ri]]),
+        np.concatenate([pt.com_end, rt.end[ri]]),
+        np.concatenate([pt.com_children, rt.children[ri]]),
+        np.concatenate([pt.com_lat, rt.lat[ri]]),
+        np.concatenate([pt.com_lon, rt.lon[ri]]),
+    )
+
+
+def _expand(offs: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row with owner o, the range offs[o]:offs[o+1]: (row of each item, item index, counts)."""
+    cnt = offs[owner + 1] - offs[owner]
+    total = int(cnt.sum())
+    rows = np.repeat(np.arange(len(owner)), cnt)
+    first = np.cumsum(cnt) - cnt
+    items = np.repeat(offs[owner] - first, cnt) + np.arange(total)
+    return rows, items, cnt
+
+
+def max_load(loads: LoadIndex, prov: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Largest number of children already present at each provider during [start, end)."""
+    out = np.zeros(len(prov), dtype=np.int64)
+    if len(prov) == 0:
+        return out
+    rows, seg, cnt = _expand(loads.seg_offs, prov)
+    if len(rows) == 0:
+        return out
+    hit = (loads.seg_start[seg] < end[rows]) & (start[rows] < loads.seg_end[seg])
+    vals = np.where(hit, loads.seg_load[seg], 0)
+    nz = cnt > 0
+    out[nz] = np.maximum.reduceat(vals, (np.cumsum(cnt) - cnt)[nz])
+    return out
+
+
+def visit_conflict(loads: LoadIndex, prov, start, end, lat, lon, travel) -> np.ndarray:
+    """True where a caregiver's existing visit overlaps [start, end) or leaves too little travel time."""
+    out = np.zeros(len(prov), dtype=bool)
+    if len(prov) == 0:
+        return out
+    rows, it, cnt = _expand(loads.offs, prov)
+    if len(rows) == 0:
+        return out
+    to_item = travel.travel_min(lat[rows], lon[rows], loads.lat[it], loads.lon[it])
+    from_item = travel.travel_min(loads.lat[it], loads.lon[it], lat[rows], lon[rows])
+    ok = (end[rows] + to_item <= loads.start[it]) | (loads.end[it] + from_item <= start[rows])
+    np.logical_or.at(out, rows[~ok], True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs
+
+
+def pairs_in_radius(pt: ProviderTable, lat: np.ndarray, lon: np.ndarray, use_grid: bool = True):
+    """(request row, provider row, straight km) for every provider whose radius covers the point."""
+    R, P = len(lat), len(pt)
+    if R == 0 or P == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros(0)
+    if use_grid:
+        keys = _cell_keys(lat, lon, pt.cell_km, pt.x_scale, pt.y_scale)
+        offsets = np.array([(dx << 26) + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)], dtype=np.int64)
+        q = (keys[:, None] + offsets[None, :]).ravel()
+        lo = np.searchsorted(pt.cell_keys, q, "left")
+        hi = np.searchsorted(pt.cell_keys, q, "right")
+        cnt = hi - lo
+        ri = np.repeat(np.repeat(np.arange(R), 9), cnt)
+        first = np.cumsum(cnt) - cnt
+        pi = pt.cell_order[np.repeat(lo - first, cnt) + np.arange(int(cnt.sum()))]
+    else:
+        ri = np.repeat(np.arange(R), P)
+        pi = np.tile(np.arange(P), R)
+    d = haversine_km(lat[ri], lon[ri], pt.lat[pi], pt.lon[pi])
+    ok = d <= pt.radius[pi]
+    return ri[ok], pi[ok], d[ok]
+
+
+def classify(problem: Problem, pt: ProviderTable, rt: RequestTable, ri, pi, loads: LoadIndex,
+             start=None, end=None) -> np.ndarray:
+    """First failing rule per pair (index into REASONS), FEASIBLE when all pass.
+
+    `start`/`end` override the requests' windows (used to test shifted windows).
+    """
+    n = len(ri)
+    reason = np.full(n, FEASIBLE, dtype=np.int8)
+    if n == 0:
+        return reason
+    rs = rt.start[ri] if start is None else np.asarray(start, dtype=np.int64)
+    re = rt.end[ri] if end is None else np.asarray(end, dtype=np.int64)
+
+    def mark(code: int, fails: np.ndarray) -> None:
+        reason[(reason == FEASIBLE) & fails] = code
+
+    if problem.exclude:
+        P = len(pt)
+        ex = [rt.index[r] * P + pt.index[p] for r, p in problem.exclude if r in rt.index and p in pt.index]
+        if ex:
+            mark(R_EXCLUDED, np.isin(ri * P + pi, np.asarray(ex, dtype=np.int64)))
+    mark(R_AGE, (rt.min_age[ri] < pt.min_age[pi]) | (rt.max_age[ri] > pt.max_age[pi]))
+    mark(R_SKILL, ((rt.need_mask[ri] & ~pt.skill_mask[pi]) != 0) | rt.need_unknown[ri])
+    mark(R_LANGUAGE, (pt.lang_mask[pi] & rt.lang_bit[ri]) == 0)
+    inside = (pt.av_start[pi] <= rs[:, None]) & (re[:, None] <= pt.av_end[pi])
+    mark(R_CLOSED, ~inside.any(axis=1))
+    mark(R_LEAD, pt.caregiver[pi] & (rs - problem.now < problem.caregiver_lead_min))
+    mark(R_TOO_MANY, rt.children[ri] > pt.cap[pi])
+
+    care = pt.caregiver[pi]
+    todo = np.flatnonzero((reason == FEASIBLE) & ~care)
+    if len(todo):
+        used = max_load(loads, pi[todo], rs[todo], re[todo])
+        reason[todo[rt.children[ri[todo]] + used > pt.cap[pi[todo]]]] = R_FULL
+    todo = np.flatnonzero((reason == FEASIBLE) & care)
+    if len(todo):
+        r = ri[todo]
+        busy = visit_conflict(loads, pi[todo], rs[todo], re[todo], rt.lat[r], rt.lon[r], problem.travel)
+        reason[todo[busy]] = R_BUSY
+    return reason
+
+
+@dataclass
+class CandidateSet:
+    """In-radius pairs with their first failing rule (for explanations) and the model's pairs."""
+
+    problem: Problem
+    pt: ProviderTable
+    rt: RequestTable
+    loads: LoadIndex  # commitments + fixed assignments
+    decide: np.ndarray  # per request: left to the solver (not fixed)
+    # every in-radius pair, grouped by request, nearest (road km) first
+    all_ri: np.ndarray
+    all_pi: np.ndarray
+    all_straight: np.ndarray
+    all_km: np.ndarray
+    all_min: np.ndarray
+    all_reason: np.ndarray
+    all_offs: np.ndarray
+    # the model's pairs: feasible, for decided requests, grouped by request, nearest first
+    ri: np.ndarray
+    pi: np.ndarray
+    km: np.ndarray
+    units: np.ndarray  # km in KM_UNIT
+    travel_min: np.ndarray
+
+    def pairs_of(self, r: int) -> slice:
+        return slice(self.all_offs[r], self.all_offs[r + 1])
+
+
+def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: int | None = DEFAULT_MAX_CANDIDATES,
+                     requests: np.ndarray | None = None, extra_load: Mapping[str, str] | None = None) -> CandidateSet:
+    """Candidate pairs for the problem.
+
+    prune=True finds in-radius providers through the grid index and keeps the `max_per_request`
+    nearest feasible ones per request; prune=False checks every provider and keeps all feasible.
+    `requests` limits the work to those request rows; `extra_load` adds assignments taken as given.
+    """
+    pt = provider_table(problem.providers)
+    rt = request_table(problem.requests, pt)
+    given = dict(problem.fixed)
+    if extra_load:
+        given.update(extra_load)
+    for r, p in given.items():
+        if p not in pt.index:
+            raise ValueError(f"assignment {r} -> unknown provider {p}")
+    loads = base_loads(problem, pt, rt, given)
+    decide = np.ones(len(rt), dtype=bool)
+    for r in given:
+        if r in rt.index:
+            decide[rt.index[r]] = False
+
+    rows = np.arange(len(rt)) if requests is None else np.asarray(requests, dtype=np.int64)
+    ri, pi, straight = pairs_in_radius(pt, rt.lat[rows], rt.lon[rows], use_grid=prune)
+    ri = rows[ri]
+    km = problem.travel.road_km(rt.lat[ri], rt.lon[ri], pt.lat[pi], pt.lon[pi])
+    order = np.lexsort((pi, km, ri))
+    ri, pi, straight, km = ri[order], pi[order], straight[order], km[order]
+    tmin = problem.travel.travel_min(rt.lat[ri], rt.lon[ri], pt.lat[pi], pt.lon[pi])
+    reason = classify(problem, pt, rt, ri, pi, loads)
+    offs = np.searchsorted(ri, np.arange(len(rt) + 1))
+
+    ok = np.flatnonzero((reason == FEASIBLE) & decide[ri])
+    if prune and max_per_request is not None and len(ok):
+        r = ri[ok]
+        first = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
+        rank = np.arange(len(ok)) - np.repeat(first, np.diff(np.r_[first, len(ok)]))
+        ok = ok[rank < max_per_request]
+    return CandidateSet(
+        problem=problem, pt=pt, rt=rt, loads=loads, decide=decide,
+        all_ri=ri, all_pi=pi, all_straight=straight, all_km=km, all_min=tmin, all_reason=reason, all_offs=offs,
+        ri=ri[ok], pi=pi[ok], km=km[ok], units=km_units(km[ok]), travel_min=tmin[ok],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar room check, for one pair against a list of items (greedy, incremental, explanations)
+
+
+def room_ok(provider: Provider, start: int, end: int, children: int, loc_lat: float, loc_lon: float,
+            items: Sequence[tuple[int, int, int, float, float]], travel) -> bool:
+    """Whether the provider has room for the window given items (start, end, children, lat, lon)."""
+    return busy_span(provider, start, end, children, loc_lat, loc_lon, items, travel) is None
+
+
+def busy_span(provider: Provider, start: int, end: int, children: int, loc_lat: float, loc_lon: float,
+              items: Sequence[tuple[int, int, int, float, float]], travel) -> tuple[int, int] | None:
+    """None if there is room, else the first span of the window [a, b) where there is not."""
+    if children > provider.capacity:
+        return (start, end)
+    if provider.kind == "facility":
+        pts = sorted({start, end} | {t for it in items for t in (it[0], it[1]) if start < t < end})
+        over: list[tuple[int, int]] = []
+        for a, b in zip(pts, pts[1:]):
+            load = sum(it[2] for it in items if it[0] <= a < it[1])
+            if load + children > provider.capacity:
+                if over and over[-1][1] == a:
+                    over[-1] = (over[-1][0], b)
+                else:
+                    over.append((a, b))
+        return over[0] if over else None
+    for it_start, it_end, _, lat, lon in items:
+        to_it = int(travel.travel_min(loc_lat, loc_lon, lat, lon))
+        from_it = int(travel.travel_min(lat, lon, loc_lat, loc_lon))
+        if not (end + to_it <= it_start or it_end + from_it <= start):
+            return (max(start, it_start - to_it), min(end, it_end + from_it))
+    return None
+
+
+def provider_items(problem: Problem, pt: ProviderTable, assignments: Mapping[str, str],
+                   requests: Mapping[str, Request]) -> dict[int, list[tuple[int, int, int, float, float]]]:
+    """Per provider row: its commitments plus the given assignments, as scalar items."""
+    items: dict[int, list[tuple[int, int, int, float, float]]] = {}
+    for k in range(len(pt.com_prov)):
+        items.setdefault(int(pt.com_prov[k]), []).append(
+            (int(pt.com_start[k]), int(pt.com_end[k]), int(pt.com_children[k]), float(pt.com_lat[k]), float(pt.com_lon[k])))
+    for rid, pid in assignments.items():
+        r = requests.get(rid)
+        if r is None or pid not in pt.index:
+            continue
+        items.setdefault(pt.index[pid], []).append((r.start, r.end, len(r.child_ages), r.location.lat, r.location.lon))
+    return items

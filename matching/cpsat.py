@@ -1,0 +1,499 @@
+"""CP-SAT plan: build the model from flat candidate pairs, solve it in lexicographic stages, read it.
+
+One Boolean `assign[request, provider]` per candidate pair. Hard rules that involve several pairs:
+- a request takes at most one provider (siblings travel together: one request, one provider);
+- facility capacity at every moment, counting commitments and fixed assignments. Encoding "linear"
+  (default) writes one sum per elementary time segment where the candidates could overflow,
+  dropping dominated segments; "scheduling" uses optional intervals in a cumulative constraint;
+- a caregiver has one household at a time ("linear": at-most-one over overlapping windows;
+  "scheduling": no-overlap of optional intervals) and enough travel time between visits (pairs).
+Objective, strictly in order: (1) placed requests weighted by priority, (2) total road km,
+(3) fair load across providers. Levels 1 and 2 share one objective whose weights separate them
+exactly (W > any km total, so no distance can buy back a placement); level 3 is then added the
+same way on top, starting from that plan. Per-level gaps come from CP-SAT's proven bounds.
+
+Requests that share no candidate provider are solved as separate parts; parts without any
+constraint that can bind are answered directly (nearest provider).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .candidates import DEFAULT_MAX_CANDIDATES, KM_UNIT, CandidateSet, build_candidates, max_load, provider_items
+from .explain import explain_all, plan_figures
+from .greedy import fill
+from .types import Plan, Problem
+
+FAIR_STEPS = 12  # the per-provider fairness cost is convex up to this many children
+FAIR_SCALE = 120  # fairness weight of a provider = ceil(FAIR_SCALE / capacity)
+MIN_STAGE_S = 0.002
+INT_MAX = 2**62
+
+
+# ---------------------------------------------------------------------------------------------
+# Parts
+
+
+def components(cs: CandidateSet) -> list[np.ndarray]:
+    """Candidate pair indices grouped into parts whose requests share no provider."""
+    R = len(cs.rt)
+    parent = list(range(R + len(cs.pt)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r, p in set(zip(cs.ri.tolist(), (cs.pi + R).tolist())):
+        a, b = find(r), find(p)
+        if a != b:
+            parent[a] = b
+    roots = np.fromiter((find(r) for r in cs.ri.tolist()), np.int64, len(cs.ri))
+    order = np.argsort(roots, kind="stable")
+    cuts = np.flatnonzero(np.diff(roots[order])) + 1
+    return [np.sort(g) for g in np.split(order, cuts)] if len(order) else []
+
+
+# ---------------------------------------------------------------------------------------------
+# Constraints among pairs (plain lists first, so parts without any can skip CP-SAT entirely)
+
+
+@dataclass
+class PartRows:
+    linear: list[tuple[np.ndarray, np.ndarray, int]] = field(default_factory=list)  # sum coeffs*x <= ub
+    at_most_one: list[np.ndarray] = field(default_factory=list)
+    cumulative: list[tuple[np.ndarray, np.ndarray, int, list[tuple[int, int, int]]]] = field(default_factory=list)
+    no_overlap: list[np.ndarray] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.linear or self.at_most_one or self.cumulative or self.no_overlap)
+
+
+def _drop_dominated(rows: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:
+    """Among time-ordered (active set, room) rows drop a row whose neighbour is at least as tight."""
+    kept: list[tuple[np.ndarray, int]] = []
+    for act, room in rows:
+        while kept and room <= kept[-1][1] and not np.any(kept[-1][0] & ~act):
+            kept.pop()
+        if kept and kept[-1][1] <= room and not np.any(act & ~kept[-1][0]):
+            continue
+        kept.append((act, room))
+    return kept
+
+
+def constraint_rows(cs: CandidateSet, pairs: np.ndarray, encoding: str = "linear") -> PartRows:
+    rows = PartRows()
+    ri, pi = cs.ri[pairs], cs.pi[pairs]
+    s, e, d = cs.rt.start[ri], cs.rt.end[ri], cs.rt.children[ri]
+    order = np.argsort(pi, kind="stable")
+    cuts = np.flatnonzero(np.diff(pi[order])) + 1
+    groups = np.split(order, cuts)
+    provs = np.array([pi[g[0]] for g in groups], dtype=np.int64)
+    care = cs.pt.caregiver[provs]
+
+    # Facilities whose candidates all fit together even at the committed peak need nothing.
+    lo = np.array([s[g].min() for g in groups], dtype=np.int64)
+    hi = np.array([e[g].max() for g in groups], dtype=np.int64)
+    peak = max_load(cs.loads, provs, lo, hi)
+    demand = np.array([d[g].sum() for g in groups], dtype=np.int64)
+    may_bind = ~care & (demand + peak > cs.pt.cap[provs])
+
+    L = cs.loads
+    for k in np.flatnonzero(may_bind):
+        g, p = groups[k], int(provs[k])
+        cap = int(cs.pt.cap[p])
+        ss, ee, dd = s[g], e[g], d[g]
+        seg = slice(L.seg_offs[p], L.seg_offs[p + 1])
+        seg_s, seg_e, seg_l = L.seg_start[seg], L.seg_end[seg], L.seg_load[seg]
+        if encoding == "scheduling":
+            fixed = [(int(a), int(b), int(c)) for a, b, c in zip(seg_s, seg_e, seg_l) if b > lo[k] and a < hi[k]]
+            rows.cumulative.append((g, dd, cap, fixed))
+            continue
+        pts = np.unique(np.concatenate([ss, ee, seg_s, seg_e]))
+        pts = pts[(pts >= lo[k]) & (pts < hi[k])]
+        act = (ss[None, :] <= pts[:, None]) & (pts[:, None] < ee[None, :])
+        used = ((seg_s[None, :] <= pts[:, None]) & (pts[:, None] < seg_e[None, :])) @ seg_l if len(seg_l) else 0
+        room = cap - np.broadcast_to(used, pts.shape)
+        bind = act @ dd > room
+        for a, r in _drop_dominated(list(zip(act[bind], room[bind].tolist()))):
+            rows.linear.append((g[a], dd[a], int(r)))
+
+    travel = cs.problem.travel
+    for k in np.flatnonzero(care):
+        g = groups[k]
+        if len(g) < 2:
+            continue
+        g = g[np.argsort(s[g], kind="stable")]
+        ss, ee = s[g], e[g]
+        lat, lon = cs.rt.lat[ri[g]], cs.rt.lon[ri[g]]
+        t = travel.travel_min(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        fits = ee[:, None] + t <= ss[None, :]  # i then j
+        overlap = (ss[:, None] < ee[None, :]) & (ss[None, :] < ee[:, None])
+        too_close = np.triu(~(fits | fits.T) & ~overlap, 1)
+        for i, j in zip(*np.nonzero(too_close)):
+            rows.at_most_one.append(g[[i, j]])
+        if not np.triu(overlap, 1).any():
+            continue
+        if encoding == "scheduling":
+            rows.no_overlap.append(g)
+            continue
+        act = (ss[None, :] <= ss[:, None]) & (ss[:, None] < ee[None, :])
+        for a, _ in _drop_dominated([(row, 1) for row in act]):
+            if a.sum() >= 2:
+                rows.at_most_one.append(g[a])
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Model, written straight into the proto (the Python expression layer costs ~3x per element)
+
+
+class PartModel:
+    def __init__(self, cs: CandidateSet, pairs: np.ndarray, rows: PartRows, must_place: frozenset[int]):
+        self.cs, self.pairs, self.n = cs, pairs, len(pairs)
+        self.model = cp_model.CpModel()
+        self.proto = proto = self.model.proto
+        ri = cs.ri[pairs]
+        self.weight = cs.rt.priority[ri]
+        self.units = cs.units[pairs]
+        for _ in range(self.n):
+            proto.variables.add().domain.extend([0, 1])
+        cuts = np.flatnonzero(np.diff(ri)) + 1
+        for g in np.split(np.arange(self.n), cuts):
+            placed = int(ri[g[0]]) in must_place
+            if len(g) == 1 and not placed:
+                continue
+            ct = proto.constraints.add()
+            (ct.exactly_one if placed else ct.at_most_one).literals.extend(g.tolist())
+        for idx, coeffs, ub in rows.linear:
+            self.linear(idx, coeffs, -INT_MAX, ub)
+        for idx in rows.at_most_one:
+            proto.constraints.add().at_most_one.literals.extend(idx.tolist())
+        s, e = cs.rt.start[ri], cs.rt.end[ri]
+        for idx, demands, cap, fixed in rows.cumulative:
+            ivs = [self.interval(int(s[i]), int(e[i]), int(i)) for i in idx] + [self.interval(a, b) for a, b, _ in fixed]
+            ct = proto.constraints.add().cumulative
+            ct.capacity.offset = cap
+            ct.intervals.extend(ivs)
+            for dem in list(demands.tolist()) + [c for _, _, c in fixed]:
+                ct.demands.add().offset = int(dem)
+        for idx in rows.no_overlap:
+            proto.constraints.add().no_overlap.intervals.extend([self.interval(int(s[i]), int(e[i]), int(i)) for i in idx])
+
+    def interval(self, start: int, end: int, presence: int | None = None) -> int:
+        k = len(self.proto.constraints)
+        ct = self.proto.constraints.add()
+        if presence is not None:
+            ct.enforcement_literal.append(presence)
+        ct.interval.start.offset = start
+        ct.interval.end.offset = end
+        ct.interval.size.offset = end - start
+        return k
+
+    def linear(self, idx, coeffs, lo: int, hi: int) -> None:
+        ct = self.proto.constraints.add().linear
+        ct.vars.extend(np.asarray(idx).tolist())
+        ct.coeffs.extend(np.asarray(coeffs).tolist())
+        ct.domain.extend([int(lo), int(hi)])
+
+    def int_var(self, lo: int, hi: int) -> int:
+        k = len(self.proto.variables)
+        self.proto.variables.add().domain.extend([int(lo), int(hi)])
+        return k
+
+    def minimize(self, idx, coeffs) -> None:
+        self.proto.clear_objective()
+        self.proto.objective.vars.extend(np.asarray(idx).tolist())
+        self.proto.objective.coeffs.extend(np.asarray(coeffs).tolist())
+
+    def hint(self, x: np.ndarray) -> None:
+        self.proto.clear_solution_hint()
+        self.proto.solution_hint.vars.extend(range(self.n))
+        self.proto.solution_hint.values.extend(np.asarray(x).tolist())
+
+    def add_fairness(self) -> tuple[list[int], list[int]]:
+        """Aux variables for the convex per-provider cost; returns the objective terms."""
+        cs, pi = self.cs, self.cs.pi[self.pairs]
+        kids = cs.rt.children[cs.ri[self.pairs]]
+        base = provider_base(cs)
+        idx: list[int] = []
+        coef: list[int] = []
+        order = np.argsort(pi, kind="stable")
+        for g in np.split(order, np.flatnonzero(np.diff(pi[order])) + 1):
+            p = int(pi[g[0]])
+            w = fair_weight(int(cs.pt.cap[p]))
+            # base*load + max(0, load - 0) is linear in the assign variables.
+            idx.extend(g.tolist())
+            coef.extend((w * (int(base[p]) + 1) * kids[g]).tolist())
+            top = min(int(kids[g].sum()), FAIR_STEPS)
+            for k in range(1, top):
+                ex = self.int_var(0, top - k)
+                self.linear(list(g) + [ex], list(kids[g]) + [-1], -INT_MAX, k)  # ex >= load - k
+                idx.append(ex)
+                coef.append(w)
+        return idx, coef
+
+
+def provider_base(cs: CandidateSet) -> np.ndarray:
+    """Children already booked per provider row (commitments + fixed), for the fairness cost."""
+    return np.add.reduceat(np.r_[cs.loads.children, 0], cs.loads.offs[:-1]) * (np.diff(cs.loads.offs) > 0)
+
+
+def fair_weight(cap: int) -> int:
+    return math.ceil(FAIR_SCALE / max(cap, 1))
+
+
+def fairness_cost(load: int, base: int, cap: int) -> int:
+    return fair_weight(cap) * (base * load + sum(max(0, load - k) for k in range(FAIR_STEPS)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Solving in stages
+
+
+@dataclass
+class Level:
+    value: int
+    bound: int
+    optimal: bool
+
+
+@dataclass
+class PartResult:
+    x: np.ndarray  # chosen flag per pair of the part
+    levels: list[Level]
+    solve_s: float = 0.0
+    build_s: float = 0.0
+
+
+def _run(pm: PartModel, seconds: float, workers: int) -> tuple[int, np.ndarray | None, float, float]:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, MIN_STAGE_S)
+    solver.parameters.num_workers = workers
+    # The full LP relaxation (cuts included) is what proves these assignment-like models quickly;
+    # CP-SAT's default two-worker portfolio leaves it out, so name the workers.
+    solver.parameters.linearization_level = 2
+    if workers > 1:
+        solver.parameters.subsolvers.extend(["max_lp", "quick_restart", "core", "default_lp"][:workers])
+    t = time.perf_counter()
+    status = solver.solve(pm.model)
+    wall = time.perf_counter() - t
+    resp = solver.response_proto
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        x = np.asarray(list(resp.solution), dtype=np.int64)[: pm.n]
+        return status, x, float(resp.best_objective_bound), wall
+    return status, None, float("nan"), wall
+
+
+def separating_weight(pm: PartModel) -> int:
+    """W larger than any total distance of the part, so one priority unit outweighs every km."""
+    ri = pm.cs.ri[pm.pairs]
+    first = np.r_[0, np.flatnonzero(np.diff(ri)) + 1]
+    return int(np.maximum.reduceat(pm.units, first).sum()) + 1 if pm.n else 1
+
+
+def solve_part(pm: PartModel, start: np.ndarray, deadline: float, workers: int, fairness: bool = True) -> PartResult:
+    """Lexicographic solve of one part; `start` is a feasible assignment used as hint and fallback.
+
+    Stage A minimizes -W*placed_weight + km_units with W > any km total of the part: exactly
+    lexicographic (no number of km can buy a placement back), and proven far faster than two
+    stages with the first level as a constraint. Stage B adds level 3 the same way, scaled by F >
+    any fairness cost, starting from stage A's plan, so it can only improve level 3.
+    """
+    res = PartResult(x=start.copy(), levels=[])
+    w, u = pm.weight, pm.units
+    idx = np.arange(pm.n)
+    W = separating_weight(pm)
+    c2 = -w * W + u
+
+    def left() -> float:
+        return max(deadline - time.perf_counter(), 0.0)
+
+    pm.minimize(idx, c2)
+    pm.hint(res.x)
+    status, x, bound, wall = _run(pm, left() * (0.5 if fairness else 1.0), workers)
+    res.solve_s += wall
+    if x is not None and int(c2 @ x) <= int(c2 @ res.x):
+        res.x = x
+    p1, d2 = int(w @ res.x), int(u @ res.x)
+    if status == cp_model.OPTIMAL:
+        b1, b2 = p1, d2
+    elif x is not None:
+        lb = int(math.ceil(bound - 1e-6))  # every plan has -W*P + D >= lb
+        b1 = max(p1, (W - 1 - lb) // W)
+        b2 = min(d2, max(0, lb + p1 * W))
+    else:
+        b1, b2 = int(w.sum()), 0
+    res.levels += [Level(p1, b1, b1 == p1), Level(d2, b2, b2 == d2)]
+
+    f3 = part_fairness(pm.cs, pm.pairs, res.x)
+    fi, fc = (pm.add_fairness() if fairness else ([], []))
+    F = fairness_ceiling(pm) + 1
+    ri = pm.cs.ri[pm.pairs]
+    reach = int(np.maximum.reduceat(np.abs(c2), np.r_[0, np.flatnonzero(np.diff(ri)) + 1]).sum()) if pm.n else 0
+    safe = F * (reach + 1) < 2**53  # |objective| stays exact in the LP's doubles
+    if fairness and safe and status == cp_model.OPTIMAL and left() > MIN_STAGE_S:
+        pm.minimize(list(idx) + fi, list((F * c2).tolist()) + fc)
+        pm.hint(res.x)
+        status, x, bound, wall = _run(pm, left(), workers)
+        res.solve_s += wall
+        if x is not None and int(c2 @ x) == int(c2 @ res.x) and part_fairness(pm.cs, pm.pairs, x) <= f3:
+            res.x = x
+            f3 = part_fairness(pm.cs, pm.pairs, x)
+        if status == cp_model.OPTIMAL:
+            b3 = f3
+        else:
+            b3 = min(f3, max(0, int(math.ceil(bound - 1e-6)) - F * int(c2 @ res.x))) if x is not None else 0
+        res.levels.append(Level(f3, b3, b3 == f3))
+    else:
+        res.levels.append(Level(f3, f3 if not fairness else 0, not fairness or f3 == 0))
+    return res
+
+
+def fairness_ceiling(pm: PartModel) -> int:
+    """Largest fairness cost the part can have: every candidate at once."""
+    cs, pi = pm.cs, pm.cs.pi[pm.pairs]
+    kids = cs.rt.children[cs.ri[pm.pairs]]
+    base = provider_base(cs)
+    load = np.bincount(pi, weights=kids, minlength=len(cs.pt)).astype(np.int64)
+    return sum(fairness_cost(int(load[p]), int(base[p]), int(cs.pt.cap[p])) for p in np.unique(pi).tolist())
+
+
+def part_fairness(cs: CandidateSet, pairs: np.ndarray, x: np.ndarray) -> int:
+    base = provider_base(cs)
+    chosen = pairs[np.asarray(x, dtype=bool)]
+    load: dict[int, int] = {}
+    for p, k in zip(cs.pi[chosen].tolist(), cs.rt.children[cs.ri[chosen]].tolist()):
+        load[p] = load.get(p, 0) + k
+    return sum(fairness_cost(n, int(base[p]), int(cs.pt.cap[p])) for p, n in load.items())
+
+
+def _direct(cs: CandidateSet, pairs: np.ndarray) -> np.ndarray | None:
+    """Nearest provider per request when nothing can bind; None if a tie makes fairness matter."""
+    ri = cs.ri[pairs]
+    first = np.r_[True, ri[1:] != ri[:-1]]
+    second = np.r_[~first[1:], False]  # a request's second pair follows its first
+    tie = first & second
+    if np.any(cs.units[pairs][tie] == np.r_[cs.units[pairs][1:], 0][tie]):
+        return None
+    return first.astype(np.int64)
+
+
+def _greedy_start(cs: CandidateSet, pairs: np.ndarray, items: dict[int, list], hint: dict[int, int]) -> np.ndarray:
+    """A feasible assignment of the part: hinted providers first, then nearest with room."""
+    ri, pi = cs.ri[pairs], cs.pi[pairs]
+    cands: dict[int, list[int]] = {}
+    for r, p in zip(ri.tolist(), pi.tolist()):
+        cands.setdefault(r, []).append(p)
+    for r, p in hint.items():
+        if r in cands and p in cands[r]:
+            cands[r] = [p] + [q for q in cands[r] if q != p]
+    hinted = [r for r in cands if r in hint]
+    rest = sorted((r for r in cands if r not in hint), key=lambda r: (len(cands[r]), -int(cs.rt.priority[r])))
+    local = {p: list(items.get(p, ())) for p in set(pi.tolist())}
+    chosen = fill(cs.problem, cs.pt, cs.rt, hinted + rest, cands, local)
+    return np.fromiter((chosen.get(r) == p for r, p in zip(ri.tolist(), pi.tolist())), np.int64, len(pairs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+@dataclass
+class SolveStats:
+    placed_weight: int = 0
+    placed_weight_bound: int = 0
+    units: int = 0
+    units_bound: int = 0
+    fairness: int = 0
+    fairness_bound: int = 0
+    optimal: bool = True
+    solve_s: float = 0.0
+    build_s: float = 0.0
+    parts: int = 0
+
+
+def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, workers: int = 2,
+                encoding: str = "linear", must_place: frozenset[int] = frozenset(),
+                hint: dict[int, int] | None = None, fairness: bool = True) -> tuple[np.ndarray, SolveStats]:
+    """Chosen flag per candidate pair of `cs`, with the figures of the stages."""
+    stats = SolveStats()
+    chosen = np.zeros(len(cs.ri), dtype=np.int64)
+    parts = components(cs) if decompose else ([np.arange(len(cs.ri))] if len(cs.ri) else [])
+    parts.sort(key=len)
+    stats.parts = len(parts)
+    hint = hint or {}
+    items: dict[int, list] | None = None
+    left = sum(len(p) for p in parts)
+    for pairs in parts:
+        t0 = time.perf_counter()
+        remaining = max(deadline - t0, 0.0)
+        # Proportional share, but never so little that a small part cannot even start.
+        share = min(remaining, max(remaining * len(pairs) / max(left, 1), 0.05))
+        left -= len(pairs)
+        rows = constraint_rows(cs, pairs, encoding)
+        x = _direct(cs, pairs) if rows.empty() and not must_place else None
+        if x is not None:
+            stats.build_s += time.perf_counter() - t0
+            pw, du, f = int(cs.rt.priority[cs.ri[pairs]] @ x), int(cs.units[pairs] @ x), part_fairness(cs, pairs, x)
+            levels = [Level(pw, pw, True), Level(du, du, True), Level(f, f, True)]
+        else:
+            if items is None:
+                reqs = {r.id: r for r in cs.problem.requests}
+                items = provider_items(cs.problem, cs.pt, cs.problem.fixed, reqs)
+            start = _greedy_start(cs, pairs, items, hint)
+            pm = PartModel(cs, pairs, rows, must_place)
+            stats.build_s += time.perf_counter() - t0
+            res = solve_part(pm, start, time.perf_counter() + share, workers, fairness)
+            stats.solve_s += res.solve_s
+            x, levels = res.x, res.levels
+        chosen[pairs] = x
+        stats.placed_weight += levels[0].value
+        stats.placed_weight_bound += levels[0].bound
+        stats.units += levels[1].value
+        stats.units_bound += levels[1].bound
+        stats.fairness += levels[2].value
+        stats.fairness_bound += levels[2].bound
+        stats.optimal &= all(lv.optimal for lv in levels)
+    return chosen, stats
+
+
+def solve(problem: Problem, *, time_limit_s: float = 1.0, prune: bool = True, decompose: bool = True,
+          workers: int = 2, max_candidates: int | None = DEFAULT_MAX_CANDIDATES, encoding: str = "linear",
+          fairness: bool = True) -> Plan:
+    """Best plan for all requests not fixed; always returns a plan (the best found by the limit)."""
+    t0 = time.perf_counter()
+    # Leave room to write the explanations inside the limit.
+    deadline = t0 + time_limit_s - min(0.1 * time_limit_s, 0.02 + 5e-5 * len(problem.requests))
+    cs = build_candidates(problem, prune=prune, max_per_request=max_candidates if prune else None)
+    build_s = time.perf_counter() - t0
+    hint = {cs.rt.index[r]: cs.pt.index[p] for r, p in problem.hint.items() if r in cs.rt.index and p in cs.pt.index}
+    x, st = solve_pairs(cs, deadline, decompose=decompose, workers=workers, encoding=encoding, hint=hint,
+                        fairness=fairness)
+    assignments = {r: p for r, p in problem.fixed.items() if r in cs.rt.index}
+    sel = np.flatnonzero(x)
+    assignments.update(zip((cs.rt.ids[r] for r in cs.ri[sel].tolist()), (cs.pt.ids[p] for p in cs.pi[sel].tolist())))
+    t1 = time.perf_counter()
+    plan = Plan(assignments=assignments, explanations=explain_all(problem, cs, assignments),
+                status="optimal" if st.optimal else "feasible", placed=0, placed_weight=0, total_km=0.0,
+                build_s=build_s + st.build_s, solve_s=st.solve_s, explain_s=time.perf_counter() - t1,
+                components=st.parts, candidate_pairs=len(cs.ri))
+    plan_figures(problem, cs, plan)
+    fixed_weight = plan.placed_weight - st.placed_weight
+    fixed_units = int(round(plan.total_km * KM_UNIT)) - st.units
+    plan.placed_weight_bound = st.placed_weight_bound + fixed_weight
+    plan.total_km_bound = (st.units_bound + fixed_units) / KM_UNIT
+    g1 = (st.placed_weight_bound - st.placed_weight) / st.placed_weight_bound if st.placed_weight_bound else 0.0
+    g2 = (st.units - st.units_bound) / st.units if st.units else 0.0
+    g3 = (st.fairness - st.fairness_bound) / st.fairness if st.fairness else 0.0
+    plan.gaps = {"placed_weight": g1, "total_km": g2, "fairness": g3}
+    plan.gap = max(g1, g2)
+    plan.fairness = st.fairness
+    return plan

@@ -1,0 +1,281 @@
+"""Explanations an operator can act on: who got the request and why, or why nobody did, with counts.
+
+Every in-radius provider is counted under the first rule it fails (see candidates.REASONS); for the
+ones that pass every rule but are full in the final plan, the span where they are full is named.
+For unplaced requests the engine also tries what would place it: a wider radius, a shifted window,
+or a window that ends when a provider closes.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from .candidates import (
+    FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_EXCLUDED, R_FULL, R_LANGUAGE, R_SKILL, R_TOO_MANY, REASONS,
+    CandidateSet, busy_span, classify, provider_items,
+)
+from .distance import haversine_km
+from .types import Explanation, Plan, Problem
+
+REASON_CODES = {
+    "excluded": "excluded", "age": "age_range", "skill": "skill_missing", "language": "language",
+    "closed": "closed", "lead_time": "lead_time", "too_many_children": "too_many_children",
+    "full": "capacity_full", "busy": "caregiver_busy", "not_selected": "not_selected",
+}
+SHIFTS = (30, -30, 60, -60, 90, -90, 120, -120, 180, -180, 240, -240)
+WIDEN_MAX_KM = 30.0
+N_ALTERNATIVES = 3
+
+
+def plan_figures(problem: Problem, cs: CandidateSet, plan: Plan) -> None:
+    """Fill placed, placed_weight and total_km from the assignments."""
+    rt, pt = cs.rt, cs.pt
+    rows = [(rt.index[r], pt.index[p]) for r, p in plan.assignments.items() if r in rt.index and p in pt.index]
+    ri = np.fromiter((r for r, _ in rows), np.int64, len(rows))
+    pi = np.fromiter((p for _, p in rows), np.int64, len(rows))
+    plan.placed = len(rows)
+    plan.placed_weight = int(rt.priority[ri].sum())
+    plan.total_km = float(problem.travel.road_km(rt.lat[ri], rt.lon[ri], pt.lat[pi], pt.lon[pi]).sum()) if rows else 0.0
+
+
+def explain_all(problem: Problem, cs: CandidateSet, assignments: Mapping[str, str],
+                rows=None) -> dict[str, Explanation]:
+    ex = Explainer(problem, cs, assignments)
+    rows = range(len(cs.rt)) if rows is None else rows
+    return {cs.rt.ids[r]: ex.explain(r) for r in rows}
+
+
+def _ko_n(n: int) -> str:
+    return f"{n}곳"
+
+
+def _en_n(n: int, word: str = "provider") -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class Explainer:
+    def __init__(self, problem: Problem, cs: CandidateSet, assignments: Mapping[str, str]):
+        self.problem, self.cs, self.assignments = problem, cs, assignments
+        self._items: dict[int, list] | None = None
+
+    @property
+    def items(self) -> dict[int, list]:
+        """Commitments plus every assignment of the plan, per provider row (built on first need)."""
+        if self._items is None:
+            reqs = {r.id: r for r in self.problem.requests}
+            self._items = provider_items(self.problem, self.cs.pt, self.assignments, reqs)
+        return self._items
+
+    def fmt(self, t: int) -> str:
+        return self.problem.format_time(t)
+
+    def explain(self, r: int) -> Explanation:
+        rid = self.cs.rt.ids[r]
+        if rid in self.assignments:
+            return self._placed(r, self.assignments[rid])
+        return self._unplaced(r)
+
+    # -- placed ------------------------------------------------------------------------------
+
+    def _placed(self, r: int, pid: str) -> Explanation:
+        cs, pt, rt = self.cs, self.cs.pt, self.cs.rt
+        sl = cs.pairs_of(r)
+        pis, kms, mins, reasons = cs.all_pi[sl], cs.all_km[sl], cs.all_min[sl], cs.all_reason[sl]
+        p = pt.index[pid]
+        hit = np.flatnonzero(pis == p)
+        if len(hit):
+            km, tmin = float(kms[hit[0]]), int(mins[hit[0]])
+        else:  # a fixed assignment outside the usual rules
+            km = float(self.problem.travel.road_km(rt.lat[r], rt.lon[r], pt.lat[p], pt.lon[p]))
+            tmin = int(self.problem.travel.travel_min(rt.lat[r], rt.lon[r], pt.lat[p], pt.lon[p]))
+        ok = (reasons == FEASIBLE) & (pis != p)
+        alts = [(pt.ids[q], round(float(k), 2)) for q, k in zip(pis[ok][:N_ALTERNATIVES], kms[ok][:N_ALTERNATIVES])]
+        nearer = int(np.count_nonzero(ok & (kms < km)))
+        fixed = rt.ids[r] in self.problem.fixed
+        counts = {"in_radius": len(pis), "feasible": int(np.count_nonzero(reasons == FEASIBLE)), "nearer_used": nearer}
+        alt_ko = ", ".join(f"{a} {k:.1f} km" for a, k in alts)
+        if fixed:
+            ko = f"확정 배정 유지: {pid} ({km:.1f} km, 이동 약 {tmin}분)"
+            en = f"kept confirmed assignment: {pid} ({km:.1f} km, about {tmin} min)"
+        else:
+            ko = f"{pid} 배정: {km:.1f} km (이동 약 {tmin}분); 반경 내 {_ko_n(len(pis))} 중 가능 {_ko_n(counts['feasible'])}"
+            en = (f"assigned to {pid}: {km:.1f} km (about {tmin} min); "
+                  f"{counts['feasible']} of {_en_n(len(pis))} within radius could take it")
+            if nearer:
+                ko += f"; 더 가까운 {_ko_n(nearer)}은 다른 요청 배정에 사용"
+                en += f"; {_en_n(nearer, 'nearer provider')} used for other requests"
+        if alts:
+            ko += f"; 대안: {alt_ko}"
+            en += f"; alternatives: {alt_ko}"
+        return Explanation(request_id=rt.ids[r], provider_id=pid, distance_km=round(km, 3), alternatives=alts,
+                           reason_code=None, counts=counts, summary_ko=ko, summary_en=en, travel_min=tmin, fixed=fixed)
+
+    # -- unplaced ----------------------------------------------------------------------------
+
+    def _unplaced(self, r: int) -> Explanation:
+        cs, pt, rt, pr = self.cs, self.cs.pt, self.cs.rt, self.problem
+        req = rt.requests[r]
+        sl = cs.pairs_of(r)
+        pis, kms, reasons = cs.all_pi[sl], cs.all_km[sl], cs.all_reason[sl].copy()
+        n_in = len(pis)
+        closes: list[int] = []
+        opens: list[int] = []
+        spans: dict[int, list[tuple[int, int]]] = {R_FULL: [], R_BUSY: []}
+        by_plan = 0
+        unused: list[str] = []
+        for k, (p, why) in enumerate(zip(pis.tolist(), reasons.tolist())):
+            prov = pt.providers[p]
+            if why == R_CLOSED:
+                inside = [iv for iv in prov.availability if iv.start <= req.start < iv.end]
+                if inside:
+                    closes.append(inside[0].end)
+                else:
+                    later = [iv.start for iv in prov.availability if req.start < iv.start < req.end]
+                    if later:
+                        opens.append(min(later))
+            elif why in (R_FULL, R_BUSY, FEASIBLE):
+                span = busy_span(prov, req.start, req.end, len(req.child_ages), req.location.lat, req.location.lon,
+                                 self.items.get(p, ()), pr.travel)
+                if span is None:
+                    unused.append(pt.ids[p])
+                    continue
+                if why == FEASIBLE:
+                    by_plan += 1
+                    why = R_BUSY if prov.kind == "caregiver" else R_FULL
+                    reasons[k] = why
+                spans[why].append(span)
+        counts: dict[str, int] = {"in_radius": n_in}
+        for code, name in enumerate(REASONS):
+            c = int(np.count_nonzero(reasons == code))
+            if c:
+                counts[name] = c
+        if by_plan:
+            counts["full_by_plan"] = by_plan
+        if unused:
+            counts["not_selected"] = len(unused)
+
+        ko_parts, en_parts = [], []
+        if n_in == 0:
+            d = haversine_km(rt.lat[r], rt.lon[r], pt.lat, pt.lon)
+            near = float(d.min()) if len(d) else float("nan")
+            counts["nearest_km_x10"] = int(round(near * 10)) if len(d) else -1
+            ko_parts.append(f"반경 내 기관 없음 (가장 가까운 곳 {near:.1f} km)")
+            en_parts.append(f"no provider within radius (nearest is {near:.1f} km away)")
+            code = "no_provider_in_radius"
+        else:
+            ko_parts.append(f"반경 내 {_ko_n(n_in)}")
+            en_parts.append(f"{_en_n(n_in)} within radius")
+            named = {k: v for k, v in counts.items() if k in REASON_CODES}
+            # The furthest rule any provider got to is the one the operator can act on.
+            order = list(REASONS) + ["not_selected"]
+            top = max(named, key=order.index) if named else "not_selected"
+            code = REASON_CODES[top]
+            self._phrases(counts, closes, opens, spans, unused, ko_parts, en_parts)
+
+        sugg, sugg_ko, sugg_en = self._suggest(r, pis, reasons)
+        ko = "; ".join(ko_parts)
+        en = "; ".join(en_parts)
+        if sugg_ko:
+            ko += " → " + sugg_ko[0]
+            en += " → " + sugg_en[0]
+        return Explanation(request_id=rt.ids[r], provider_id=None, distance_km=None, alternatives=[],
+                           reason_code=code, counts=counts, summary_ko=ko, summary_en=en, suggestions=sugg,
+                           suggestions_ko=sugg_ko, suggestions_en=sugg_en)
+
+    def _phrases(self, counts, closes, opens, spans, unused, ko, en) -> None:
+        f, pr = self.fmt, self.problem
+        simple = {
+            "excluded": ("곳은 이미 거절/만료", "declined or let an offer expire"),
+            "age": ("곳은 연령 범위 밖", "outside their age range"),
+            "skill": ("곳은 필요한 돌봄(영아/특수) 불가", "lack a required skill"),
+            "language": ("곳은 언어 불일치", "do not speak the language"),
+            "too_many_children": ("곳은 아동 수 초과", "take fewer children per household"),
+        }
+        for key in ("excluded", "age", "skill", "language"):
+            if key in counts:
+                ko.append(f"{counts[key]}{simple[key][0]}")
+                en.append(f"{counts[key]} {simple[key][1]}")
+        if "closed" in counts:
+            n = counts["closed"]
+            if closes:
+                t = f(max(closes))
+                ko.append(f"{n}곳은 {t}에 마감" if len(closes) == n else f"{n}곳은 운영시간 밖 ({t} 마감 등)")
+                en.append(f"{n} closed at {t}" if len(closes) == n else f"{n} outside opening hours (closing {t} etc.)")
+            elif opens:
+                t = f(min(opens))
+                ko.append(f"{n}곳은 {t} 이후 운영")
+                en.append(f"{n} open only from {t}")
+            else:
+                ko.append(f"{n}곳은 해당 시간 운영 안 함")
+                en.append(f"{n} not available at that time")
+        if "lead_time" in counts:
+            h = pr.caregiver_lead_min / 60
+            ko.append(f"{counts['lead_time']}곳은 방문 {h:g}시간 전 예약 필요")
+            en.append(f"{counts['lead_time']} visiting caregivers need {h:g} h notice")
+        if "too_many_children" in counts:
+            ko.append(f"{counts['too_many_children']}{simple['too_many_children'][0]}")
+            en.append(f"{counts['too_many_children']} {simple['too_many_children'][1]}")
+        for key, word_ko, word_en in ((R_FULL, "정원 초과", "full"), (R_BUSY, "다른 방문 중", "busy with another visit")):
+            if spans[key]:
+                a, b = min(s for s, _ in spans[key]), max(e for _, e in spans[key])
+                ko.append(f"{len(spans[key])}곳은 {f(a)}–{f(b)} {word_ko}")
+                en.append(f"{len(spans[key])} {word_en} from {f(a)} to {f(b)}")
+        if unused:
+            ko.append(f"{len(unused)}곳은 여유 있으나 미선택 ({', '.join(unused[:3])})")
+            en.append(f"{len(unused)} had room but were not used ({', '.join(unused[:3])})")
+
+    # -- what would place it -----------------------------------------------------------------
+
+    def _fits_now(self, p: int, start: int, end: int, r: int) -> bool:
+        req = self.cs.rt.requests[r]
+        return busy_span(self.cs.pt.providers[p], start, end, len(req.child_ages), req.location.lat,
+                         req.location.lon, self.items.get(p, ()), self.problem.travel) is None
+
+    def _suggest(self, r: int, pis: np.ndarray, reasons: np.ndarray):
+        cs, pt, rt, pr = self.cs, self.cs.pt, self.cs.rt, self.problem
+        codes: list[str] = []
+        ko: list[str] = []
+        en: list[str] = []
+        # Wider radius: the nearest provider outside its radius that passes every other rule.
+        d = haversine_km(rt.lat[r], rt.lon[r], pt.lat, pt.lon)
+        out = np.flatnonzero((d > pt.radius) & (d <= WIDEN_MAX_KM))
+        out = out[np.argsort(d[out], kind="stable")]
+        if len(out):
+            why = classify(pr, pt, rt, np.full(len(out), r), out, cs.loads)
+            for p in out[why == FEASIBLE][:20].tolist():
+                if self._fits_now(p, int(rt.start[r]), int(rt.end[r]), r):
+                    km = float(d[p])
+                    codes.append(f"widen_radius:{km:.1f}km")
+                    ko.append(f"반경을 {km:.1f} km로 넓히면 {pt.ids[p]} 가능")
+                    en.append(f"widening the radius to {km:.1f} km would place it with {pt.ids[p]}")
+                    break
+        # Shifted window, nearest shift first, among providers that fail only on time.
+        timed = pis[~np.isin(reasons, [R_EXCLUDED, R_AGE, R_SKILL, R_LANGUAGE, R_TOO_MANY])]
+        s0, e0 = int(rt.start[r]), int(rt.end[r])
+        if len(timed):
+            shifts = np.array([dt for dt in SHIFTS if s0 + dt >= pr.now], dtype=np.int64)
+            ri = np.full(len(shifts) * len(timed), r)
+            pi = np.tile(timed, len(shifts))
+            dt = np.repeat(shifts, len(timed))
+            why = classify(pr, pt, rt, ri, pi, cs.loads, start=s0 + dt, end=e0 + dt)
+            for k in np.flatnonzero(why == FEASIBLE).tolist():
+                if self._fits_now(int(pi[k]), s0 + int(dt[k]), e0 + int(dt[k]), r):
+                    m = int(dt[k])
+                    codes.append(f"shift_window:{m:+d}min")
+                    ko.append(f"시간을 {m:+d}분 옮기면 {pt.ids[int(pi[k])]} 가능")
+                    en.append(f"shifting the window by {m:+d} min would place it with {pt.ids[int(pi[k])]}")
+                    break
+            # Shorter window ending when a provider closes.
+            for p in pis[reasons == R_CLOSED].tolist():
+                ends = [iv.end for iv in pt.providers[p].availability if iv.start <= s0 < iv.end and iv.end - s0 >= 60]
+                if not ends:
+                    continue
+                why = classify(pr, pt, rt, np.array([r]), np.array([p]), cs.loads, start=[s0], end=[ends[0]])
+                if why[0] == FEASIBLE and self._fits_now(p, s0, ends[0], r):
+                    codes.append(f"shorten_window:end={self.fmt(ends[0])}")
+                    ko.append(f"종료를 {self.fmt(ends[0])}로 당기면 {pt.ids[p]} 가능")
+                    en.append(f"ending at {self.fmt(ends[0])} would place it with {pt.ids[p]}")
+                    break
+        return codes, ko, en

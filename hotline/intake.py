@@ -16,7 +16,7 @@ from hotline.clock import SEOUL, as_utc, local, local_day_bounds
 from hotline.config import Settings
 from hotline.errors import FieldProblem, InvalidInput, NotFound, invalid
 from hotline.geo import Geocoder, Place, in_service_area
-from hotline.lifecycle import CANCELLABLE as CANCELLABLE_STATUSES, LABELS_KO, RequestStatus, transition
+from hotline.lifecycle import LABELS_KO, RequestStatus, transition
 from hotline.models import AccessLog, CareRequest, Child, Guardian, RequestEvent
 from hotline.phones import to_e164
 from hotline.schemas import CareRequestCreate
@@ -279,6 +279,14 @@ def list_requests(
 
 def log_access(session: Session, *, actor: str, action: str, request: CareRequest | None, now: datetime) -> None:
     session.add(AccessLog(at=now, actor=actor, action=action, request_id=request.id if request else None))
+
+
+def reveal_guardian_phone(session: Session, request: CareRequest, *, actor: str, now: datetime) -> str:
+    """The full number, for an operator calling the parent back; every reveal is an access record."""
+    from hotline.phones import national
+
+    log_access(session, actor=actor, action="reveal_guardian_phone", request=request, now=now)
+    return national(session.get(Guardian, request.guardian_id).phone)
 
 
 def cancel_request(session: Session, request: CareRequest, *, actor: str, now: datetime, reason: str,

@@ -346,12 +346,6 @@ def _remind(session: Session, request: CareRequest, *, now: datetime) -> None:
     record(session, request, actor=SYSTEM, at=now, reason="돌봄 1시간 전 알림 발송")
 
 
-def next_deadlines(session: Session, *, now: datetime) -> list[datetime]:
-    """When the loop next has something to do, for the scheduler's date jobs."""
-    times = [o for o in session.exec(select(Offer.expires_at).where(Offer.status == OfferStatus.pending))]
-    return sorted(t for t in times if t > now)
-
-
 # --- cancellation ----------------------------------------------------------------------------------------
 
 def release_for_cancel(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext | None = None) -> None:

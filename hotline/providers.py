@@ -101,6 +101,11 @@ def commitments(session: Session, provider: Provider, day: date) -> tuple[list[A
     return list(assignments), list(offers)
 
 
+def paused(session: Session, now: datetime) -> list[Provider]:
+    """Providers resting after offers left to expire: operators see them on the board."""
+    return list(session.exec(select(Provider).where(Provider.paused_until > now).order_by(col(Provider.code))))
+
+
 def offers_of(session: Session, provider: Provider, *, status: OfferStatus | None = None, limit: int = 50) -> list[Offer]:
     query = select(Offer).where(Offer.provider_id == provider.id)
     if status:

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from hotline.clock import fmt_window, local
 from hotline.intake import age_on, children_of, events_of, status_label
-from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, Provider
+from hotline.lifecycle import RequestStatus
+from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, Provider
 from hotline.phones import mask
 from hotline.schemas import (AssignmentPublic, CareRequestPublic, CareRequestSummary, ChildPublic, EventPublic,
                              GuardianPublic, OfferPublic)
@@ -72,6 +73,40 @@ def present_request(session: Session, request: CareRequest, *, places=None, deta
         explanation=last_explanation(session, request) if detail else None,
         created_at=request.created_at,
     )
+
+
+def offer_page(session: Session, offer: Offer, places, now: datetime) -> dict:
+    """What the provider's link page shows: the offer as in its SMS (no names, no address)."""
+    from hotline.sms.templates import children_text, needs_text
+
+    request = session.get(CareRequest, offer.request_id)
+    provider = session.get(Provider, offer.provider_id)
+    lang = provider.language
+    ages = child_ages(children_of(session, request), request.start_at)
+    return {"offer": offer, "lang": lang, "window": fmt_window(request.start_at, request.end_at, lang),
+            "district": district_name(request, places), "children": children_text(ages, lang),
+            "needs": needs_text(request.needs, lang), "expires": local(offer.expires_at).strftime("%H:%M"),
+            "open": offer.status == OfferStatus.pending and offer.expires_at > now}
+
+
+STATUS_STEPS = {
+    RequestStatus.received: "searching", RequestStatus.matching: "searching", RequestStatus.offered: "offered",
+    RequestStatus.unmatched: "unmatched", RequestStatus.confirmed: "confirmed", RequestStatus.in_care: "in_care",
+    RequestStatus.completed: "completed", RequestStatus.cancelled: "cancelled",
+}
+
+
+def status_page(session: Session, request: CareRequest) -> dict:
+    """What the parent's status link shows: the step, and the provider once confirmed."""
+    guardian = session.get(Guardian, request.guardian_id)
+    step = STATUS_STEPS[RequestStatus(request.status)]
+    provider = None
+    if step in ("confirmed", "in_care"):
+        assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
+                                                           Assignment.active == True)).first()  # noqa: E712
+        provider = session.get(Provider, assignment.provider_id) if assignment else None
+    return {"lang": guardian.language, "step": step, "ref": request.ref, "provider": provider,
+            "window": fmt_window(request.start_at, request.end_at, guardian.language)}
 
 
 def summarize_request(session: Session, request: CareRequest) -> CareRequestSummary:

@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
+from fake_twilio import FakeTwilio
+from hotline import jobs
 from hotline.clock import SEOUL, FrozenClock
 from hotline.config import REPO_ROOT, Settings
 from hotline.db import create_all, make_engine, migrate
@@ -26,6 +28,8 @@ from hotline.security import ensure_user, use_fast_hashing_for_tests
 use_fast_hashing_for_tests()
 
 PG_URL = os.environ.get("DOLBOM_TEST_DATABASE_URL")
+PUBLIC_URL = "https://dolbom.test"
+ON_DUTY = "+821055509999"
 PASSWORD = "test-password-1"
 # Tuesday 24 November 2026, 08:00 in Seoul: the tests' "now"
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SEOUL)
@@ -82,9 +86,12 @@ def engine(backend: str, database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, data_dir=REPO_ROOT / "data",
-                    secret_key="test-secret-0123456789abcdef0123456789")
+def settings(database_url: str, request) -> Settings:
+    settings = Settings(environment="test", database_url=database_url, data_dir=REPO_ROOT / "data",
+                        secret_key="test-secret-0123456789abcdef0123456789")
+    if request.node.get_closest_marker("twilio"):  # SMS through the real twilio client to the local fake
+        settings = _twilio_settings(settings, request.getfixturevalue("twilio"))
+    return settings
 
 
 @pytest.fixture
@@ -114,6 +121,46 @@ def app(settings: Settings, engine: Engine, clock: FrozenClock):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio(twilio_server: FakeTwilio, clock) -> Iterator[FakeTwilio]:
+    twilio_server.reset()
+    twilio_server.clock = clock.now  # one fake time for the service and the fake
+    yield twilio_server
+    twilio_server.reset()
+
+
+def _twilio_settings(settings: Settings, twilio: FakeTwilio) -> Settings:
+    return settings.model_copy(update={
+        "sms_backend": "twilio", "twilio_account_sid": twilio.account_sid, "twilio_auth_token": twilio.auth_token,
+        "twilio_from_number": "+15005550006", "twilio_base_url": twilio.base_url, "public_url": PUBLIC_URL,
+        "on_duty_operator_phone": ON_DUTY,
+    })
+
+
+@pytest.fixture
+def loop_runtime(app, engine, clock):
+    return _runtime(app, engine, clock)
+
+
+def _runtime(app, engine, clock) -> jobs.Runtime:
+    jobs.RUNTIME = jobs.Runtime(engine=engine, ctx=app.state.offer_context, clock=clock, sender=app.state.sender,
+                                status_callback=f"{PUBLIC_URL}/v1/webhooks/twilio/status")
+    return jobs.RUNTIME
+
+
+@pytest.fixture
+def loop(app, engine, clock) -> Iterator[jobs.Runtime]:
+    """The job runtime, as `dolbom scheduler` sets it up; tests call the job functions themselves."""
+    yield _runtime(app, engine, clock)
+    jobs.RUNTIME = None
 
 
 def token_for(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:

@@ -1,60 +1,14 @@
-"""Fixtures and helpers for offer-loop tests: the fake Twilio on loopback, settings that point the real
-twilio client at it, the job runtime, and signed webhook calls."""
+"""Helpers for offer-loop tests: signed webhook calls and reading back offers, events and the outbox.
+The fixtures (fake Twilio, job runtime) live in conftest.py; mark a module `pytest.mark.twilio`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlmodel import Session, col, select
 
 from fake_twilio import FakeTwilio, sign
-from hotline import jobs
 from hotline.models import CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider, RequestEvent
 
-PUBLIC_URL = "https://dolbom.test"
-ON_DUTY = "+821055509999"
-
-
-@pytest.fixture(scope="session")
-def twilio_server() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def twilio(twilio_server: FakeTwilio, clock) -> Iterator[FakeTwilio]:
-    twilio_server.reset()
-    twilio_server.clock = clock.now  # one fake time for the service and the fake
-    yield twilio_server
-    twilio_server.reset()
-
-
-@pytest.fixture
-def settings(settings, twilio):
-    return settings.model_copy(update={
-        "sms_backend": "twilio", "twilio_account_sid": twilio.account_sid, "twilio_auth_token": twilio.auth_token,
-        "twilio_from_number": "+15005550006", "twilio_base_url": twilio.base_url, "public_url": PUBLIC_URL,
-        "on_duty_operator_phone": ON_DUTY,
-    })
-
-
-@pytest.fixture
-def loop_runtime(app, engine, clock):
-    return _runtime(app, engine, clock)
-
-
-def _runtime(app, engine, clock) -> jobs.Runtime:
-    jobs.RUNTIME = jobs.Runtime(engine=engine, ctx=app.state.offer_context, clock=clock, sender=app.state.sender,
-                                status_callback=f"{PUBLIC_URL}/v1/webhooks/twilio/status")
-    return jobs.RUNTIME
-
-
-@pytest.fixture
-def loop(app, engine, clock) -> Iterator[jobs.Runtime]:
-    """The job runtime, as `dolbom scheduler` sets it up; tests call the job functions themselves."""
-    yield _runtime(app, engine, clock)
-    jobs.RUNTIME = None
+from conftest import ON_DUTY, PUBLIC_URL  # noqa: F401  (re-exported for the tests)
 
 
 def post_signed(client, twilio: FakeTwilio, path: str, params: dict[str, str], *, signature: str | None = None):

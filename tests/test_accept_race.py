@@ -8,13 +8,17 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from conftest import NOW
-from loop_support import loop_runtime, post_signed, settings, twilio, twilio_server  # noqa: F401
+import pytest
+
+from loop_support import post_signed
 from hotline import links
 from hotline.lifecycle import RequestStatus
 from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, Provider, ProviderKind
 
 CAPACITY = 7
 ANSWERS = 50
+
+pytestmark = pytest.mark.twilio
 
 
 def seed_offers(engine, settings) -> tuple[Provider, list[tuple[int, str]]]:
@@ -49,7 +53,7 @@ def seed_offers(engine, settings) -> tuple[Provider, list[tuple[int, str]]]:
         return facility, offers
 
 
-def test_fifty_concurrent_accepts_never_overbook(client, engine, settings, twilio, loop_runtime):  # noqa: F811
+def test_fifty_concurrent_accepts_never_overbook(client, engine, settings, twilio, loop_runtime):
     facility, offers = seed_offers(engine, settings)
     barrier = threading.Barrier(ANSWERS)
     results: list[tuple[str, int, str]] = []

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conftest import request_body
-from loop_support import (ON_DUTY, events, guardian_phone, loop, offers_of, outbox, pending, provider,  # noqa: F401
-                          request_row, settings, sms_from, twilio, twilio_server)
+import pytest
+
+from loop_support import ON_DUTY, events, guardian_phone, offers_of, pending, provider, request_row, sms_from
 from hotline import jobs
 from hotline.sms.templates import render
+
+pytestmark = pytest.mark.twilio
 
 
 def create(client, operator, **overrides) -> str:

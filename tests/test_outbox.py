@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from loop_support import request_row, settings, twilio, twilio_server  # noqa: F401
+from loop_support import request_row
 from hotline import outbox
-from hotline.models import CareRequest, Guardian, OutboxMessage, OutboxStatus
+from hotline.models import CareRequest, OutboxMessage, OutboxStatus
 from hotline.outbox import enqueue
 
 PHONES = [f"+82105550{n:04d}" for n in range(1, 7)]
+
+pytestmark = pytest.mark.twilio
 
 
 def queue(engine, clock, phones=PHONES, kind="survey") -> None:

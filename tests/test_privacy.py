@@ -1,7 +1,5 @@
 """Retention: personal data of finished requests is destroyed; what the monthly figures need remains."""
 
-from datetime import timedelta
-
 from sqlmodel import Session, select
 
 from conftest import request_body

@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 
 from conftest import request_body
 from hotline import jobs
-from hotline.clock import FrozenClock
 from hotline.models import Offer, OfferStatus, RequestEvent
 
 

@@ -8,11 +8,15 @@ from sqlmodel import Session, func, select
 
 from conftest import request_body
 from fake_twilio import sign
-from loop_support import (PUBLIC_URL, guardian_phone, loop, offers_of, outbox, pending, post_signed,  # noqa: F401
-                          provider, request_row, settings, sms_from, twilio, twilio_server)
+import pytest
+
+from loop_support import (PUBLIC_URL, guardian_phone, offers_of, outbox, pending, post_signed, provider,
+                          request_row, sms_from)
 from hotline import jobs
 from hotline.models import InboundMessage, OutboxStatus
 from hotline.sms.templates import render
+
+pytestmark = pytest.mark.twilio
 
 
 def create(client, operator, **kw) -> str:

@@ -17,9 +17,10 @@ from api.deps import ClockDep, GeocoderDep, SessionDep, SettingsDep, actor
 from api.pages import render
 from api.problems import translate
 from hotline import intake, offers
+from hotline import providers as providers_service
 from hotline.clock import local
 from hotline.errors import DomainError, InvalidInput
-from hotline.lifecycle import LABELS_KO, OPEN_STATUSES, RequestStatus
+from hotline.lifecycle import CANCELLABLE, LABELS_KO, OPEN_STATUSES, RequestStatus
 from hotline.models import OutboxMessage, Provider, Role, User
 from hotline.phones import mask
 from hotline.reports import month_figures
@@ -90,7 +91,7 @@ def board(request: Request, session: SessionDep, clock: ClockDep, user: Operator
     attention, _ = intake.list_requests(session, attention=True, limit=100)
     rows, _ = intake.list_requests(session, day=today, limit=200)
     open_rows, _ = intake.list_requests(session, status=list(OPEN_STATUSES), limit=200)
-    paused = session.exec(select(Provider).where(Provider.paused_until > clock.now())).all()
+    paused = providers_service.paused(session, clock.now())
     return render(request, "console/board.html", {
         "user": user, "today": today, "attention": [summarize_request(session, r) for r in attention],
         "rows": [summarize_request(session, r) for r in rows], "open_count": len(open_rows), "paused": paused,
@@ -163,7 +164,7 @@ def request_detail(ref: str, request: Request, session: SessionDep, clock: Clock
     return render(request, "console/request.html", {
         "user": user, "r": view, "providers": providers, "names": {p.code: p.name for p in everyone},
         "labels": LABELS_KO,
-        "can_cancel": RequestStatus(care.status) in intake.CANCELLABLE_STATUSES,
+        "can_cancel": RequestStatus(care.status) in CANCELLABLE,
         "can_retry": care.status == RequestStatus.unmatched})
 
 

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api.deps import ClockDep, GeocoderDep, SessionDep, SettingsDep, Staff, actor
 from hotline import intake, offers
 from hotline.lifecycle import RequestStatus
-from hotline.phones import national
-from hotline.models import Guardian
 from hotline.schemas import CareRequestCancel, CareRequestCreate, CareRequestPublic, CareRequestSummary, Page
 from hotline.views import present_request, summarize_request
 
@@ -81,6 +79,6 @@ def cancel_request(request_id: str, body: CareRequestCancel, request: Request, s
 def reveal_guardian_phone(request_id: str, session: SessionDep, clock: ClockDep, user: Staff) -> dict[str, str]:
     """The full number, for an operator calling the parent back. Every reveal is kept in the access log."""
     care = intake.get_request(session, request_id)
-    intake.log_access(session, actor=actor(user), action="reveal_guardian_phone", request=care, now=clock.now())
+    phone = intake.reveal_guardian_phone(session, care, actor=actor(user), now=clock.now())
     session.commit()
-    return {"phone": national(session.get(Guardian, care.guardian_id).phone)}
+    return {"phone": phone}

@@ -10,6 +10,7 @@ from hotline.clock import Clock
 
 
 def _prepare(settings) -> None:
+    """Migrate; in development only, load the invented demo providers and demo accounts."""
     from sqlmodel import Session
 
     from hotline.db import make_engine, migrate
@@ -18,6 +19,9 @@ def _prepare(settings) -> None:
 
     engine = make_engine(settings.database_url)
     migrate(engine)
+    if not settings.is_development:
+        engine.dispose()
+        return
     with Session(engine) as session:
         seeded = seed_demo(session, settings.data_dir, now=Clock().now(), places=load_places(settings.data_dir),
                            operator=(settings.demo_operator_username, settings.demo_operator_password))
@@ -36,9 +40,10 @@ def serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     _prepare(settings)
     base = f"http://{args.host}:{args.port}"
-    print(f"\n  언제나 돌봄 hotline\n  API docs : {base}/docs\n  console  : {base}/console\n"
-          f"  demo operator: {settings.demo_operator_username} / {settings.demo_operator_password}"
-          f"  (providers sign in with their code, e.g. pt-f01, same password)\n")
+    print(f"\n  언제나 돌봄 hotline\n  API docs : {base}/docs\n  console  : {base}/console\n")
+    if settings.is_development:
+        print(f"  demo operator: {settings.demo_operator_username} / {settings.demo_operator_password}"
+              f"  (providers sign in with their code, e.g. pt-f01, same password)\n")
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
     uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port)
     return 0
@@ -77,6 +82,7 @@ def scheduler(args: argparse.Namespace) -> int:
 
 
 def demo_day(args: argparse.Namespace) -> int:
+    """Invented calls: development databases only."""
     from hotline.config import get_settings
     from hotline.db import make_engine
     from hotline.demo import play_day
@@ -84,6 +90,9 @@ def demo_day(args: argparse.Namespace) -> int:
     from hotline.offers import OfferContext
 
     settings = get_settings()
+    if not settings.is_development:
+        print("demo-day only runs against a development database", file=sys.stderr)
+        return 1
     _prepare(settings)
     ctx = OfferContext(settings=settings, places=load_places(settings.data_dir))
     for ref, status in play_day(make_engine(settings.database_url), ctx):

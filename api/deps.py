@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -41,6 +41,7 @@ def get_geocoder(request: Request) -> Geocoder:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]  # larger ids cannot exist: 404, not a database error
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]

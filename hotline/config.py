@@ -60,10 +60,17 @@ class Settings(BaseSettings):
     demo_operator_username: str = "operator"
     demo_operator_password: str = "dolbom-demo-1234"
 
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> "Settings":
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("DOLBOM_SECRET_KEY must be set in production")
+    def _refuse_development_defaults(self) -> "Settings":
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError("DOLBOM_SECRET_KEY must be set (32+ characters) in production")
+            if self.sms_backend == "console":
+                raise ValueError("production sends real SMS: set DOLBOM_SMS_BACKEND=twilio")
         if self.sms_backend == "twilio" and not (self.twilio_account_sid and self.twilio_auth_token):
             raise ValueError("twilio backend needs DOLBOM_TWILIO_ACCOUNT_SID and DOLBOM_TWILIO_AUTH_TOKEN")
         return self

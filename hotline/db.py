@@ -85,5 +85,7 @@ def after_commit(session: Session, fn) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the outer transaction has not committed yet
     for fn in session.info.pop("after_commit", []):
         fn()

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine
 from hotline.clock import Clock, at_local, local
 from hotline.db import unit_of_work
 from hotline.errors import DomainError
-from hotline.intake import create_care_request
-from hotline.offers import OfferContext, start_matching
+from hotline.offers import OfferContext, take_call
 from hotline.schemas import CareRequestCreate
 
 
@@ -46,10 +45,8 @@ def play_day(engine: Engine, ctx: OfferContext, clock: Clock | None = None) -> l
     for key, body in scenario_bodies(ctx.settings.data_dir / "demo_scenario.json", local(clock.now()).date()):
         try:
             with unit_of_work(engine) as session:
-                created = create_care_request(session, body, actor="operator:demo", now=clock.now(),
-                                              settings=ctx.settings, geocoder=ctx.places, idempotency_key=key)
-                if not created.replayed:
-                    start_matching(session, created.request, now=clock.now(), ctx=ctx)
+                created = take_call(session, body, actor="operator:demo", now=clock.now(), ctx=ctx,
+                                    idempotency_key=key)
                 results.append((created.request.ref, str(created.request.status)))
         except DomainError as exc:
             results.append((key, f"refused: {exc.detail_en}"))

@@ -58,8 +58,10 @@ def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: Offe
 
     if provider is not None and (kind := reply.offer_answer()) is not None:
         lock(session, Provider, provider.id)  # before choosing the offer: concurrent replies queue here
-        offer = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.status == OfferStatus.pending)
-                             .order_by(col(Offer.id))).first()  # the oldest open offer: it expires first
+        # "1" answers the open offer that expires first; a second "1" answers the next one
+        offer = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.status == OfferStatus.pending,
+                                                 Offer.expires_at > now)
+                             .order_by(col(Offer.expires_at), col(Offer.id))).first()
         if offer is None:
             _reply(session, phone, "already_filled", lang, now)
             return "late_answer"
@@ -74,7 +76,7 @@ def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: Offe
         if reply.kind == ReplyKind.CANCEL:
             active = next((r for r in requests if RequestStatus(r.status) in CANCELLABLE), None)
             if active is not None:
-                cancel_request(session, active, actor="guardian:sms", now=now, reason="보호자 문자 취소", ctx=ctx)
+                cancel_request(session, active, actor="guardian:sms", now=now, reason="보호자 문자 취소")
                 return "cancel"
         if reply.kind == ReplyKind.NUMBER:
             surveyed = next((r for r in requests if r.survey_sent_at and r.survey_score is None), None)

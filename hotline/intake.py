@@ -17,7 +17,7 @@ from hotline.config import Settings
 from hotline.errors import FieldProblem, InvalidInput, NotFound, invalid
 from hotline.geo import Geocoder, Place, in_service_area
 from hotline.lifecycle import LABELS_KO, RequestStatus, transition
-from hotline.models import AccessLog, CareRequest, Child, Guardian, RequestEvent
+from hotline.models import AccessLog, Assignment, CareRequest, Child, Guardian, RequestEvent
 from hotline.phones import to_e164
 from hotline.schemas import CareRequestCreate
 
@@ -235,10 +235,11 @@ def create_care_request(
 
 
 def get_request(session: Session, request_id: int | str) -> CareRequest:
-    if isinstance(request_id, str) and not request_id.isdigit():
-        request = session.exec(select(CareRequest).where(CareRequest.ref == request_id.upper())).first()
+    text = str(request_id)
+    if not text.isdigit():
+        request = session.exec(select(CareRequest).where(CareRequest.ref == text.upper()[:20])).first()
     else:
-        request = session.get(CareRequest, int(request_id))
+        request = session.get(CareRequest, int(text)) if len(text) <= 9 else None
     if request is None:
         raise NotFound("돌봄 요청", "Care request")
     return request
@@ -289,13 +290,17 @@ def reveal_guardian_phone(session: Session, request: CareRequest, *, actor: str,
     return national(session.get(Guardian, request.guardian_id).phone)
 
 
-def cancel_request(session: Session, request: CareRequest, *, actor: str, now: datetime, reason: str,
-                   ctx=None) -> None:
+def active_assignment(session: Session, request: CareRequest) -> Assignment | None:
+    return session.exec(select(Assignment).where(Assignment.request_id == request.id,
+                                                 Assignment.active == True)).first()  # noqa: E712
+
+
+def cancel_request(session: Session, request: CareRequest, *, actor: str, now: datetime, reason: str) -> None:
     """Cancel by guardian or operator. Offers and the placement are released by the offer loop."""
     from hotline import offers  # the offer loop owns offers and assignments
 
     transition(session, request, RequestStatus.cancelled, actor=actor, at=now, reason=reason or "취소")
-    offers.release_for_cancel(session, request, now=now, ctx=ctx)
+    offers.release_for_cancel(session, request, now=now)
     request.needs_attention = False
     session.add(request)
 

@@ -46,7 +46,10 @@ class Runtime:
 
 
 RUNTIME: Runtime | None = None
+# The interval jobs and the deadline wake-ups are different APScheduler jobs, so max_instances alone does
+# not keep two ticks apart: these locks do (within the one scheduler process).
 _dispatch_lock = threading.Lock()
+_loop_lock = threading.Lock()
 
 
 def _rt() -> Runtime:
@@ -58,17 +61,18 @@ def _rt() -> Runtime:
 def tick() -> None:
     """Expire due offers (re-matching at once) and run the care day (reminders, in care, completed)."""
     rt = _rt()
-    now = rt.clock.now()
-    with unit_of_work(rt.engine) as session:
-        offers.expire_due(session, now=now, ctx=rt.ctx)
-    with unit_of_work(rt.engine) as session:
-        offers.run_care_day(session, now=now, ctx=rt.ctx)
+    with _loop_lock:
+        now = rt.clock.now()
+        with unit_of_work(rt.engine) as session:
+            offers.expire_due(session, now=now, ctx=rt.ctx)
+        with unit_of_work(rt.engine) as session:
+            offers.run_care_day(session, now=now, ctx=rt.ctx)
     dispatch()
 
 
 def sweep() -> None:
     rt = _rt()
-    with unit_of_work(rt.engine) as session:
+    with _loop_lock, unit_of_work(rt.engine) as session:
         offers.sweep(session, now=rt.clock.now(), ctx=rt.ctx)
     dispatch()
 

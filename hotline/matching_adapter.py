@@ -14,10 +14,10 @@ import matching
 from hotline.clock import at_local, epoch_minutes, local
 from hotline.config import Settings
 from hotline.intake import age_on
+from hotline.schemas import DAYS
 from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider,
                             RequestEvent)
 
-DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def availability(provider: Provider, first: date, last: date) -> tuple[matching.Interval, ...]:
@@ -28,7 +28,7 @@ def availability(provider: Provider, first: date, last: date) -> tuple[matching.
     day = first
     while day <= last:
         if day.isoformat() not in closed:
-            for start, end in provider.weekly_hours.get(DAY_KEYS[day.weekday()], []):
+            for start, end in provider.weekly_hours.get(DAYS[day.weekday()], []):
                 spans.append((epoch_minutes(at_local(day, start)), epoch_minutes(at_local(day, end))))
         day += timedelta(days=1)
     merged: list[list[int]] = []
@@ -110,9 +110,29 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
     return matching.Problem(
         requests=m_requests, providers=m_providers, now=epoch_minutes(now),
         exclude=frozenset((str(r), str(p)) for r, p in tried),
-        travel=matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh),
+        travel=travel_model(settings),
         caregiver_lead_min=settings.caregiver_lead_minutes,
     )
+
+
+def travel_model(settings: Settings) -> matching.GreatCircle:
+    return matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh)
+
+
+def room_for(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:
+    """Accept-time re-check, by the solver's own room rule: capacity at every moment for a facility, one
+    household at a time with travel both ways for a caregiver. Only confirmed placements count (pending
+    offers are tentative; the first accept wins)."""
+    day = timedelta(days=1)
+    rows = session.exec(
+        select(Assignment, CareRequest).join(CareRequest, CareRequest.id == Assignment.request_id)
+        .where(Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
+               Assignment.start_at < request.end_at + day, Assignment.end_at > request.start_at - day)).all()
+    items = [(epoch_minutes(a.start_at), epoch_minutes(a.end_at), a.children, care.lat, care.lon) for a, care in rows]
+    shape = matching.Provider(id=provider.code, kind=str(provider.kind), location=matching.Location(provider.lat, provider.lon),
+                              capacity=provider.capacity, availability=())
+    return matching.room_ok(shape, epoch_minutes(request.start_at), epoch_minutes(request.end_at), children,
+                            request.lat, request.lon, items, travel_model(settings))
 
 
 def _child_counts(session: Session, request_ids: set[int]) -> dict[int, int]:

@@ -5,6 +5,7 @@ the same transaction and records an event; nothing here commits."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +19,18 @@ from hotline.clock import fmt_window, local
 from hotline.config import Settings
 from hotline.db import after_commit
 from hotline.geo import PlaceTable
-from hotline.intake import age_on, children_of
+from hotline.intake import Created, active_assignment, children_of, create_care_request
 from hotline.lifecycle import RequestStatus, record, transition
 from hotline.links import offer_url, status_url
-from hotline.matching_adapter import build_problem, explanation_json
-from hotline.models import (Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider, ProviderKind)
+from hotline.matching_adapter import build_problem, explanation_json, room_for
+from hotline.models import Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider, ProviderKind
 from hotline.outbox import enqueue
 from hotline.phones import national
 from hotline.sms.templates import children_text, named_children_text, needs_text
-from hotline.views import district_name
+from hotline.schemas import CareRequestCreate
+from hotline.views import child_ages, district_name
 
+logger = logging.getLogger("hotline.offers")
 SYSTEM = "system"
 CHANNELS = {"sms": "문자", "link": "링크"}
 S = RequestStatus
@@ -51,37 +54,52 @@ class OfferContext:
 
 # --- matching and offering ----------------------------------------------------------------------------
 
-def start_matching(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext | None) -> None:
-    """At intake, in the intake transaction: acknowledge the parent and look for a provider at once."""
-    if ctx is None:
-        return
+def take_call(session: Session, body: CareRequestCreate, *, actor: str, now: datetime, ctx: OfferContext,
+              idempotency_key: str | None = None) -> Created:
+    """A hotline call: log the request (idempotently) and start looking for a provider at once."""
+    created = create_care_request(session, body, actor=actor, now=now, settings=ctx.settings, geocoder=ctx.places,
+                                  idempotency_key=idempotency_key)
+    if not created.replayed:
+        start_matching(session, created.request, now=now, ctx=ctx)
+    return created
+
+
+def start_matching(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext) -> None:
+    """In the intake transaction: acknowledge the parent and match. If matching itself fails, the call is
+    still logged: the request waits in `matching`, flagged, and the sweep tries again."""
     guardian = session.get(Guardian, request.guardian_id)
     link = status_url(ctx.settings.public_url, ctx.settings.secret_key, request.id, request.end_at + timedelta(days=1))
     enqueue(session, to=guardian.phone, kind="intake_ack", lang=guardian.language, now=now, request_id=request.id,
             status_url=link)
     transition(session, request, S.matching, actor=SYSTEM, at=now, reason="매칭 시작")
-    match(session, [request], now=now, ctx=ctx)
+    try:
+        with session.begin_nested():
+            match(session, [request], now=now, ctx=ctx)
+    except Exception:  # noqa: BLE001  (a solver or template fault must not lose the parent's call)
+        logger.exception("matching failed for request %s; the sweep will retry", request.ref)
+        session.refresh(request)
+        request.needs_attention, request.attention_reason = True, "자동 매칭 오류: 재시도 중"
+        session.add(request)
 
 
 def offer_expiry(now: datetime, start: datetime, settings: Settings) -> datetime:
     """The offer's deadline: the configured time, shrinking as care approaches so that three rounds still
     fit before the start and no offer is pending when care should begin."""
-    ttl = timedelta(minutes=settings.offer_minutes)
     until_start = start - now
-    if until_start > timedelta(0):
-        ttl = min(ttl, max(until_start / (settings.max_offer_rounds + 1), timedelta(minutes=1)))
-        ttl = min(ttl, until_start)
-    else:
-        ttl = min(ttl, timedelta(minutes=2))  # care should already have begun: a last short try
-    return now + ttl
+    ttl = min(timedelta(minutes=settings.offer_minutes),
+              max(until_start / (settings.max_offer_rounds + 1), timedelta(minutes=1)))
+    return now + min(ttl, until_start)
 
 
 def match(session: Session, requests: list[CareRequest], *, now: datetime, ctx: OfferContext) -> None:
     """Solve for `requests` (all in `matching`) against everything already committed, then offer."""
+    settings = ctx.settings
+    for late in [r for r in requests if r.status == S.matching and r.start_at <= now]:
+        # nobody can be offered care that should already have begun: an operator calls round
+        escalate(session, late, now=now, ctx=ctx, reason="돌봄 시작 시각이 지나 자동 제안 불가")
     requests = [r for r in requests if r.status == S.matching]
     if not requests:
         return
-    settings = ctx.settings
     problem = build_problem(session, requests, now=now, settings=settings)
     if len(requests) == 1:
         plan = matching.solve_incremental(problem, str(requests[0].id), time_limit_s=settings.solver_time_limit_s)
@@ -119,7 +137,7 @@ def make_offer(session: Session, request: CareRequest, provider: Provider, *, ra
     session.add(offer)
     session.flush()
     lang = provider.language
-    ages = [age_on(c.birth_date, local(request.start_at).date()) for c in children_of(session, request)]
+    ages = child_ages(children_of(session, request), request.start_at)
     enqueue(session, to=provider.phone, kind="offer", lang=lang, now=now, request_id=request.id, offer_id=offer.id,
             expires_at=expires, window=fmt_window(request.start_at, request.end_at, lang),
             district=district_name(request, ctx.places), children=children_text(ages, lang),
@@ -192,7 +210,7 @@ def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: 
         after_offer_closed(session, request, now=now, ctx=ctx)
         return Outcome.declined
     children = children_of(session, request)
-    if not has_room(session, provider, request, len(children), ctx.settings):
+    if not room_for(session, provider, request, len(children), ctx.settings):
         offer.status = OfferStatus.withdrawn
         session.add(offer)
         record(session, request, actor=f"provider:{provider.code}", at=now,
@@ -211,9 +229,9 @@ def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: 
     guardian = session.get(Guardian, request.guardian_id)
     glang, plang = guardian.language, provider.language
     enqueue(session, to=guardian.phone, kind="confirmation", lang=glang, now=now, request_id=request.id,
-            provider=provider.name, provider_phone=national(provider.phone), address=provider.address,
+            provider=provider.name, provider_phone=national(provider.phone), address=care_place(provider, request),
             window=fmt_window(request.start_at, request.end_at, glang), code=code)
-    ages = [age_on(c.birth_date, local(request.start_at).date()) for c in children]
+    ages = child_ages(children, request.start_at)
     enqueue(session, to=provider.phone, kind="offer_details", lang=plang, now=now, request_id=request.id,
             offer_id=offer.id, window=fmt_window(request.start_at, request.end_at, plang),
             children=named_children_text([(c.first_name, a) for c, a in zip(children, ages)], plang),
@@ -221,28 +239,10 @@ def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: 
     return Outcome.accepted
 
 
-def has_room(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:
-    """Re-check capacity at accept time against confirmed placements only (pending offers are tentative)."""
-    if children > provider.capacity:
-        return False
-    day = timedelta(days=1)
-    rows = session.exec(select(Assignment).where(
-        Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
-        Assignment.start_at < request.end_at + day, Assignment.end_at > request.start_at - day)).all()
-    if provider.kind == ProviderKind.caregiver:
-        # one household at a time, with time to travel between visits
-        travel = matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh)
-        for a in rows:
-            other = session.get(CareRequest, a.request_id)
-            gap = timedelta(minutes=float(travel.travel_min(other.lat, other.lon, request.lat, request.lon)))
-            if a.start_at < request.end_at + gap and a.end_at + gap > request.start_at:
-                return False
-        return True
-    # facility: the most children present at any moment of the window, plus these
-    overlapping = [a for a in rows if a.start_at < request.end_at and a.end_at > request.start_at]
-    points = {request.start_at} | {a.start_at for a in overlapping if a.start_at > request.start_at}
-    return all(sum(a.children for a in overlapping if a.start_at <= t < a.end_at) + children <= provider.capacity
-               for t in points)
+def care_place(provider: Provider, request: CareRequest) -> str:
+    """Where care happens: the facility, or — for a visiting caregiver — the family's home (never the
+    caregiver's own address)."""
+    return request.address if provider.kind == ProviderKind.caregiver else provider.address
 
 
 def _withdraw_others(session: Session, request: CareRequest, *, keep: int | None, now: datetime) -> None:
@@ -277,15 +277,22 @@ def after_offer_closed(session: Session, request: CareRequest, *, now: datetime,
 # --- deadlines -----------------------------------------------------------------------------------------
 
 def expire_due(session: Session, *, now: datetime, ctx: OfferContext) -> int:
-    """Offers past their deadline expire; a provider who lets several in a row expire is paused."""
-    due = session.exec(select(Offer).where(Offer.status == OfferStatus.pending, Offer.expires_at <= now)
+    """Offers past their deadline expire; a provider who lets several in a row expire is paused. Each offer
+    is re-read under the same locks as an answer (provider, request, offer), so an answer that commits in
+    the last second wins and is never overwritten."""
+    due = session.exec(select(Offer.id).where(Offer.status == OfferStatus.pending, Offer.expires_at <= now)
                        .order_by(col(Offer.expires_at))).all()
-    for offer in due:
+    expired_requests: list[int] = []
+    for offer_id in due:
+        offer = session.get(Offer, offer_id)
+        provider = lock(session, Provider, offer.provider_id)
+        request = lock(session, CareRequest, offer.request_id)
+        offer = lock(session, Offer, offer_id)
+        if offer.status != OfferStatus.pending:
+            continue
         offer.status, offer.answered_at, offer.answer_channel = OfferStatus.expired, now, "system"
         session.add(offer)
-        provider = session.get(Provider, offer.provider_id)
         provider.missed_offers += 1
-        request = session.get(CareRequest, offer.request_id)
         record(session, request, actor=SYSTEM, at=now, reason=f"{provider.code} 제안 응답 기한 만료",
                detail={"offer_id": offer.id})
         if provider.missed_offers >= ctx.settings.pause_after_expired:
@@ -295,9 +302,10 @@ def expire_due(session: Session, *, now: datetime, ctx: OfferContext) -> int:
                    reason=f"{provider.code} 연속 {ctx.settings.pause_after_expired}회 미응답: "
                           f"{local(provider.paused_until):%H:%M}까지 제안 중지")
         session.add(provider)
-    for request_id in dict.fromkeys(o.request_id for o in due):
-        after_offer_closed(session, session.get(CareRequest, request_id), now=now, ctx=ctx)
-    return len(due)
+        expired_requests.append(request.id)
+    for request_id in dict.fromkeys(expired_requests):
+        after_offer_closed(session, lock(session, CareRequest, request_id), now=now, ctx=ctx)
+    return len(expired_requests)
 
 
 def sweep(session: Session, *, now: datetime, ctx: OfferContext) -> int:
@@ -333,26 +341,24 @@ def run_care_day(session: Session, *, now: datetime, ctx: OfferContext) -> None:
 
 
 def _remind(session: Session, request: CareRequest, *, now: datetime) -> None:
-    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
-                                                       Assignment.active == True)).one()  # noqa: E712
+    assignment = active_assignment(session, request)
     provider = session.get(Provider, assignment.provider_id)
     guardian = session.get(Guardian, request.guardian_id)
     start = local(request.start_at).strftime("%H:%M")
     enqueue(session, to=guardian.phone, kind="reminder_parent", lang=guardian.language, now=now,
-            request_id=request.id, start=start, provider=provider.name, address=provider.address,
+            request_id=request.id, start=start, provider=provider.name, address=care_place(provider, request),
             code=assignment.handover_code)
     enqueue(session, to=provider.phone, kind="reminder_provider", lang=provider.language, now=now,
-            request_id=request.id, start=start, address=request.address, code=assignment.handover_code)
+            request_id=request.id, start=start, address=care_place(provider, request), code=assignment.handover_code)
     record(session, request, actor=SYSTEM, at=now, reason="돌봄 1시간 전 알림 발송")
 
 
 # --- cancellation ----------------------------------------------------------------------------------------
 
-def release_for_cancel(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext | None = None) -> None:
+def release_for_cancel(session: Session, request: CareRequest, *, now: datetime) -> None:
     """A cancelled request withdraws its pending offers and frees the placement; everyone is told."""
     _withdraw_others(session, request, keep=None, now=now)
-    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
-                                                       Assignment.active == True)).first()  # noqa: E712
+    assignment = active_assignment(session, request)
     if assignment is not None:
         assignment.active = False
         session.add(assignment)

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hotline.db import after_commit
-from hotline.models import CareRequest, OptOut, OutboxMessage, OutboxStatus
+from hotline.models import CareRequest, Offer, OfferStatus, OptOut, OutboxMessage, OutboxStatus
+from hotline.phones import mask
 from hotline.sms.senders import PermanentSendError, SmsSender, TransientSendError
 from hotline.sms.templates import render
 
@@ -33,6 +34,10 @@ KICK: Callable[[], None] | None = None
 MAX_BACKOFF = timedelta(minutes=5)
 # Kinds a person who said STOP still gets: the confirmation of that STOP and of a later START.
 ALWAYS_SENT = frozenset({"opt_out_ack", "opt_in_ack"})
+# Texts without which a family or provider would not know where the care stands: if the recipient has
+# opted out, an operator must phone instead.
+ABOUT_THE_CARE = frozenset({"intake_ack", "confirmation", "offer_details", "unmatched_parent", "cancel_ack",
+                            "cancel_provider", "reminder_parent", "reminder_provider"})
 # provider statuses in the order a message moves through them; a callback never moves a row backwards
 STATUS_RANK = {"queued": 1, "accepted": 1, "sending": 2, "sent": 3, "delivered": 4, "undelivered": 4,
                "failed": 4, "read": 5}
@@ -46,6 +51,8 @@ def enqueue(session: Session, *, to: str, kind: str, lang: str, now: datetime, r
                             status=OutboxStatus.suppressed if opted_out else OutboxStatus.pending,
                             next_attempt_at=now, expires_at=expires_at, created_at=now)
     session.add(message)
+    if opted_out and request_id is not None and kind in ABOUT_THE_CARE:
+        _flag(session, message, "보호자·기관이 문자 수신을 거부함: 전화로 안내 필요")
     if message.status == OutboxStatus.pending and KICK is not None:
         after_commit(session, KICK)
     return message
@@ -62,6 +69,13 @@ def _flag(session: Session, message: OutboxMessage, reason: str) -> None:
     request.needs_attention = True
     request.attention_reason = reason[:200]
     session.add(request)
+
+
+def _known_sids(session: Session, row: OutboxMessage) -> frozenset[str]:
+    """Sids of our other messages to the same number: a look-up must not adopt one of them."""
+    return frozenset(session.exec(select(OutboxMessage.sid).where(OutboxMessage.to == row.to,
+                                                                  OutboxMessage.id != row.id,
+                                                                  OutboxMessage.sid != None)).all())  # noqa: E711
 
 
 def _claim(engine: Engine, message_id: int, now: datetime) -> OutboxMessage | None:
@@ -98,8 +112,17 @@ def dispatch(engine: Engine, sender: SmsSender, *, now: datetime, status_callbac
     sent = 0
     for message_id in due:
         message = _claim(engine, message_id, now)
-        if message is not None:
+        if message is None:
+            continue
+        try:
             sent += _send_one(engine, sender, message, now=now, status_callback=status_callback)
+        except Exception:  # noqa: BLE001  (one bad row must not stop the batch)
+            logger.exception("SMS %s: unexpected failure; retried later with a look-up first", message_id)
+            with Session(engine) as session:
+                row = session.get(OutboxMessage, message_id)
+                row.status, row.next_attempt_at = OutboxStatus.pending, now + backoff(row.attempts)
+                session.add(row)
+                session.commit()
     return sent
 
 
@@ -113,8 +136,15 @@ def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now:
             session.commit()
             return 0
         sending = False
+        if row.kind == "offer" and row.offer_id is not None and \
+                session.get(Offer, row.offer_id).status != OfferStatus.pending:
+            row.status, row.error = OutboxStatus.failed, "offer closed before it could be sent"
+            session.add(row)
+            session.commit()
+            return 0
         try:
-            if row.attempt_started_at is not None and (found := sender.find_sent(row.to, row.body, row.attempt_started_at)):
+            if row.attempt_started_at is not None and (found := sender.find_sent(
+                    row.to, row.body, row.attempt_started_at, exclude=_known_sids(session, row))):
                 result = found  # an earlier attempt went through after all: do not send again
             else:
                 sending = True
@@ -134,11 +164,12 @@ def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now:
             logger.warning("SMS %s transient failure (attempt %d): %s", row.id, row.attempts, exc)
             return 0
         except PermanentSendError as exc:
-            row.status, row.error = OutboxStatus.failed, str(exc)[:300]
+            # Twilio's message quotes the number: keep the code and the masked number only
+            row.status, row.error = OutboxStatus.failed, f"Twilio {exc.code or exc.status}: {mask(row.to)}"
             session.add(row)
-            _flag(session, row, f"문자 발송 실패({row.kind}): {exc}")
+            _flag(session, row, f"문자 발송 실패({row.kind}, 오류 {exc.code or exc.status})")
             session.commit()
-            logger.error("SMS %s failed permanently: %s", row.id, exc)
+            logger.error("SMS %s failed permanently: %s", row.id, row.error)
             return 0
         row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, result.sid, now, None
         row.provider_status = result.status

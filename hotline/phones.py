@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from hotline.errors import invalid
 
 
-def to_e164(raw: str, field_name: str = "phone", region: str = "KR") -> str:
+TEXTABLE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def to_e164(raw: str, field_name: str = "phone", region: str = "KR", *, mobile: bool = True) -> str:
+    """Parse to E.164. Numbers we text must be mobiles: a landline would make every SMS fail later."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -18,6 +24,12 @@ def to_e164(raw: str, field_name: str = "phone", region: str = "KR") -> str:
             f"전화번호 '{raw}'이(가) 올바르지 않습니다. 예: 010-1234-5678",
             f"'{raw}' is not a valid phone number, e.g. 010-1234-5678",
         )
+    if mobile and phonenumbers.number_type(number) not in TEXTABLE:
+        raise invalid(
+            field_name,
+            f"'{raw}'은(는) 휴대전화 번호가 아닙니다. 문자를 받을 수 있는 번호를 입력해 주세요.",
+            f"'{raw}' is not a mobile number; give one that can receive text messages.",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -27,6 +39,14 @@ def national(e164: str) -> str:
     if number.country_code == 82:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+_NUMBERS = re.compile(r"(?<!\d)(01\d)[- ]?(\d{3,4})[- ]?(\d{4})(?!\d)")
+
+
+def mask_numbers(text: str) -> str:
+    """Every Korean mobile number written in `text`, masked by the same rule."""
+    return _NUMBERS.sub(lambda m: f"{m.group(1)}-****-{m.group(3)}", text)
 
 
 def mask(e164: str | None) -> str | None:

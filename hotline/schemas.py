@@ -47,9 +47,19 @@ class GuardianIn(Strict):
     language: Language = Language.ko
 
 
+SaneDate = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
+
+
+def _sane_year(value: datetime) -> datetime:
+    # far-off years overflow when converted between time zones; nobody books care for them
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("year must be between 2000 and 2100")
+    return value
+
+
 class ChildIn(Strict):
     first_name: Annotated[str, Field(min_length=1, max_length=30)]
-    birth_date: date
+    birth_date: SaneDate
 
 
 class LocationIn(Strict):
@@ -82,6 +92,8 @@ class CareRequestCreate(Strict):
     language: Language = Language.ko
     consent: ConsentIn
     health_notes: str | None = Field(default=None, max_length=500)
+
+    _years = field_validator("start_at", "end_at")(_sane_year)
 
     model_config = ConfigDict(
         extra="forbid",

@@ -16,6 +16,7 @@ Interface (all times are int minutes on the caller's axis; the hotline uses Unix
     rank_providers(problem, request_id, k=3, plan=None) -> list[Candidate]
     greedy_call_order(problem) -> Plan;  greedy_most_constrained(problem) -> Plan
     urgency_priority(start, now) -> int                            # 4 (within 2 h) .. 1 (later than 8 h)
+    room_ok(provider, start, end, children, lat, lon, items, travel) -> bool   # the room rule, for one pair
 
     Plan: assignments {request_id: provider_id}, explanations {request_id: Explanation} for every
           request, status, placed, placed_weight, total_km, fairness, placed_weight_bound,
@@ -29,6 +30,7 @@ routing engine; a service radius is compared with the straight-line distance.
 See docs/matching.md.
 """
 
+from .candidates import room_ok
 from .cpsat import solve
 from .distance import GreatCircle, MatrixTravel, TravelModel, haversine_km
 from .greedy import greedy_call_order, greedy_most_constrained
@@ -51,5 +53,5 @@ def urgency_priority(start: int, now: int) -> int:
 __all__ = [
     "Candidate", "Commitment", "Explanation", "GreatCircle", "Interval", "Location", "MatrixTravel", "Plan",
     "Problem", "Provider", "Request", "TravelModel", "greedy_call_order", "greedy_most_constrained",
-    "haversine_km", "rank_providers", "solve", "solve_incremental", "urgency_priority",
+    "haversine_km", "rank_providers", "room_ok", "solve", "solve_incremental", "urgency_priority",
 ]

@@ -221,3 +221,20 @@ def test_guardian_phone_reveal_is_logged(client, operator, engine):
 def test_requires_authentication(client):
     res = client.post("/v1/requests", json=request_body())
     assert res.status_code == 401 and res.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_landline_cannot_receive_our_texts(client, operator, engine):
+    body = request_body(guardian={"name": "김하늘", "phone": "031-8008-1234", "language": "ko"})
+    problem = refused(client, operator, engine, body, "guardian.phone")
+    assert "휴대전화" in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("start,end", [("9999-12-31T09:00:00-12:00", "9999-12-31T18:00:00-12:00"),
+                                       ("0001-01-01T09:00:00+14:00", "0001-01-01T10:00:00+14:00")])
+def test_absurd_dates_are_refused_not_crashed(client, operator, engine, start, end):
+    refused(client, operator, engine, request_body(start_at=start, end_at=end), "start_at")
+
+
+def test_absurd_ids_are_not_found(client, operator, admin):
+    assert client.get("/v1/requests/99999999999999999999", headers=operator).status_code == 404
+    assert client.get("/v1/providers/99999999999999999999", headers=admin).status_code == 422

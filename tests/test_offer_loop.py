@@ -160,3 +160,28 @@ def test_sweep_places_waiting_requests_without_moving_pending_offers(client, ope
         assert request_row(engine, ref).status == "offered" and len(pending(offers_of(engine, ref))) == 1
     [still] = pending(offers_of(engine, held))
     assert (still.id, still.provider_id, still.expires_at) == (kept.id, kept.provider_id, kept.expires_at)
+
+
+def test_care_that_should_have_begun_is_never_offered(client, operator, demo, loop, engine, clock):
+    late = create(client, operator, start_at="2026-11-24T07:50:00+09:00", end_at="2026-11-24T12:00:00+09:00",
+                  location={"address": "평택시 지산동 10", "place": "평택시 지산동"})  # within the intake grace
+    assert offers_of(engine, late) == [] and request_row(engine, late).status == "unmatched"
+    assert "시작 시각" in request_row(engine, late).attention_reason
+    soon = create(client, operator, start_at="2026-11-24T08:30:00+09:00", end_at="2026-11-24T12:00:00+09:00",
+                  location={"address": "평택시 지산동 10", "place": "평택시 지산동"})
+    first_round = pending(offers_of(engine, soon))
+    assert first_round and all(o.expires_at <= request_row(engine, soon).start_at for o in first_round)
+    clock.set(request_row(engine, soon).start_at)
+    jobs.tick()
+    assert pending(offers_of(engine, soon)) == [] and request_row(engine, soon).status == "unmatched"
+
+
+def test_a_visiting_caregiver_is_sent_to_the_family_not_the_other_way(client, operator, demo, loop, twilio, engine):
+    only_provider(engine, "pt-c01")
+    ref = create(client, operator)
+    [offer] = pending(offers_of(engine, ref))
+    caregiver = provider(engine, offer.provider_id)
+    sms_from(client, twilio, caregiver.phone, "1")
+    jobs.dispatch()
+    confirmation = twilio.bodies_to(guardian_phone(engine, ref))[-1]
+    assert "평택시 비전동 123-4" in confirmation and caregiver.address not in confirmation

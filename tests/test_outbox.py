@@ -129,3 +129,29 @@ def test_opted_out_numbers_get_nothing_but_the_confirmation(engine, app, clock, 
     outbox.dispatch(engine, app.state.sender, now=clock.now())
     assert [r.status for r in rows(engine)] == [OutboxStatus.suppressed, OutboxStatus.sent]
     assert len(twilio.bodies_to(PHONES[0])) == 1
+
+
+def test_identical_texts_are_reconciled_to_their_own_message(engine, app, clock, twilio):
+    queue(engine, clock, PHONES[:1], kind="help")
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    clock.advance(minutes=1)
+    queue(engine, clock, PHONES[:1], kind="help")  # the same words again, a minute later
+    twilio.fail(500, count=1, processed=True, methods=("POST",))
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    clock.advance(seconds=10)
+    outbox.dispatch(engine, app.state.sender, now=clock.now())
+    first, second = rows(engine)
+    assert first.status == second.status == OutboxStatus.sent and first.sid != second.sid
+    assert len(twilio.bodies_to(PHONES[0])) == 2
+
+
+def test_a_parent_who_opted_out_is_flagged_for_a_phone_call(engine, app, clock, twilio, client, operator):
+    from conftest import request_body
+    from hotline.models import OptOut
+
+    with Session(engine) as s:
+        s.add(OptOut(phone="+821055501234", at=clock.now()))
+        s.commit()
+    ref = client.post("/v1/requests", json=request_body(), headers=operator).json()["ref"]
+    row = request_row(engine, ref)
+    assert row.needs_attention and "수신을 거부" in row.attention_reason

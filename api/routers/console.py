@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from urllib.parse import quote
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -19,16 +20,25 @@ from api.problems import translate
 from hotline import intake, offers
 from hotline import providers as providers_service
 from hotline.clock import local
-from hotline.errors import DomainError, InvalidInput
+from hotline.errors import DomainError, Forbidden, InvalidInput
 from hotline.lifecycle import CANCELLABLE, LABELS_KO, OPEN_STATUSES, RequestStatus
 from hotline.models import OutboxMessage, Provider, Role, User
-from hotline.phones import mask
+from hotline.phones import mask, mask_numbers
 from hotline.reports import month_figures
 from hotline.schemas import CareRequestCreate
 from hotline.security import Unauthorized, authenticate, create_token, user_from_token
 from hotline.views import present_request, summarize_request
 
-router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+def same_origin(request: Request) -> None:
+    """Console POSTs come from console pages: a browser's Origin must be ours (SameSite=Strict is the
+    first line, this the second)."""
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden("다른 사이트에서 보낸 요청은 처리하지 않습니다.", "Cross-site request refused.")
+
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False,
+                   dependencies=[Depends(same_origin)])
 COOKIE = "dolbom_console"
 
 
@@ -130,17 +140,19 @@ def _body_from_form(form: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
 @router.post("/new", response_class=HTMLResponse)
-async def create_request(request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
-                         geocoder: GeocoderDep, user: Operator) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def create_request(request: Request, form: Annotated[dict[str, str], Depends(form_fields)], session: SessionDep,
+                   clock: ClockDep, user: Operator) -> Response:
+    # a plain def: FastAPI runs it in a worker thread, so the solve never blocks the event loop
     try:
         body = CareRequestCreate.model_validate(_body_from_form(form))
-        now = clock.now()
-        created = intake.create_care_request(session, body, actor=actor(user), now=now, settings=settings,
-                                             geocoder=geocoder, idempotency_key=form.get("idempotency_key") or None)
-        if not created.replayed:
-            offers.start_matching(session, created.request, now=now, ctx=request.app.state.offer_context)
+        created = offers.take_call(session, body, actor=actor(user), now=clock.now(),
+                                   ctx=request.app.state.offer_context,
+                                   idempotency_key=form.get("idempotency_key") or None)
         session.commit()
     except ValidationError as exc:
         return render(request, "console/new.html", {"user": user, **_intake_context(form, translate(exc.errors()))},
@@ -154,7 +166,7 @@ async def create_request(request: Request, session: SessionDep, settings: Settin
 
 @router.get("/requests/{ref}", response_class=HTMLResponse)
 def request_detail(ref: str, request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep,
-                   user: Operator) -> HTMLResponse:
+                   user: Operator, error: Annotated[str | None, Query(max_length=300)] = None) -> HTMLResponse:
     care = intake.get_request(session, ref)
     intake.log_access(session, actor=actor(user), action="console_read_request", request=care, now=clock.now())
     session.commit()
@@ -165,7 +177,7 @@ def request_detail(ref: str, request: Request, session: SessionDep, clock: Clock
         "user": user, "r": view, "providers": providers, "names": {p.code: p.name for p in everyone},
         "labels": LABELS_KO,
         "can_cancel": RequestStatus(care.status) in CANCELLABLE,
-        "can_retry": care.status == RequestStatus.unmatched})
+        "can_retry": care.status == RequestStatus.unmatched, "error": error})
 
 
 @router.post("/requests/{ref}/cancel")
@@ -173,12 +185,12 @@ def cancel(ref: str, request: Request, session: SessionDep, clock: ClockDep, use
            reason: Annotated[str, Form(max_length=300)] = "") -> Response:
     care = intake.get_request(session, ref)
     try:
-        intake.cancel_request(session, care, actor=actor(user), now=clock.now(), reason=reason or "상담원 취소",
-                              ctx=request.app.state.offer_context)
+        intake.cancel_request(session, care, actor=actor(user), now=clock.now(), reason=reason or "상담원 취소")
         session.commit()
-    except DomainError:
+    except DomainError as exc:
         session.rollback()
-    return RedirectResponse(f"/console/requests/{care.ref}", status_code=303)
+        return _back(care.ref, exc)
+    return _back(care.ref)
 
 
 @router.post("/requests/{ref}/retry")
@@ -187,15 +199,27 @@ def retry(ref: str, request: Request, session: SessionDep, clock: ClockDep, user
     try:
         offers.retry(session, care, actor=actor(user), now=clock.now(), ctx=request.app.state.offer_context)
         session.commit()
-    except DomainError:
+    except DomainError as exc:
         session.rollback()
-    return RedirectResponse(f"/console/requests/{care.ref}", status_code=303)
+        return _back(care.ref, exc)
+    return _back(care.ref)
+
+
+def _back(ref: str, error: DomainError | None = None) -> Response:
+    """Back to the request's page, with the reason when the action was refused."""
+    query = f"?error={quote(error.detail_ko or error.title_ko)}" if error else ""
+    return RedirectResponse(f"/console/requests/{ref}{query}", status_code=303)
 
 
 @router.get("/outbox", response_class=HTMLResponse)
-def outbox_page(request: Request, session: SessionDep, user: Operator) -> HTMLResponse:
+def outbox_page(request: Request, session: SessionDep, clock: ClockDep, user: Operator) -> HTMLResponse:
+    """Recent texts. Bodies can carry names and numbers (a confirmation does): numbers are masked in them
+    too, and every view is an access record."""
     messages = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(100)).all()
-    return render(request, "console/outbox.html", {"user": user, "messages": messages, "mask": mask})
+    intake.log_access(session, actor=actor(user), action="console_read_outbox", request=None, now=clock.now())
+    session.commit()
+    return render(request, "console/outbox.html", {"user": user, "messages": messages, "mask": mask,
+                                                   "mask_text": mask_numbers})
 
 
 @router.get("/providers", response_class=HTMLResponse)

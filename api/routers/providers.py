@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Admin, ClockDep, CurrentUser, GeocoderDep, SessionDep, Staff
+from api.deps import Admin, ClockDep, CurrentUser, GeocoderDep, RowId, SessionDep, Staff
 from hotline import providers
 from hotline.errors import Forbidden
 from hotline.models import OfferStatus, Role, User
@@ -44,13 +44,13 @@ def list_providers(
 
 
 @router.get("/{provider_id}", response_model=ProviderPublic)
-def read_provider(provider_id: int, session: SessionDep, user: CurrentUser) -> ProviderPublic:
+def read_provider(provider_id: RowId, session: SessionDep, user: CurrentUser) -> ProviderPublic:
     _own_or_staff(user, provider_id)
     return ProviderPublic.model_validate(providers.get_provider(session, provider_id))
 
 
 @router.patch("/{provider_id}", response_model=ProviderPublic)
-def update_provider(provider_id: int, body: ProviderUpdate, session: SessionDep, clock: ClockDep,
+def update_provider(provider_id: RowId, body: ProviderUpdate, session: SessionDep, clock: ClockDep,
                     user: Admin) -> ProviderPublic:
     provider = providers.update_provider(session, providers.get_provider(session, provider_id), body, now=clock.now())
     session.commit()
@@ -58,7 +58,7 @@ def update_provider(provider_id: int, body: ProviderUpdate, session: SessionDep,
 
 
 @router.delete("/{provider_id}", response_model=ProviderPublic)
-def deactivate_provider(provider_id: int, session: SessionDep, clock: ClockDep, user: Admin) -> ProviderPublic:
+def deactivate_provider(provider_id: RowId, session: SessionDep, clock: ClockDep, user: Admin) -> ProviderPublic:
     """Deactivate (never delete: past placements and the event log refer to it)."""
     provider = providers.deactivate_provider(session, providers.get_provider(session, provider_id), now=clock.now())
     session.commit()
@@ -66,7 +66,7 @@ def deactivate_provider(provider_id: int, session: SessionDep, clock: ClockDep, 
 
 
 @router.get("/{provider_id}/commitments", response_model=CommitmentsPublic)
-def read_commitments(provider_id: int, day: Annotated[date, Query(alias="date")], session: SessionDep,
+def read_commitments(provider_id: RowId, day: Annotated[date, Query(alias="date")], session: SessionDep,
                      geocoder: GeocoderDep, user: CurrentUser) -> CommitmentsPublic:
     _own_or_staff(user, provider_id)
     provider = providers.get_provider(session, provider_id)
@@ -77,7 +77,7 @@ def read_commitments(provider_id: int, day: Annotated[date, Query(alias="date")]
 
 
 @router.get("/{provider_id}/offers", response_model=list[OfferPublic])
-def list_offers(provider_id: int, session: SessionDep, geocoder: GeocoderDep, user: CurrentUser,
+def list_offers(provider_id: RowId, session: SessionDep, geocoder: GeocoderDep, user: CurrentUser,
                 status_: Annotated[OfferStatus | None, Query(alias="status")] = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[OfferPublic]:
     _own_or_staff(user, provider_id)

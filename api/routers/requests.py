@@ -27,14 +27,11 @@ def create_request(
     user: Staff,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
 ) -> CareRequestPublic:
-    now = clock.now()
-    created = intake.create_care_request(session, body, actor=actor(user), now=now, settings=settings,
-                                         geocoder=geocoder, idempotency_key=idempotency_key)
+    created = offers.take_call(session, body, actor=actor(user), now=clock.now(), ctx=request.app.state.offer_context,
+                               idempotency_key=idempotency_key)
+    session.commit()
     if created.replayed:
         response.status_code = status.HTTP_200_OK
-    else:
-        offers.start_matching(session, created.request, now=now, ctx=request.app.state.offer_context)
-    session.commit()
     response.headers["Location"] = f"/v1/requests/{created.request.ref}"
     return present_request(session, created.request, places=geocoder)
 
@@ -69,8 +66,7 @@ def cancel_request(request_id: str, body: CareRequestCancel, request: Request, s
                    clock: ClockDep, geocoder: GeocoderDep, user: Staff) -> CareRequestPublic:
     care = intake.get_request(session, request_id)
     who = actor(user) if body.by == "operator" else f"guardian (via {actor(user)})"
-    intake.cancel_request(session, care, actor=who, now=clock.now(), reason=body.reason,
-                          ctx=request.app.state.offer_context)
+    intake.cancel_request(session, care, actor=who, now=clock.now(), reason=body.reason)
     session.commit()
     return present_request(session, care, places=geocoder)
 

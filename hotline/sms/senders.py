@@ -70,8 +70,9 @@ class SmsSender(Protocol):
         status_callback: str | None = None,
     ) -> SendResult: ...
 
-    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
-        """The message with exactly this body accepted for ``to`` at or after ``since``, if any."""
+    def find_sent(self, to: str, body: str, since: datetime, exclude: frozenset[str] = frozenset()) -> SendResult | None:
+        """The message with exactly this body accepted for ``to`` at or after ``since``, if any, other than
+        those in ``exclude`` (identical texts sent for other outbox rows)."""
         ...
 
 
@@ -108,10 +109,10 @@ class ConsoleSender:
         logger.info("SMS %s to %s (%d %s segments):\n%s", sid, mask(to), info.segments, info.encoding, body)
         return SendResult(sid=sid, status="sent")
 
-    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+    def find_sent(self, to: str, body: str, since: datetime, exclude: frozenset[str] = frozenset()) -> SendResult | None:
         since = _aware(since)
         for message in reversed(self.messages):
-            if message.to == to and message.body == body and message.sent_at >= since:
+            if message.to == to and message.body == body and message.sent_at >= since and message.sid not in exclude:
                 return SendResult(sid=message.sid, status="sent")
         return None
 
@@ -175,7 +176,7 @@ class TwilioSender:
             raise mapped from exc
         return SendResult(sid=message.sid, status=message.status)
 
-    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+    def find_sent(self, to: str, body: str, since: datetime, exclude: frozenset[str] = frozenset()) -> SendResult | None:
         """Twilio's ``DateSent>`` filter works on whole UTC days, so the query asks for the day of
         ``since`` and the exact cut is made here on ``date_created``. A naive ``since`` is UTC, the
         storage convention.
@@ -189,6 +190,7 @@ class TwilioSender:
             for message in self.client.messages.stream(to=to, date_sent_after=day, page_size=50, limit=500):
                 if (
                     message.body == body
+                    and message.sid not in exclude
                     and (message.direction or "").startswith("outbound")
                     and message.date_created is not None
                     and message.date_created >= cutoff

@@ -15,6 +15,7 @@ from hotline.config import Settings
 from hotline.errors import Forbidden
 from hotline.geo import Geocoder
 from hotline.models import Role, User
+from hotline.offers import OfferContext
 from hotline.security import Unauthorized, user_from_token
 
 
@@ -40,7 +41,12 @@ def get_geocoder(request: Request) -> Geocoder:
     return request.app.state.geocoder
 
 
+def get_offer_context(request: Request) -> OfferContext:
+    return request.app.state.offer_context
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+OfferCtx = Annotated[OfferContext, Depends(get_offer_context)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]  # larger ids cannot exist: 404, not a database error
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -21,7 +21,6 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     token_minutes: int = 8 * 60
     data_dir: Path = REPO_ROOT / "data"
-    timezone: str = "Asia/Seoul"
     public_url: str = "http://127.0.0.1:8000"
 
     # Intake rules

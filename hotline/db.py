@@ -38,10 +38,6 @@ def make_engine(url: str, **kw) -> Engine:
     return engine
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def create_all(engine: Engine) -> None:
     """Tables straight from the models: tests on SQLite. Deployed databases go through Alembic."""
     import hotline.models  # noqa: F401  (registers the tables)

@@ -4,7 +4,6 @@ districts and (for the demo city) neighbourhoods, looked up by name prefix."""
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -109,14 +108,6 @@ class PlaceTable:
 @lru_cache
 def load_places(data_dir: Path) -> PlaceTable:
     return PlaceTable.from_csv(data_dir / "places.csv")
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6371.0088
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 # Gyeonggi (with Seoul and Incheon inside it) fits in this box; coordinates outside it are a typo.

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from api.deps import ClockDep, GeocoderDep, SessionDep, SettingsDep, actor
+from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, SettingsDep, actor
 from api.pages import render
 from api.problems import translate
 from hotline import intake, offers
@@ -146,12 +146,12 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 @router.post("/new", response_class=HTMLResponse)
 def create_request(request: Request, form: Annotated[dict[str, str], Depends(form_fields)], session: SessionDep,
-                   clock: ClockDep, user: Operator) -> Response:
+                   clock: ClockDep, ctx: OfferCtx, user: Operator) -> Response:
     # a plain def: FastAPI runs it in a worker thread, so the solve never blocks the event loop
     try:
         body = CareRequestCreate.model_validate(_body_from_form(form))
         created = offers.take_call(session, body, actor=actor(user), now=clock.now(),
-                                   ctx=request.app.state.offer_context,
+                                   ctx=ctx,
                                    idempotency_key=form.get("idempotency_key") or None)
         session.commit()
     except ValidationError as exc:
@@ -194,10 +194,10 @@ def cancel(ref: str, request: Request, session: SessionDep, clock: ClockDep, use
 
 
 @router.post("/requests/{ref}/retry")
-def retry(ref: str, request: Request, session: SessionDep, clock: ClockDep, user: Operator) -> Response:
+def retry(ref: str, session: SessionDep, clock: ClockDep, ctx: OfferCtx, user: Operator) -> Response:
     care = intake.get_request(session, ref)
     try:
-        offers.retry(session, care, actor=actor(user), now=clock.now(), ctx=request.app.state.offer_context)
+        offers.retry(session, care, actor=actor(user), now=clock.now(), ctx=ctx)
         session.commit()
     except DomainError as exc:
         session.rollback()

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import ClockDep, SessionDep, SettingsDep
+from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, SettingsDep
 from api.pages import render
 from hotline import links
 from hotline.models import CareRequest, Offer
@@ -28,23 +28,25 @@ def _offer(token: str, session, settings, clock) -> Offer | None:
 
 
 @router.get("/o/{token}", response_class=HTMLResponse)
-def show_offer(token: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> HTMLResponse:
+def show_offer(token: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+               geocoder: GeocoderDep) -> HTMLResponse:
     offer = _offer(token, session, settings, clock)
     if offer is None:
         return _gone(request)
-    return render(request, "offer.html", offer_page(session, offer, request.app.state.geocoder, clock.now()))
+    return render(request, "offer.html", offer_page(session, offer, geocoder, clock.now()))
 
 
 @router.post("/o/{token}", response_class=HTMLResponse)
 def answer_offer(token: str, action: Annotated[str, Form(pattern="^(accept|decline)$")], request: Request,
-                 session: SessionDep, settings: SettingsDep, clock: ClockDep) -> HTMLResponse:
+                 session: SessionDep, settings: SettingsDep, clock: ClockDep, geocoder: GeocoderDep,
+                 ctx: OfferCtx) -> HTMLResponse:
     offer = _offer(token, session, settings, clock)
     if offer is None:
         return _gone(request)
     outcome = answer(session, offer.id, accept=action == "accept", channel="link", now=clock.now(),
-                     ctx=request.app.state.offer_context)
+                     ctx=ctx)
     session.commit()
-    view = offer_page(session, offer, request.app.state.geocoder, clock.now())
+    view = offer_page(session, offer, geocoder, clock.now())
     status = 200 if outcome in (Outcome.accepted, Outcome.declined) else 409
     return render(request, "offer_answered.html", {**view, "outcome": outcome.value}, status_code=status)
 

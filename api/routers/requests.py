@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from api.deps import ClockDep, GeocoderDep, SessionDep, SettingsDep, Staff, actor
+from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, Staff, actor
 from hotline import intake, offers
 from hotline.lifecycle import RequestStatus
 from hotline.schemas import CareRequestCancel, CareRequestCreate, CareRequestPublic, CareRequestSummary, Page
@@ -18,16 +18,15 @@ router = APIRouter(prefix="/v1/requests", tags=["care requests"])
              responses={200: {"description": "Idempotent replay: the request created by the first call"}})
 def create_request(
     body: CareRequestCreate,
-    request: Request,
     response: Response,
     session: SessionDep,
-    settings: SettingsDep,
     clock: ClockDep,
     geocoder: GeocoderDep,
+    ctx: OfferCtx,
     user: Staff,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
 ) -> CareRequestPublic:
-    created = offers.take_call(session, body, actor=actor(user), now=clock.now(), ctx=request.app.state.offer_context,
+    created = offers.take_call(session, body, actor=actor(user), now=clock.now(), ctx=ctx,
                                idempotency_key=idempotency_key)
     session.commit()
     if created.replayed:

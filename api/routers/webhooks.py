@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from twilio.request_validator import RequestValidator
 
-from api.deps import ClockDep, SessionDep, SettingsDep
+from api.deps import ClockDep, OfferCtx, SessionDep, SettingsDep
 from hotline.errors import Forbidden
 from hotline.inbound import handle_sms
 from hotline.outbox import apply_status
@@ -33,14 +33,14 @@ SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 
 
 @router.post("/sms", response_class=Response)
-def inbound_sms(form: SignedForm, request: Request, session: SessionDep, clock: ClockDep) -> Response:
+def inbound_sms(form: SignedForm, session: SessionDep, clock: ClockDep, ctx: OfferCtx) -> Response:
     sender = form.get("From", "")
     try:
         sender = to_e164(sender, "From")
     except Exception:  # noqa: BLE001  (short codes and alphanumeric senders: keep as given)
         pass
     handle_sms(session, sid=form.get("MessageSid") or form.get("SmsSid", ""), from_number=sender,
-               body=form.get("Body", ""), now=clock.now(), ctx=request.app.state.offer_context)
+               body=form.get("Body", ""), now=clock.now(), ctx=ctx)
     session.commit()
     # replies go through the outbox (recorded, retried, opt-outs honoured), not TwiML
     return Response(EMPTY_TWIML, media_type="application/xml")

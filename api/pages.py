@@ -10,11 +10,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hotline.clock import local
+from hotline.clock import fmt_window, local
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["seoul"] = lambda dt, fmt="%m/%d %H:%M": local(dt).strftime(fmt) if dt else ""
+templates.env.filters["window"] = lambda start, end, lang="ko": fmt_window(start, end, lang)
+NEED_LABELS = {"infant": "영아", "special_needs": "특수 돌봄"}
+templates.env.filters["needs_ko"] = lambda needs: ", ".join(NEED_LABELS.get(n, n) for n in needs) or "—"
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine
 from hotline.clock import Clock, at_local, local
 from hotline.db import unit_of_work
 from hotline.errors import DomainError
+from hotline.geo import PlaceTable
 from hotline.offers import OfferContext, take_call
 from hotline.schemas import CareRequestCreate
 
 
-def scenario_bodies(path: Path, today: date) -> list[tuple[str, CareRequestCreate]]:
+def scenario_bodies(path: Path, today: date, places: PlaceTable) -> list[tuple[str, CareRequestCreate]]:
     scenario = json.loads(path.read_text(encoding="utf-8"))
     day = today + timedelta(days=scenario.get("date_offset_days", 1))
     bodies = []
@@ -30,7 +31,7 @@ def scenario_bodies(path: Path, today: date) -> list[tuple[str, CareRequestCreat
             "guardian": call["guardian"], "children": children, "reason": call["reason"],
             "notes": call.get("notes", ""), "start_at": at_local(day, call["start"]).isoformat(),
             "end_at": at_local(day, call["end"]).isoformat(),
-            "location": {"address": call.get("address") or call["place"], "place": call["place"]},
+            "location": {"address": call.get("address") or places.get(call["place"]).name_ko, "place": call["place"]},
             "needs": call.get("needs", []), "language": call.get("language", "ko"),
             "consent": {"guardian_consent": True, "health_consent": bool(health)}, "health_notes": health,
         })
@@ -42,7 +43,8 @@ def play_day(engine: Engine, ctx: OfferContext, clock: Clock | None = None) -> l
     """Log every call of the scenario (idempotent: keys are per day and call); returns (ref, status)."""
     clock = clock or Clock()
     results = []
-    for key, body in scenario_bodies(ctx.settings.data_dir / "demo_scenario.json", local(clock.now()).date()):
+    path = ctx.settings.data_dir / "demo_scenario.json"
+    for key, body in scenario_bodies(path, local(clock.now()).date(), ctx.places):
         try:
             with unit_of_work(engine) as session:
                 created = take_call(session, body, actor="operator:demo", now=clock.now(), ctx=ctx,

@@ -216,6 +216,7 @@ class CareRequestSummary(PublicModel):
     end_at: datetime
     city_ko: str | None
     place_code: str | None
+    district: str | None = None
     children: int
     needs: list[str]
     needs_attention: bool

@@ -109,10 +109,10 @@ def status_page(session: Session, request: CareRequest) -> dict:
             "window": fmt_window(request.start_at, request.end_at, guardian.language)}
 
 
-def summarize_request(session: Session, request: CareRequest) -> CareRequestSummary:
+def summarize_request(session: Session, request: CareRequest, places=None) -> CareRequestSummary:
     return CareRequestSummary(
         id=request.id, ref=request.ref, status=request.status, status_label=status_label(request.status),
         start_at=request.start_at, end_at=request.end_at, city_ko=request.city_ko, place_code=request.place_code,
-        children=len(children_of(session, request)), needs=request.needs, needs_attention=request.needs_attention,
+        district=district_name(request, places) or None, children=len(children_of(session, request)), needs=request.needs, needs_attention=request.needs_attention,
         created_at=request.created_at,
     )

@@ -95,7 +95,7 @@ def logout() -> Response:
 
 
 @router.get("", response_class=HTMLResponse)
-def board(request: Request, session: SessionDep, clock: ClockDep, user: Operator,
+def board(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
           day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     today = day or local(clock.now()).date()
     attention, _ = intake.list_requests(session, attention=True, limit=100)
@@ -103,8 +103,8 @@ def board(request: Request, session: SessionDep, clock: ClockDep, user: Operator
     open_rows, _ = intake.list_requests(session, status=list(OPEN_STATUSES), limit=200)
     paused = providers_service.paused(session, clock.now())
     return render(request, "console/board.html", {
-        "user": user, "today": today, "attention": [summarize_request(session, r) for r in attention],
-        "rows": [summarize_request(session, r) for r in rows], "open_count": len(open_rows), "paused": paused,
+        "user": user, "today": today, "attention": [summarize_request(session, r, geocoder) for r in attention],
+        "rows": [summarize_request(session, r, geocoder) for r in rows], "open_count": len(open_rows), "paused": paused,
         "labels": LABELS_KO})
 
 
@@ -114,8 +114,8 @@ def _intake_context(form: dict[str, Any] | None = None, errors: list[dict] | Non
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_request(request: Request, user: Operator) -> HTMLResponse:
-    return render(request, "console/new.html", {"user": user, **_intake_context()})
+def new_request(request: Request, geocoder: GeocoderDep, user: Operator) -> HTMLResponse:
+    return render(request, "console/new.html", {"user": user, "places": geocoder.places, **_intake_context()})
 
 
 def _body_from_form(form: dict[str, Any]) -> dict[str, Any]:
@@ -155,12 +155,13 @@ def create_request(request: Request, form: Annotated[dict[str, str], Depends(for
                                    idempotency_key=form.get("idempotency_key") or None)
         session.commit()
     except ValidationError as exc:
-        return render(request, "console/new.html", {"user": user, **_intake_context(form, translate(exc.errors()))},
-                      status_code=422)
+        return render(request, "console/new.html", {"user": user, "places": ctx.places.places,
+                                                    **_intake_context(form, translate(exc.errors()))}, status_code=422)
     except InvalidInput as exc:
         session.rollback()
-        return render(request, "console/new.html",
-                      {"user": user, **_intake_context(form, [e.as_dict() for e in exc.errors])}, status_code=422)
+        return render(request, "console/new.html", {"user": user, "places": ctx.places.places,
+                                                    **_intake_context(form, [e.as_dict() for e in exc.errors])},
+                      status_code=422)
     return RedirectResponse(f"/console/requests/{created.request.ref}", status_code=303)
 
 

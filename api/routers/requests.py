@@ -38,6 +38,7 @@ def create_request(
 @router.get("", response_model=Page[CareRequestSummary])
 def list_requests(
     session: SessionDep,
+    geocoder: GeocoderDep,
     user: Staff,
     status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
     city: Annotated[str | None, Query(max_length=40, examples=["평택시"])] = None,
@@ -48,7 +49,7 @@ def list_requests(
 ) -> Page[CareRequestSummary]:
     rows, total = intake.list_requests(session, status=status_, city=city, day=day, attention=attention,
                                        limit=limit, offset=offset)
-    return Page(items=[summarize_request(session, r) for r in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[summarize_request(session, r, geocoder) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{request_id}", response_model=CareRequestPublic)

@@ -64,7 +64,10 @@ def tick() -> None:
     with _loop_lock:
         now = rt.clock.now()
         with unit_of_work(rt.engine) as session:
-            offers.expire_due(session, now=now, ctx=rt.ctx)
+            due = offers.due_offers(session, now=now)
+        for offer_id in due:  # one transaction each: locks are held briefly and never across offers
+            with unit_of_work(rt.engine) as session:
+                offers.expire_offer(session, offer_id, now=now, ctx=rt.ctx)
         with unit_of_work(rt.engine) as session:
             offers.run_care_day(session, now=now, ctx=rt.ctx)
     dispatch()

@@ -276,36 +276,36 @@ def after_offer_closed(session: Session, request: CareRequest, *, now: datetime,
 
 # --- deadlines -----------------------------------------------------------------------------------------
 
-def expire_due(session: Session, *, now: datetime, ctx: OfferContext) -> int:
-    """Offers past their deadline expire; a provider who lets several in a row expire is paused. Each offer
-    is re-read under the same locks as an answer (provider, request, offer), so an answer that commits in
-    the last second wins and is never overwritten."""
-    due = session.exec(select(Offer.id).where(Offer.status == OfferStatus.pending, Offer.expires_at <= now)
-                       .order_by(col(Offer.expires_at))).all()
-    expired_requests: list[int] = []
-    for offer_id in due:
-        offer = session.get(Offer, offer_id)
-        provider = lock(session, Provider, offer.provider_id)
-        request = lock(session, CareRequest, offer.request_id)
-        offer = lock(session, Offer, offer_id)
-        if offer.status != OfferStatus.pending:
-            continue
-        offer.status, offer.answered_at, offer.answer_channel = OfferStatus.expired, now, "system"
-        session.add(offer)
-        provider.missed_offers += 1
-        record(session, request, actor=SYSTEM, at=now, reason=f"{provider.code} 제안 응답 기한 만료",
-               detail={"offer_id": offer.id})
-        if provider.missed_offers >= ctx.settings.pause_after_expired:
-            provider.paused_until = now + timedelta(minutes=ctx.settings.pause_minutes)
-            provider.missed_offers = 0
-            record(session, request, actor=SYSTEM, at=now,
-                   reason=f"{provider.code} 연속 {ctx.settings.pause_after_expired}회 미응답: "
-                          f"{local(provider.paused_until):%H:%M}까지 제안 중지")
-        session.add(provider)
-        expired_requests.append(request.id)
-    for request_id in dict.fromkeys(expired_requests):
-        after_offer_closed(session, lock(session, CareRequest, request_id), now=now, ctx=ctx)
-    return len(expired_requests)
+def due_offers(session: Session, *, now: datetime) -> list[int]:
+    return list(session.exec(select(Offer.id).where(Offer.status == OfferStatus.pending, Offer.expires_at <= now)
+                             .order_by(col(Offer.expires_at))))
+
+
+def expire_offer(session: Session, offer_id: int, *, now: datetime, ctx: OfferContext) -> bool:
+    """Expire one offer past its deadline (each in its own transaction: see jobs.tick), re-matching its
+    request if that was its last open offer. The offer is re-read under the same locks as an answer
+    (provider, request, offer), so an answer that commits in the last second wins and is never
+    overwritten. A provider who lets several offers in a row expire is paused."""
+    offer = session.get(Offer, offer_id)
+    provider = lock(session, Provider, offer.provider_id)
+    request = lock(session, CareRequest, offer.request_id)
+    offer = lock(session, Offer, offer_id)
+    if offer.status != OfferStatus.pending or offer.expires_at > now:
+        return False
+    offer.status, offer.answered_at, offer.answer_channel = OfferStatus.expired, now, "system"
+    session.add(offer)
+    provider.missed_offers += 1
+    record(session, request, actor=SYSTEM, at=now, reason=f"{provider.code} 제안 응답 기한 만료",
+           detail={"offer_id": offer.id})
+    if provider.missed_offers >= ctx.settings.pause_after_expired:
+        provider.paused_until = now + timedelta(minutes=ctx.settings.pause_minutes)
+        provider.missed_offers = 0
+        record(session, request, actor=SYSTEM, at=now,
+               reason=f"{provider.code} 연속 {ctx.settings.pause_after_expired}회 미응답: "
+                      f"{local(provider.paused_until):%H:%M}까지 제안 중지")
+    session.add(provider)
+    after_offer_closed(session, request, now=now, ctx=ctx)
+    return True
 
 
 def sweep(session: Session, *, now: datetime, ctx: OfferContext) -> int:

@@ -47,3 +47,24 @@ def test_illegal_moves_are_refused_before_touching_the_session(current, target):
 
 def test_terminal_states_have_no_way_out():
     assert TRANSITIONS[RequestStatus.completed] == TRANSITIONS[RequestStatus.cancelled] == frozenset()
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_state(engine):
+    """Care starting (in_care) and a parent cancelling at the same moment: the second writer re-reads."""
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as setup:
+        r = make_request(setup, RequestStatus.confirmed)
+        setup.commit()
+        rid = r.id
+    with Session(engine, expire_on_commit=False) as scheduler:
+        stale = scheduler.get(CareRequest, rid)
+        scheduler.commit()  # its copy still says "confirmed"
+        with Session(engine) as parent:
+            transition(parent, parent.get(CareRequest, rid), RequestStatus.cancelled, actor="guardian:sms", at=NOW)
+            parent.commit()
+        with pytest.raises(IllegalTransition):
+            transition(scheduler, stale, RequestStatus.in_care, actor="system", at=NOW)
+        scheduler.rollback()
+    with Session(engine) as check:
+        assert check.get(CareRequest, rid).status == RequestStatus.cancelled

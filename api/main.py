@@ -23,6 +23,7 @@ from hotline.config import Settings, get_settings
 from hotline.db import make_engine
 from hotline.geo import load_places
 from hotline.offers import OfferContext
+from hotline.security import LoginThrottle
 from hotline.sms.senders import SmsSender, sender_from_settings
 
 logger = logging.getLogger("api")
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.geocoder = places
     app.state.sender = sender
     app.state.offer_context = ctx
+    app.state.login_throttle = LoginThrottle()
     problems.install(app)
     console.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

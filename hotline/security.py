@@ -30,6 +30,46 @@ def use_fast_hashing_for_tests() -> None:
     _DUMMY = hash_password("not-a-real-password")
 
 
+class TooManyAttempts(DomainError):
+    def __init__(self, minutes: int):
+        super().__init__("잠시 후 다시 시도해 주세요", "Too many attempts",
+                         f"로그인 실패가 많아 {minutes}분 동안 이 계정의 로그인을 막았습니다.",
+                         f"Too many failed sign-ins: this account is locked for {minutes} minutes.",
+                         status=429, type="/problems/too-many-attempts")
+
+
+class LoginThrottle:
+    """Failed sign-ins per username, in memory: after `limit` failures within `window`, that username is
+    refused for `window` (the demo usernames are public; passwords must not be guessable by brute force)."""
+
+    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=10)):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[datetime]] = {}
+
+    def check(self, username: str, now: datetime) -> None:
+        recent = [t for t in self._failures.get(username, []) if now - t < self.window]
+        self._failures[username] = recent
+        if len(recent) >= self.limit:
+            raise TooManyAttempts(int(self.window.total_seconds() // 60))
+
+    def failed(self, username: str, now: datetime) -> None:
+        self._failures.setdefault(username, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+
+def sign_in(session: Session, username: str, password: str, *, throttle: LoginThrottle, now: datetime) -> User:
+    throttle.check(username, now)
+    try:
+        user = authenticate(session, username, password)
+    except Unauthorized:
+        throttle.failed(username, now)
+        raise
+    throttle.succeeded(username)
+    return user
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

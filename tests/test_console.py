@@ -54,3 +54,14 @@ def test_a_13_year_old_is_refused_with_words_to_read_to_the_parent(client, engin
     assert res.status_code == 422
     assert "만 12세 이하 아동만 이용할 수 있습니다" in res.text and "하윤" in res.text
     assert 'value="최하람"' in res.text  # what the operator typed is kept
+
+
+def test_guessing_passwords_is_stopped(client, engine, clock):
+    sign_in(client, engine)
+    for _ in range(5):
+        assert client.post("/v1/auth/token", data={"username": "op-park", "password": "guess"}).status_code == 401
+    locked = client.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD})
+    assert locked.status_code == 429 and locked.headers["content-type"].startswith("application/problem+json")
+    assert client.post("/console/login", data={"username": "op-park", "password": PASSWORD}).status_code == 429
+    clock.advance(minutes=11)
+    assert client.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 200

@@ -26,7 +26,7 @@ from hotline.models import OutboxMessage, Provider, Role, User
 from hotline.phones import mask, mask_numbers
 from hotline.reports import month_figures
 from hotline.schemas import CareRequestCreate
-from hotline.security import Unauthorized, authenticate, create_token, user_from_token
+from hotline.security import TooManyAttempts, Unauthorized, create_token, sign_in, user_from_token
 from hotline.views import present_request, summarize_request
 
 def same_origin(request: Request) -> None:
@@ -75,9 +75,11 @@ def login_page(request: Request) -> HTMLResponse:
 def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()], session: SessionDep,
           settings: SettingsDep, clock: ClockDep) -> Response:
     try:
-        user = authenticate(session, username, password)
+        user = sign_in(session, username, password, throttle=request.app.state.login_throttle, now=clock.now())
     except Unauthorized:
         return render(request, "console/login.html", {"error": "아이디 또는 비밀번호가 맞지 않습니다."}, status_code=401)
+    except TooManyAttempts as exc:
+        return render(request, "console/login.html", {"error": exc.detail_ko}, status_code=429)
     if user.role not in (Role.operator, Role.admin):
         return render(request, "console/login.html", {"error": "상담원·관리자 계정만 사용할 수 있습니다."}, status_code=403)
     response = RedirectResponse("/console", status_code=303)

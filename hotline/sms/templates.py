@@ -90,7 +90,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "already_filled": {
-        "ko": ("[언제나돌봄] 이미 다른 곳과 연계된 요청입니다. 응해 주셔서 감사합니다.",),
+        "ko": ("[언제나돌봄] 이미 다른 곳과 연계된 요청입니다. 응답해 주셔서 감사합니다.",),
         "en": ("[Dolbom] This request has already been filled. Thank you for responding.",),
     },
     "help": {

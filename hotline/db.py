@@ -70,6 +70,15 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def lock(session: Session, model, ident: int):
+    """Re-read a row under a row lock (PostgreSQL). On SQLite the whole transaction already holds the
+    write lock (BEGIN IMMEDIATE), where FOR UPDATE would compile to nothing."""
+    from sqlmodel import select
+
+    return session.exec(select(model).where(model.id == ident).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+
+
 def after_commit(session: Session, fn) -> None:
     """Run `fn` once the session's transaction has committed (never for work that is rolled back is not
     promised: callers only schedule idempotent wake-ups here, e.g. "look at the outbox now")."""

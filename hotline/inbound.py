@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 from hotline.intake import cancel_request
 from hotline.lifecycle import CANCELLABLE, RequestStatus
 from hotline.models import CareRequest, Guardian, InboundMessage, Offer, OfferStatus, OptOut, Provider
-from hotline.offers import OfferContext, Outcome, answer, lock
+from hotline.db import lock
+from hotline.offers import OfferContext, Outcome, answer
 from hotline.outbox import enqueue
 from hotline.sms.templates import ReplyKind, parse_reply
 

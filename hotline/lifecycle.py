@@ -82,15 +82,13 @@ def transition(
     """Move `request` to `target`, appending the event; the caller's transaction commits both or neither.
     The row is re-read under a lock first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises), so two
     writers — a parent cancelling as care starts, say — cannot both move it from the same state."""
-    from sqlmodel import select
-
+    from hotline.db import lock
     from hotline.models import RequestEvent
 
     if not can_transition(RequestStatus(request.status), target):
         raise IllegalTransition(RequestStatus(request.status), target)
     if request.id is not None:
-        session.exec(select(type(request)).where(type(request).id == request.id).with_for_update()
-                     .execution_options(populate_existing=True)).one()
+        lock(session, type(request), request.id)  # refreshes `request` itself
     current = RequestStatus(request.status)
     if not can_transition(current, target):
         raise IllegalTransition(current, target)

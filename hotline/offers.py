@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 import matching
 from hotline.clock import fmt_window, local
 from hotline.config import Settings
-from hotline.db import after_commit
+from hotline.db import after_commit, lock
 from hotline.geo import PlaceTable
 from hotline.intake import Created, active_assignment, children_of, create_care_request
 from hotline.lifecycle import RequestStatus, record, transition
@@ -180,13 +180,6 @@ class Outcome(StrEnum):
     declined = "declined"
     filled = "filled"  # the provider has no room any more: someone else's accept came first
     closed = "closed"  # the offer is no longer open (answered, expired, withdrawn, request filled)
-
-
-def lock(session: Session, model, ident: int):
-    """Re-read a row under a row lock (PostgreSQL). On SQLite the whole transaction already holds the
-    write lock (BEGIN IMMEDIATE), where FOR UPDATE would compile to nothing."""
-    return session.exec(select(model).where(model.id == ident).with_for_update()
-                        .execution_options(populate_existing=True)).one()
 
 
 def answer(session: Session, offer_id: int, *, accept: bool, channel: str, now: datetime, ctx: OfferContext) -> Outcome:

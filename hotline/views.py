@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from hotline.clock import fmt_window, local
-from hotline.intake import age_on, children_of, events_of, status_label
+from hotline.intake import active_assignment, age_on, children_of, events_of, status_label
 from hotline.lifecycle import RequestStatus
 from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, Provider
 from hotline.phones import mask
@@ -51,8 +51,7 @@ def present_request(session: Session, request: CareRequest, *, places=None, deta
     guardian = session.get(Guardian, request.guardian_id)
     children = children_of(session, request)
     ages = child_ages(children, request.start_at)
-    assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
-                                                       Assignment.active == True)).first()  # noqa: E712
+    assignment = active_assignment(session, request)
     offers = session.exec(select(Offer).where(Offer.request_id == request.id).order_by(Offer.id)).all()
     from hotline.matching_adapter import last_explanation
 
@@ -102,8 +101,7 @@ def status_page(session: Session, request: CareRequest) -> dict:
     step = STATUS_STEPS[RequestStatus(request.status)]
     provider = None
     if step in ("confirmed", "in_care"):
-        assignment = session.exec(select(Assignment).where(Assignment.request_id == request.id,
-                                                           Assignment.active == True)).first()  # noqa: E712
+        assignment = active_assignment(session, request)
         provider = session.get(Provider, assignment.provider_id) if assignment else None
     return {"lang": guardian.language, "step": step, "ref": request.ref, "provider": provider,
             "window": fmt_window(request.start_at, request.end_at, guardian.language)}

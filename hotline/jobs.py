@@ -11,10 +11,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import apscheduler.schedulers.base as aps_base
+import apscheduler.triggers.date as aps_date
+import apscheduler.triggers.interval as aps_interval
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -99,28 +103,94 @@ def dispatch() -> int:
         return outbox.dispatch(rt.engine, rt.sender, now=rt.clock.now(), status_callback=rt.status_callback)
 
 
+class _ClockTime(datetime):
+    """Stands in for `datetime` inside APScheduler while a ManualScheduler works: APScheduler 3 reads the
+    wall clock directly (no hook), so a scheduler driven by a FrozenClock would see real time."""
+
+    clock: Clock | None = None
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        return cls.clock.now().astimezone(tz) if cls.clock is not None else datetime.now(tz)
+
+    @classmethod
+    def fromtimestamp(cls, t, tz=None):  # type: ignore[override]
+        return datetime.fromtimestamp(t, tz)  # a plain datetime: this class must never be pickled
+
+
+_APS_MODULES = (aps_base, aps_interval, aps_date)
+_clock_patch = threading.RLock()
+
+
+@contextmanager
+def _on_clock(clock: Clock):
+    with _clock_patch:
+        saved = [m.datetime for m in _APS_MODULES]
+        _ClockTime.clock = clock
+        for m in _APS_MODULES:
+            m.datetime = _ClockTime
+        try:
+            yield
+        finally:
+            for m, original in zip(_APS_MODULES, saved):
+                m.datetime = original
+            _ClockTime.clock = None
+
+
 class ManualScheduler(BaseScheduler):
-    """A scheduler with no thread of its own: due jobs run, inline, when `run_pending` is called.
-    Tests drive time this way instead of sleeping; the job store and triggers are the real ones."""
+    """A scheduler with no thread of its own, on the service's clock: due jobs run, inline, when
+    `run_pending` is called. Tests and the day simulator move a FrozenClock instead of sleeping; the job
+    store, triggers, misfire and coalescing rules are APScheduler's own. Every call that reads
+    APScheduler's "now" (first run times, reschedules, due jobs) reads the service clock instead."""
+
+    def __init__(self, clock: Clock, **options):
+        self.clock = clock
+        super().__init__(**options)
 
     def wakeup(self) -> None:
         pass
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True) -> None:  # abstract in BaseScheduler
         super().shutdown(wait)
 
+    def start(self, paused: bool = False) -> None:
+        with _on_clock(self.clock):
+            super().start(paused)
+
+    def add_job(self, *args, **kwargs):
+        with _on_clock(self.clock):
+            return super().add_job(*args, **kwargs)
+
+    def modify_job(self, *args, **kwargs):
+        with _on_clock(self.clock):
+            return super().modify_job(*args, **kwargs)
+
+    def reschedule_job(self, *args, **kwargs):
+        with _on_clock(self.clock):
+            return super().reschedule_job(*args, **kwargs)
+
+    def resume_job(self, *args, **kwargs):
+        with _on_clock(self.clock):
+            return super().resume_job(*args, **kwargs)
+
     def run_pending(self) -> None:
-        self._process_jobs()  # noqa: SLF001  (APScheduler 3 has no public "run due jobs now")
+        with _on_clock(self.clock):
+            self._process_jobs()  # noqa: SLF001  (APScheduler 3 has no public "run due jobs now")
+
+    def next_due(self) -> datetime | None:
+        """When the earliest job is next due (a simulator steps from one wake-up to the next)."""
+        times = [j.next_run_time for j in self.get_jobs() if j.next_run_time is not None]
+        return min(times) if times else None
 
 
-def make_scheduler(engine: Engine, *, manual: bool = False) -> BaseScheduler:
+def make_scheduler(engine: Engine, *, manual: bool = False, clock: Clock | None = None) -> BaseScheduler:
     options = dict(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         timezone=SEOUL,
     )
     if manual:
-        return ManualScheduler(executors={"default": DebugExecutor()}, **options)
+        return ManualScheduler(clock or Clock(), executors={"default": DebugExecutor()}, **options)
     return BackgroundScheduler(**options)
 
 
@@ -151,7 +221,7 @@ def start(engine: Engine, ctx: OfferContext, clock: Clock, sender: SmsSender, *,
     recovered = outbox.recover(engine)
     if recovered:
         logger.warning("%d SMS left mid-send by the last run will be reconciled before any resend", recovered)
-    scheduler = make_scheduler(engine, manual=manual)
+    scheduler = make_scheduler(engine, manual=manual, clock=clock)
     ctx.wake_at = waker(scheduler)
     scheduler.start()
     install_jobs(scheduler, settings)

@@ -61,6 +61,10 @@ def rfc2822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(timezone.utc).replace(microsecond=0))
 
 
+# The fake's own time stands still (tests move it with advance() or give it the service clock): no test
+# may depend on the day it runs. 24 November 2026, 08:00 in Seoul, like the suite's NOW.
+FAKE_EPOCH = datetime(2026, 11, 23, 23, 0, tzinfo=timezone.utc)
+
 @dataclass
 class FakeMessage:
     sid: str
@@ -128,7 +132,7 @@ class FakeTwilio:
         self.auth_token = auth_token or uuid.uuid4().hex
         self.messages: list[FakeMessage] = []
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) of every API call
-        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.clock: Callable[[], datetime] = lambda: FAKE_EPOCH
         self._offset = timedelta(0)
         self._generation = 0  # bumped by reset(): a request held across a reset must leave no trace
         self._fault: _Fault | None = None
@@ -189,7 +193,7 @@ class FakeTwilio:
             self.messages.clear()
             self.requests.clear()
         self.recover()
-        self.clock = lambda: datetime.now(timezone.utc)
+        self.clock = lambda: FAKE_EPOCH
         self._offset = timedelta(0)
 
     def _until(self, seconds: float | None) -> datetime | None:

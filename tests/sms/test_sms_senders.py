@@ -24,7 +24,7 @@ TESTS_DIR = str(Path(__file__).resolve().parents[1])
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
-from fake_twilio import FakeMessage, FakeTwilio, sign  # noqa: E402
+from fake_twilio import FAKE_EPOCH, FakeMessage, FakeTwilio, sign  # noqa: E402
 
 TO = "+821012345678"
 BODY = "[언제나돌봄] 긴급돌봄 요청이 접수되었습니다."
@@ -63,7 +63,7 @@ def twilio_sender(fake_twilio):
 
 
 def an_hour_ago() -> datetime:
-    return datetime.now(timezone.utc) - timedelta(hours=1)
+    return FAKE_EPOCH - timedelta(hours=1)
 
 
 def test_both_backends_satisfy_the_protocol(twilio_sender):
@@ -72,7 +72,7 @@ def test_both_backends_satisfy_the_protocol(twilio_sender):
 
 
 def test_console_sender_logs_masked_number_and_keeps_messages(caplog):
-    sender = ConsoleSender()
+    sender = ConsoleSender(now=lambda: FAKE_EPOCH)
     with caplog.at_level(logging.INFO, logger="hotline.sms"):
         result = sender.send(TO, BODY, validity_period_s=600)
     assert result.sid.startswith("CONSOLE") and len(result.sid) == 34
@@ -80,7 +80,7 @@ def test_console_sender_logs_masked_number_and_keeps_messages(caplog):
     assert "010-****-5678" in caplog.text and "12345678" not in caplog.text
     assert sender.find_sent(TO, BODY, an_hour_ago()) == result
     assert sender.find_sent(TO, "other", an_hour_ago()) is None
-    assert sender.find_sent(TO, BODY, datetime.now(timezone.utc) + timedelta(minutes=1)) is None
+    assert sender.find_sent(TO, BODY, FAKE_EPOCH + timedelta(minutes=1)) is None
 
 
 def test_send_reaches_the_fake_with_all_parameters(fake_twilio, twilio_sender):
@@ -183,7 +183,7 @@ def test_connection_refused_is_transient_and_not_sent(fake_twilio):
 
 
 def test_find_sent_after_processed_then_500(fake_twilio, twilio_sender):
-    since = datetime.now(timezone.utc)
+    since = fake_twilio.now()
     twilio_sender.send(TO, "an earlier text")
     fake_twilio.fail(500, count=1, processed=True)
     with pytest.raises(TransientSendError) as raised:
@@ -204,7 +204,7 @@ def test_find_sent_ignores_messages_before_since(fake_twilio, twilio_sender):
 
 
 def test_find_sent_follows_next_page_links_to_the_fake(fake_twilio, twilio_sender):
-    since = datetime.now(timezone.utc)
+    since = fake_twilio.now()
     twilio_sender.send(TO, BODY)
     for n in range(60):
         fake_twilio.advance(1)
@@ -222,7 +222,7 @@ def test_find_sent_during_an_outage_is_transient(fake_twilio, twilio_sender):
 
 def test_find_sent_takes_a_naive_time_as_utc(fake_twilio, twilio_sender):
     twilio_sender.send(TO, BODY)
-    naive_utc_now = datetime.now(timezone.utc).replace(tzinfo=None)
+    naive_utc_now = fake_twilio.now().replace(tzinfo=None)
     assert twilio_sender.find_sent(TO, BODY, naive_utc_now - timedelta(minutes=1)) is not None
     assert twilio_sender.find_sent(TO, BODY, naive_utc_now + timedelta(minutes=10)) is None
 
@@ -238,7 +238,7 @@ def test_fetch_and_date_filters_look_like_twilio(fake_twilio, twilio_sender):
     fetched = twilio_sender.client.messages(sid).fetch()
     assert (fetched.sid, fetched.body, fetched.status, fetched.num_segments) == (sid, BODY, "sent", "1")
     assert fetched.date_created.tzinfo is not None
-    tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+    tomorrow = fake_twilio.now() + timedelta(days=1)
     assert twilio_sender.client.messages.list(to=TO, date_sent_after=tomorrow) == []
     assert len(twilio_sender.client.messages.list(to=TO, date_sent_before=tomorrow)) == 1
 
@@ -262,7 +262,7 @@ def test_status_callback_payload_validates_with_the_signature():
 
 
 def _stored(fake, *, sid, to, body):
-    now = datetime.now(timezone.utc)
+    now = fake.now()
     return FakeMessage(sid=sid, account_sid=fake.account_sid, to=to, body=body, from_="+15005550006",
                        messaging_service_sid=None, status="sent", date_created=now, date_sent=now)
 
@@ -272,7 +272,7 @@ def test_hang_that_was_never_processed_reconciles_to_resend(fake_twilio):
         fake_twilio.account_sid, fake_twilio.auth_token, from_number="+15005550006",
         base_url=fake_twilio.base_url, timeout_s=0.3,
     )
-    since = datetime.now(timezone.utc)
+    since = fake_twilio.now()
     fake_twilio.hang(2, count=1, processed=False)
     with pytest.raises(TransientSendError) as raised:
         sender.send(TO, BODY)

@@ -143,6 +143,8 @@ class CareRequest(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, sa_column=Column(String(100), unique=True, nullable=True))
     payload_hash: str | None = Field(default=None, max_length=64)
     offer_rounds: int = 0
+    # when the offer loop next looks at an offered request to ask more providers (see hotline.offer_policy)
+    next_wave_at: datetime | None = ts(default=None, nullable=True, index=True)
     needs_attention: bool = False  # an operator should look (escalated, undeliverable SMS, …)
     attention_reason: str | None = Field(default=None, max_length=200)
     survey_score: int | None = None
@@ -200,6 +202,8 @@ class Offer(SQLModel, table=True):
     expires_at: datetime = ts()
     answered_at: datetime | None = ts(default=None, nullable=True)
     answer_channel: str | None = Field(default=None, max_length=10)  # sms | link | system
+    # short code in the offer SMS ("1 A7") so a provider with several offers answers the one meant
+    reply_code: str = Field(default="", max_length=4)
 
 
 class Assignment(SQLModel, table=True):

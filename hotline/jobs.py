@@ -145,6 +145,7 @@ class ManualScheduler(BaseScheduler):
 
     def __init__(self, clock: Clock, **options):
         self.clock = clock
+        self.nudges: Nudges | None = None  # wake-ups asked for by committed transactions, applied on the next run
         super().__init__(**options)
 
     def wakeup(self) -> None:
@@ -174,11 +175,15 @@ class ManualScheduler(BaseScheduler):
             return super().resume_job(*args, **kwargs)
 
     def run_pending(self) -> None:
+        if self.nudges is not None:
+            self.nudges.apply()
         with _on_clock(self.clock):
             self._process_jobs()  # noqa: SLF001  (APScheduler 3 has no public "run due jobs now")
 
     def next_due(self) -> datetime | None:
         """When the earliest job is next due (a simulator steps from one wake-up to the next)."""
+        if self.nudges is not None:
+            self.nudges.apply()
         times = [j.next_run_time for j in self.get_jobs() if j.next_run_time is not None]
         return min(times) if times else None
 
@@ -203,14 +208,63 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
     scheduler.add_job("hotline.jobs:purge", "cron", hour=3, minute=30, id="purge", replace_existing=True)
 
 
-def waker(scheduler: BaseScheduler):
-    """`OfferContext.wake_at`: one date job per deadline second, so the expiry runs on time."""
+class Nudges:
+    """Wake-ups asked for after a commit — "dispatch the outbox now", "tick at this offer's expiry" — handed
+    to the scheduler by another thread. The committing request still holds its pooled connection when its
+    after-commit hooks run, and the job store needs a connection of its own: a burst of requests each
+    waiting for a second connection drained the pool and stalled every one of them (issue 9, defect 1).
+    So `kick` and `wake_at` only note the wish; `apply` (the nudge thread, or a ManualScheduler's next
+    run) writes it to the job store, holding no other connection."""
 
-    def wake_at(at: datetime) -> None:
-        scheduler.add_job("hotline.jobs:tick", "date", run_date=at, id=f"wake-{int(at.timestamp())}",
-                          replace_existing=True)
+    def __init__(self, scheduler: BaseScheduler, clock: Clock):
+        self.scheduler, self.clock = scheduler, clock
+        self._mutex = threading.Lock()
+        self._wanted = threading.Event()
+        self._dispatch = False
+        self._deadlines: set[int] = set()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
-    return wake_at
+    def kick(self) -> None:
+        with self._mutex:
+            self._dispatch = True
+        self._wanted.set()
+
+    def wake_at(self, at: datetime) -> None:
+        with self._mutex:
+            self._deadlines.add(int(at.timestamp()))  # one date job per deadline second
+        self._wanted.set()
+
+    def apply(self) -> None:
+        with self._mutex:
+            dispatch_now, deadlines = self._dispatch, sorted(self._deadlines)
+            self._dispatch, self._deadlines = False, set()
+        for second in deadlines:
+            self.scheduler.add_job("hotline.jobs:tick", "date", run_date=datetime.fromtimestamp(second, SEOUL),
+                                   id=f"wake-{second}", replace_existing=True)
+        if dispatch_now:
+            self.scheduler.modify_job("dispatch", next_run_time=self.clock.now())
+
+    def start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="dolbom-nudges", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._stopping:
+                return
+            try:
+                self.apply()
+            except Exception:  # noqa: BLE001  (a lost nudge only delays work: the interval jobs find it)
+                logger.exception("could not hand a wake-up to the scheduler; the next interval run will do it")
 
 
 def start(engine: Engine, ctx: OfferContext, clock: Clock, sender: SmsSender, *, manual: bool = False) -> BaseScheduler:
@@ -222,11 +276,24 @@ def start(engine: Engine, ctx: OfferContext, clock: Clock, sender: SmsSender, *,
     if recovered:
         logger.warning("%d SMS left mid-send by the last run will be reconciled before any resend", recovered)
     scheduler = make_scheduler(engine, manual=manual, clock=clock)
-    ctx.wake_at = waker(scheduler)
+    nudges = Nudges(scheduler, clock)
+    ctx.wake_at = nudges.wake_at
+    outbox.KICK = nudges.kick
     scheduler.start()
     install_jobs(scheduler, settings)
-    if not manual:
-        outbox.KICK = lambda: scheduler.modify_job("dispatch", next_run_time=datetime.now(SEOUL))
+    if manual:
+        scheduler.nudges = nudges
+    else:
+        nudges.start_thread()
+    stop_scheduler = scheduler.shutdown
+
+    def shutdown(wait: bool = True) -> None:
+        if outbox.KICK == nudges.kick:
+            outbox.KICK = None
+        nudges.stop()
+        stop_scheduler(wait)
+
+    scheduler.shutdown = shutdown  # the nudges end with the scheduler they feed
     return scheduler
 
 

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .distance import haversine_km
+from .distance import EARTH_RADIUS_KM, GreatCircle, haversine_km
 from .types import Problem, Provider, Request
 
 # Funnel order: a provider counts under the first rule it fails.
@@ -409,6 +409,7 @@ class CandidateSet:
     km: np.ndarray
     units: np.ndarray  # km in KM_UNIT
     travel_min: np.ndarray
+    shortcut: np.ndarray | None = None  # per request row: a kept provider free for it, or -1 (see _safe_cut)
 
     def pairs_of(self, r: int) -> slice:
         return slice(self.all_offs[r], self.all_offs[r + 1])
@@ -419,7 +420,8 @@ def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: i
     """Candidate pairs for the problem.
 
     prune=True finds in-radius providers through the grid index and keeps the `max_per_request`
-    nearest feasible ones per request; prune=False checks every provider and keeps all feasible.
+    nearest feasible ones per request where that is provably safe (else all, see `_safe_cut`);
+    prune=False checks every provider and keeps all feasible.
     `requests` limits the work to those request rows; `extra_load` adds assignments taken as given.
     """
     pt = provider_table(problem.providers)
@@ -447,20 +449,104 @@ def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: i
     offs = np.searchsorted(ri, np.arange(len(rt) + 1))
 
     ok = np.flatnonzero((reason == FEASIBLE) & decide[ri])
+    shortcut = np.full(len(rt), -1, dtype=np.int64)
     if prune and max_per_request is not None and len(ok):
-        r = ri[ok]
-        first = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
-        rank = np.arange(len(ok)) - np.repeat(first, np.diff(np.r_[first, len(ok)]))
-        ok = ok[rank < max_per_request]
+        ok, shortcut = _safe_cut(problem, pt, rt, loads, ri, pi, km, ok, max_per_request)
     return CandidateSet(
         problem=problem, pt=pt, rt=rt, loads=loads, decide=decide,
         all_ri=ri, all_pi=pi, all_straight=straight, all_km=km, all_min=tmin, all_reason=reason, all_offs=offs,
-        ri=ri[ok], pi=pi[ok], km=km[ok], units=km_units(km[ok]), travel_min=tmin[ok],
+        ri=ri[ok], pi=pi[ok], km=km[ok], units=km_units(km[ok]), travel_min=tmin[ok], shortcut=shortcut,
     )
+
+
+def _safe_cut(problem: Problem, pt: ProviderTable, rt: RequestTable, loads: LoadIndex, ri, pi, km, ok, k: int):
+    """Keep the k nearest feasible pairs of a request only where that provably loses nothing.
+
+    A request's far pairs are dropped only if one of its kept providers is *free* for it (it has
+    room for the request whatever else is placed, every feasible pair counted at once) and strictly
+    nearer, in objective units, than every dropped one. Then any plan using a dropped pair is beaten
+    by moving that request to the free provider (same placements, fewer km), so the optimum of the
+    cut model is the optimum of the whole problem at every level and its bounds hold for both.
+    Other requests keep all their feasible pairs. Returns (kept pair indices, free provider row
+    per request row or -1) — the latter maps any plan of the whole problem into the cut model.
+    """
+    r = ri[ok]
+    first = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
+    rank = np.arange(len(ok)) - np.repeat(first, np.diff(np.r_[first, len(ok)]))
+    keep = rank < k
+    shortcut = np.full(len(rt), -1, dtype=np.int64)
+    if keep.all():
+        return ok, shortcut
+    free = free_pairs(problem, pt, rt, loads, r, pi[ok])
+    u = km_units(km[ok])
+    cut_u = np.full(len(rt), np.iinfo(np.int64).max)
+    np.minimum.at(cut_u, r[~keep], u[~keep])
+    good = keep & free & (u < cut_u[r])
+    # nearest good pair per request (pairs are sorted nearest first within a request)
+    g = np.flatnonzero(good)
+    rows, at = np.unique(r[g], return_index=True)
+    shortcut[rows] = pi[ok][g[at]]
+    cut_rows = np.unique(r[~keep])
+    widen = np.isin(r, cut_rows[shortcut[cut_rows] < 0])
+    return ok[keep | widen], shortcut
+
+
+def free_pairs(problem: Problem, pt: ProviderTable, rt: RequestTable, loads: LoadIndex, ri, pi) -> np.ndarray:
+    """Per pair of the full feasible set (ri, pi): whether the provider can take that request no
+    matter which of the other pairs are chosen. Facilities: committed peak over the window plus every
+    candidate child overlapping it fits. Caregivers (straight-line travel only): no other candidate
+    within the longest travel time inside the radius of the window."""
+    n = len(ri)
+    out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    s, e, c = rt.start[ri], rt.end[ri], rt.children[ri]
+    t0 = int(min(s.min(), e.min())) - 10**6
+    span = int(max(s.max(), e.max())) - t0 + 10**6 + 1
+
+    def count_before(times, weights, q, t, inclusive):
+        """Per query (q, t): sum of weights of pairs at provider q with time < t (<= if inclusive)."""
+        key = pi * span + (times - t0)
+        order = np.argsort(key, kind="stable")
+        csum = np.r_[0, np.cumsum(weights[order])]
+        qkey = q * span + (np.clip(t, t0, t0 + span - 1) - t0)
+        pos = np.searchsorted(key[order], qkey, "right" if inclusive else "left")
+        low = np.searchsorted(key[order], q * span, "left")
+        return csum[pos] - csum[low]
+
+    fac = ~pt.caregiver[pi]
+    if fac.any():
+        f = np.flatnonzero(fac)
+        overlap = count_before(s, c, pi[f], e[f], False) - count_before(e, c, pi[f], s[f], True)
+        peak = max_load(loads, pi[f], s[f], e[f])
+        out[f] = peak + overlap <= pt.cap[pi[f]]
+    travel = problem.travel
+    if (~fac).any() and isinstance(travel, GreatCircle):
+        g = np.flatnonzero(~fac)
+        reach = np.ceil(2 * pt.radius[pi[g]] * travel.road_factor / travel.speed_kmh * 60.0).astype(np.int64) + 1
+        ones = np.ones(n, dtype=np.int64)
+        near = count_before(s, ones, pi[g], e[g] + reach, False) - count_before(e, ones, pi[g], s[g] - reach, True)
+        out[g] = near <= 1
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
 # Scalar room check, for one pair against a list of items (greedy, incremental, explanations)
+
+
+def _scalar_minutes(travel):
+    """Plain-float travel minutes for GreatCircle (numpy on scalars costs ~10 us a call); None otherwise."""
+    if not isinstance(travel, GreatCircle):
+        return None
+    f, v = travel.road_factor, travel.speed_kmh
+
+    def minutes(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> int:
+        p1, p2 = math.radians(a_lat), math.radians(b_lat)
+        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b_lon - a_lon) / 2) ** 2
+        km = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0))) * f
+        return math.ceil(km / v * 60.0 - 1e-9)
+
+    return minutes
 
 
 def room_ok(provider: Provider, start: int, end: int, children: int, loc_lat: float, loc_lon: float,
@@ -485,9 +571,10 @@ def busy_span(provider: Provider, start: int, end: int, children: int, loc_lat: 
                 else:
                     over.append((a, b))
         return over[0] if over else None
+    minutes = _scalar_minutes(travel)
     for it_start, it_end, _, lat, lon in items:
-        to_it = int(travel.travel_min(loc_lat, loc_lon, lat, lon))
-        from_it = int(travel.travel_min(lat, lon, loc_lat, loc_lon))
+        to_it = minutes(loc_lat, loc_lon, lat, lon) if minutes else int(travel.travel_min(loc_lat, loc_lon, lat, lon))
+        from_it = minutes(lat, lon, loc_lat, loc_lon) if minutes else int(travel.travel_min(lat, lon, loc_lat, loc_lon))
         if not (end + to_it <= it_start or it_end + from_it <= start):
             return (max(start, it_start - to_it), min(end, it_end + from_it))
     return None

@@ -27,12 +27,13 @@ from ortools.sat.python import cp_model
 
 from .candidates import DEFAULT_MAX_CANDIDATES, KM_UNIT, CandidateSet, build_candidates, max_load, provider_items
 from .explain import explain_all, plan_figures
-from .greedy import fill
+from .greedy import baseline_choices, fill
 from .types import Plan, Problem
 
 FAIR_STEPS = 12  # the per-provider fairness cost is convex up to this many children
 FAIR_SCALE = 120  # fairness weight of a provider = ceil(FAIR_SCALE / capacity)
 MIN_STAGE_S = 0.002
+MIN_PART_S = 0.02  # a part's share is proportional to its pairs, but at least this
 INT_MAX = 2**62
 
 
@@ -43,22 +44,23 @@ INT_MAX = 2**62
 def components(cs: CandidateSet) -> list[np.ndarray]:
     """Candidate pair indices grouped into parts whose requests share no provider."""
     R = len(cs.rt)
-    parent = list(range(R + len(cs.pt)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for r, p in set(zip(cs.ri.tolist(), (cs.pi + R).tolist())):
-        a, b = find(r), find(p)
-        if a != b:
-            parent[a] = b
-    roots = np.fromiter((find(r) for r in cs.ri.tolist()), np.int64, len(cs.ri))
+    if len(cs.ri) == 0:
+        return []
+    a, b = cs.ri, cs.pi + R
+    label = np.arange(R + len(cs.pt))
+    while True:  # min-label propagation with pointer jumping: O(log n) rounds of vector work
+        m = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, m)
+        np.minimum.at(new, b, m)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    roots = label[a]
     order = np.argsort(roots, kind="stable")
     cuts = np.flatnonzero(np.diff(roots[order])) + 1
-    return [np.sort(g) for g in np.split(order, cuts)] if len(order) else []
+    return [np.sort(g) for g in np.split(order, cuts)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,23 +275,45 @@ class PartResult:
     build_s: float = 0.0
 
 
-def _run(pm: PartModel, seconds: float, workers: int) -> tuple[int, np.ndarray | None, float, float]:
+class Budget:
+    """Solving time left: wall clock up to `deadline`, or, in reproducible mode, CP-SAT's
+    deterministic time (`deterministic_s` in all), which depends on the input and not on the load."""
+
+    def __init__(self, deadline: float, deterministic_s: float | None = None):
+        self.deadline = deadline
+        self.deterministic = deterministic_s is not None
+        self.total = deterministic_s or 0.0
+        self.used = 0.0
+
+    def left(self) -> float:
+        if self.deterministic:
+            return max(self.total - self.used, 0.0)
+        return max(self.deadline - time.perf_counter(), 0.0)
+
+
+def _run(pm: PartModel, seconds: float, workers: int, deterministic: bool = False):
+    """(status, solution or None, objective bound, wall s, deterministic s) of one CP-SAT call."""
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, MIN_STAGE_S)
-    solver.parameters.num_workers = workers
+    if deterministic:
+        solver.parameters.max_deterministic_time = max(seconds, MIN_STAGE_S)
+        solver.parameters.num_workers = 1
+    else:
+        solver.parameters.max_time_in_seconds = max(seconds, MIN_STAGE_S)
+        solver.parameters.num_workers = workers
     # The full LP relaxation (cuts included) is what proves these assignment-like models quickly;
     # CP-SAT's default two-worker portfolio leaves it out, so name the workers.
     solver.parameters.linearization_level = 2
-    if workers > 1:
+    if workers > 1 and not deterministic:
         solver.parameters.subsolvers.extend(["max_lp", "quick_restart", "core", "default_lp"][:workers])
     t = time.perf_counter()
     status = solver.solve(pm.model)
     wall = time.perf_counter() - t
     resp = solver.response_proto
+    det = float(resp.deterministic_time)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         x = np.asarray(list(resp.solution), dtype=np.int64)[: pm.n]
-        return status, x, float(resp.best_objective_bound), wall
-    return status, None, float("nan"), wall
+        return status, x, float(resp.best_objective_bound), wall, det
+    return status, None, float("nan"), wall, det
 
 
 def separating_weight(pm: PartModel) -> int:
@@ -299,51 +323,73 @@ def separating_weight(pm: PartModel) -> int:
     return int(np.maximum.reduceat(pm.units, first).sum()) + 1 if pm.n else 1
 
 
-def solve_part(pm: PartModel, start: np.ndarray, deadline: float, workers: int, fairness: bool = True) -> PartResult:
+class PartSolve:
     """Lexicographic solve of one part; `start` is a feasible assignment used as hint and fallback.
 
     Stage A minimizes -W*placed_weight + km_units with W > any km total of the part: exactly
     lexicographic (no number of km can buy a placement back), and proven far faster than two
     stages with the first level as a constraint. Stage B adds level 3 the same way, scaled by F >
-    any fairness cost, starting from stage A's plan, so it can only improve level 3.
+    any fairness cost, starting from stage A's plan (so it can only improve level 3). `solve_pairs`
+    runs stage A on every part before stage B on any: placements come first everywhere.
     """
-    res = PartResult(x=start.copy(), levels=[])
-    w, u = pm.weight, pm.units
-    idx = np.arange(pm.n)
-    W = separating_weight(pm)
-    c2 = -w * W + u
 
-    def left() -> float:
-        return max(deadline - time.perf_counter(), 0.0)
+    def __init__(self, pm: PartModel, start: np.ndarray, budget: Budget, workers: int):
+        self.pm, self.budget, self.workers = pm, budget, workers
+        self.res = PartResult(x=start.copy(), levels=[])
+        self.W = separating_weight(pm)
+        self.c2 = -pm.weight * self.W + pm.units
+        ri = pm.cs.ri[pm.pairs]
+        self.first = np.r_[0, np.flatnonzero(np.diff(ri)) + 1] if pm.n else np.zeros(0, dtype=np.int64)
+        self.proven = False
 
-    pm.minimize(idx, c2)
-    pm.hint(res.x)
-    status, x, bound, wall = _run(pm, left() * (0.5 if fairness else 1.0), workers)
-    res.solve_s += wall
-    if x is not None and int(c2 @ x) <= int(c2 @ res.x):
-        res.x = x
-    p1, d2 = int(w @ res.x), int(u @ res.x)
-    if status == cp_model.OPTIMAL:
-        b1, b2 = p1, d2
-    elif x is not None:
-        lb = int(math.ceil(bound - 1e-6))  # every plan has -W*P + D >= lb
-        b1 = max(p1, (W - 1 - lb) // W)
-        b2 = min(d2, max(0, lb + p1 * W))
-    else:
-        b1, b2 = int(w.sum()), 0
-    res.levels += [Level(p1, b1, b1 == p1), Level(d2, b2, b2 == d2)]
+    def _run(self, share: float) -> tuple[int, np.ndarray | None, float]:
+        seconds = min(share, self.budget.left())
+        if seconds <= MIN_STAGE_S:
+            return cp_model.UNKNOWN, None, float("nan")
+        status, x, bound, wall, det = _run(self.pm, seconds, self.workers, self.budget.deterministic)
+        self.res.solve_s += wall
+        self.budget.used += det
+        return status, x, bound
 
-    f3 = part_fairness(pm.cs, pm.pairs, res.x)
-    fi, fc = (pm.add_fairness() if fairness else ([], []))
-    F = fairness_ceiling(pm) + 1
-    ri = pm.cs.ri[pm.pairs]
-    reach = int(np.maximum.reduceat(np.abs(c2), np.r_[0, np.flatnonzero(np.diff(ri)) + 1]).sum()) if pm.n else 0
-    safe = F * (reach + 1) < 2**53  # |objective| stays exact in the LP's doubles
-    if fairness and safe and status == cp_model.OPTIMAL and left() > MIN_STAGE_S:
-        pm.minimize(list(idx) + fi, list((F * c2).tolist()) + fc)
+    def stage_a(self, share: float) -> None:
+        pm, res, c2, W = self.pm, self.res, self.c2, self.W
+        w, u = pm.weight, pm.units
+        pm.minimize(np.arange(pm.n), c2)
         pm.hint(res.x)
-        status, x, bound, wall = _run(pm, left(), workers)
-        res.solve_s += wall
+        status, x, bound = self._run(share)
+        if x is not None and int(c2 @ x) <= int(c2 @ res.x):
+            res.x = x
+        p1, d2 = int(w @ res.x), int(u @ res.x)
+        if status == cp_model.OPTIMAL:
+            b1, b2 = p1, d2
+        elif x is not None:
+            lb = int(math.ceil(bound - 1e-6))  # every plan has -W*P + D >= lb
+            b1 = max(p1, (W - 1 - lb) // W)
+            b2 = min(d2, max(0, lb + p1 * W))
+        else:  # no proof at all: every request of the part placed, nothing travelled
+            b1, b2 = max(p1, int(w[self.first].sum())), 0
+        self.proven = status == cp_model.OPTIMAL
+        res.levels = [Level(p1, b1, b1 == p1), Level(d2, b2, b2 == d2)]
+
+    def stage_b(self, share: float | None, fairness: bool) -> PartResult:
+        """Level 3; share None (or fairness off) only reads it."""
+        pm, res, c2 = self.pm, self.res, self.c2
+        f3 = part_fairness(pm.cs, pm.pairs, res.x)
+        if not fairness:
+            res.levels.append(Level(f3, f3, True))
+            return res
+        if share is None or not self.proven:
+            res.levels.append(Level(f3, 0, f3 == 0))
+            return res
+        fi, fc = pm.add_fairness()
+        F = fairness_ceiling(pm) + 1
+        reach = int(np.maximum.reduceat(np.abs(c2), self.first).sum()) if pm.n else 0
+        if F * (reach + 1) >= 2**53:  # |objective| would not stay exact in the LP's doubles
+            res.levels.append(Level(f3, 0, f3 == 0))
+            return res
+        pm.minimize(list(range(pm.n)) + fi, list((F * c2).tolist()) + fc)
+        pm.hint(res.x)
+        status, x, bound = self._run(share)
         if x is not None and int(c2 @ x) == int(c2 @ res.x) and part_fairness(pm.cs, pm.pairs, x) <= f3:
             res.x = x
             f3 = part_fairness(pm.cs, pm.pairs, x)
@@ -352,9 +398,7 @@ def solve_part(pm: PartModel, start: np.ndarray, deadline: float, workers: int, 
         else:
             b3 = min(f3, max(0, int(math.ceil(bound - 1e-6)) - F * int(c2 @ res.x))) if x is not None else 0
         res.levels.append(Level(f3, b3, b3 == f3))
-    else:
-        res.levels.append(Level(f3, f3 if not fairness else 0, not fairness or f3 == 0))
-    return res
+        return res
 
 
 def fairness_ceiling(pm: PartModel) -> int:
@@ -402,6 +446,28 @@ def _greedy_start(cs: CandidateSet, pairs: np.ndarray, items: dict[int, list], h
     return np.fromiter((chosen.get(r) == p for r, p in zip(ri.tolist(), pi.tolist())), np.int64, len(pairs))
 
 
+def project(cs: CandidateSet, chosen: dict[int, int]) -> np.ndarray:
+    """A plan of the whole problem (request row -> provider row) as flags over the model's pairs.
+
+    A pair the safe cut dropped is replaced by the request's free, nearer provider (`shortcut`): the
+    result is feasible with the same placements and no more km.
+    """
+    at = {(r, p): k for k, (r, p) in enumerate(zip(cs.ri.tolist(), cs.pi.tolist()))}
+    x = np.zeros(len(cs.ri), dtype=np.int64)
+    for r, p in chosen.items():
+        k = at.get((r, p))
+        if k is None and cs.shortcut is not None and cs.shortcut[r] >= 0:
+            k = at.get((r, int(cs.shortcut[r])))
+        if k is not None:
+            x[k] = 1
+    return x
+
+
+def _best(pm_w: np.ndarray, pm_u: np.ndarray, options: list[np.ndarray]) -> np.ndarray:
+    """The option with most placed weight, then fewest km."""
+    return min(options, key=lambda x: (-int(pm_w @ x), int(pm_u @ x)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Entry point
 
@@ -422,8 +488,14 @@ class SolveStats:
 
 def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, workers: int = 2,
                 encoding: str = "linear", must_place: frozenset[int] = frozenset(),
-                hint: dict[int, int] | None = None, fairness: bool = True) -> tuple[np.ndarray, SolveStats]:
-    """Chosen flag per candidate pair of `cs`, with the figures of the stages."""
+                hint: dict[int, int] | None = None, fairness: bool = True, budget: Budget | None = None,
+                baselines: bool = False) -> tuple[np.ndarray, SolveStats]:
+    """Chosen flag per candidate pair of `cs`, with the figures of the stages.
+
+    `baselines=True` also starts every part from the better of the two greedy baselines (mapped
+    into the model), so the result is never below either of them.
+    """
+    budget = budget or Budget(deadline)
     stats = SolveStats()
     chosen = np.zeros(len(cs.ri), dtype=np.int64)
     parts = components(cs) if decompose else ([np.arange(len(cs.ri))] if len(cs.ri) else [])
@@ -431,30 +503,46 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
     stats.parts = len(parts)
     hint = hint or {}
     items: dict[int, list] | None = None
+    starts: list[np.ndarray] | None = None
+    done: list[tuple[np.ndarray, list[Level]]] = []
+    todo: list[tuple[np.ndarray, PartSolve]] = []
     left = sum(len(p) for p in parts)
-    for pairs in parts:
+    for pairs in parts:  # stage A, small parts first; their unused time flows to the larger ones
         t0 = time.perf_counter()
-        remaining = max(deadline - t0, 0.0)
-        # Proportional share, but never so little that a small part cannot even start.
-        share = min(remaining, max(remaining * len(pairs) / max(left, 1), 0.05))
-        left -= len(pairs)
         rows = constraint_rows(cs, pairs, encoding)
         x = _direct(cs, pairs) if rows.empty() and not must_place else None
         if x is not None:
             stats.build_s += time.perf_counter() - t0
             pw, du, f = int(cs.rt.priority[cs.ri[pairs]] @ x), int(cs.units[pairs] @ x), part_fairness(cs, pairs, x)
-            levels = [Level(pw, pw, True), Level(du, du, True), Level(f, f, True)]
-        else:
-            if items is None:
-                reqs = {r.id: r for r in cs.problem.requests}
-                items = provider_items(cs.problem, cs.pt, cs.problem.fixed, reqs)
-            start = _greedy_start(cs, pairs, items, hint)
-            pm = PartModel(cs, pairs, rows, must_place)
-            stats.build_s += time.perf_counter() - t0
-            res = solve_part(pm, start, time.perf_counter() + share, workers, fairness)
-            stats.solve_s += res.solve_s
-            x, levels = res.x, res.levels
-        chosen[pairs] = x
+            done.append((pairs, [Level(pw, pw, True), Level(du, du, True), Level(f, f, True)]))
+            chosen[pairs] = x
+            left -= len(pairs)
+            continue
+        if items is None:
+            reqs = {r.id: r for r in cs.problem.requests}
+            items = provider_items(cs.problem, cs.pt, cs.problem.fixed, reqs)
+        if starts is None:
+            starts = [project(cs, c) for c in baseline_choices(cs)] if baselines else []
+        pm = PartModel(cs, pairs, rows, must_place)
+        start = _best(pm.weight, pm.units, [_greedy_start(cs, pairs, items, hint)] + [s[pairs] for s in starts])
+        stats.build_s += time.perf_counter() - t0
+        part = PartSolve(pm, start, budget, workers)
+        remaining = budget.left()
+        part.stage_a(min(remaining, max(remaining * len(pairs) / max(left, 1), MIN_PART_S)))
+        left -= len(pairs)
+        todo.append((pairs, part))
+    left = sum(len(p) for p, part in todo if part.proven)
+    for pairs, part in todo:  # stage B with what is left
+        share = None
+        if fairness and part.proven:
+            remaining = budget.left()
+            share = min(remaining, max(remaining * len(pairs) / max(left, 1), MIN_PART_S))
+            left -= len(pairs)
+        res = part.stage_b(share, fairness)
+        stats.solve_s += res.solve_s
+        chosen[pairs] = res.x
+        done.append((pairs, res.levels))
+    for pairs, levels in done:
         stats.placed_weight += levels[0].value
         stats.placed_weight_bound += levels[0].bound
         stats.units += levels[1].value
@@ -465,23 +553,36 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
     return chosen, stats
 
 
+EXPLAIN_S_PER_REQUEST = 1e-4  # explanations without suggestions (measured ~0.05-0.1 ms a request)
+REPRODUCIBLE_SHARE = 0.6  # of the limit, as CP-SAT deterministic seconds, in reproducible mode
+
+
 def solve(problem: Problem, *, time_limit_s: float = 1.0, prune: bool = True, decompose: bool = True,
           workers: int = 2, max_candidates: int | None = DEFAULT_MAX_CANDIDATES, encoding: str = "linear",
-          fairness: bool = True) -> Plan:
-    """Best plan for all requests not fixed; always returns a plan (the best found by the limit)."""
+          fairness: bool = True, reproducible: bool = False) -> Plan:
+    """Best plan for all requests not fixed; always returns a plan (the best found by the limit).
+
+    The limit covers the whole call: candidates, model, solving and explanations. `reproducible`
+    makes the plan a function of the input alone: one CP-SAT worker and a deterministic time limit
+    (REPRODUCIBLE_SHARE of the limit in CP-SAT's deterministic seconds; wall time then varies with
+    the machine) and every suggestion computed.
+    """
     t0 = time.perf_counter()
-    # Leave room to write the explanations inside the limit.
-    deadline = t0 + time_limit_s - min(0.1 * time_limit_s, 0.02 + 5e-5 * len(problem.requests))
+    end = t0 + time_limit_s
     cs = build_candidates(problem, prune=prune, max_per_request=max_candidates if prune else None)
     build_s = time.perf_counter() - t0
+    # Leave room to write the explanations inside the limit.
+    deadline = end - min(0.25 * time_limit_s, 0.01 + EXPLAIN_S_PER_REQUEST * len(cs.rt))
+    budget = Budget(deadline, REPRODUCIBLE_SHARE * time_limit_s if reproducible else None)
     hint = {cs.rt.index[r]: cs.pt.index[p] for r, p in problem.hint.items() if r in cs.rt.index and p in cs.pt.index}
     x, st = solve_pairs(cs, deadline, decompose=decompose, workers=workers, encoding=encoding, hint=hint,
-                        fairness=fairness)
+                        fairness=fairness, budget=budget, baselines=True)
     assignments = {r: p for r, p in problem.fixed.items() if r in cs.rt.index}
     sel = np.flatnonzero(x)
     assignments.update(zip((cs.rt.ids[r] for r in cs.ri[sel].tolist()), (cs.pt.ids[p] for p in cs.pi[sel].tolist())))
     t1 = time.perf_counter()
-    plan = Plan(assignments=assignments, explanations=explain_all(problem, cs, assignments),
+    explanations = explain_all(problem, cs, assignments, suggest_until=None if reproducible else end - 0.005)
+    plan = Plan(assignments=assignments, explanations=explanations,
                 status="optimal" if st.optimal else "feasible", placed=0, placed_weight=0, total_km=0.0,
                 build_s=build_s + st.build_s, solve_s=st.solve_s, explain_s=time.perf_counter() - t1,
                 components=st.parts, candidate_pairs=len(cs.ri))

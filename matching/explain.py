@@ -8,6 +8,7 @@ or a window that ends when a provider closes.
 
 from __future__ import annotations
 
+import time
 from typing import Mapping
 
 import numpy as np
@@ -41,8 +42,9 @@ def plan_figures(problem: Problem, cs: CandidateSet, plan: Plan) -> None:
 
 
 def explain_all(problem: Problem, cs: CandidateSet, assignments: Mapping[str, str],
-                rows=None) -> dict[str, Explanation]:
-    ex = Explainer(problem, cs, assignments)
+                rows=None, suggest_until: float | None = None) -> dict[str, Explanation]:
+    """One explanation per request row; past `suggest_until` (perf_counter) the suggestions are left out."""
+    ex = Explainer(problem, cs, assignments, suggest_until)
     rows = range(len(cs.rt)) if rows is None else rows
     return {cs.rt.ids[r]: ex.explain(r) for r in rows}
 
@@ -56,8 +58,10 @@ def _en_n(n: int, word: str = "provider") -> str:
 
 
 class Explainer:
-    def __init__(self, problem: Problem, cs: CandidateSet, assignments: Mapping[str, str]):
+    def __init__(self, problem: Problem, cs: CandidateSet, assignments: Mapping[str, str],
+                 suggest_until: float | None = None):
         self.problem, self.cs, self.assignments = problem, cs, assignments
+        self.suggest_until = suggest_until
         self._items: dict[int, list] | None = None
 
     @property
@@ -174,7 +178,10 @@ class Explainer:
             code = REASON_CODES[top]
             self._phrases(counts, closes, opens, spans, unused, ko_parts, en_parts)
 
-        sugg, sugg_ko, sugg_en = self._suggest(r, pis, reasons)
+        if self.suggest_until is None or time.perf_counter() < self.suggest_until:
+            sugg, sugg_ko, sugg_en = self._suggest(r, pis, reasons)
+        else:  # the time limit is spent: reasons and counts only
+            sugg, sugg_ko, sugg_en = [], [], []
         ko = "; ".join(ko_parts)
         en = "; ".join(en_parts)
         if sugg_ko:

@@ -41,16 +41,32 @@ def _static_candidates(cs: CandidateSet) -> dict[int, list[int]]:
     return out
 
 
-def _run(problem: Problem, order: str) -> Plan:
-    t0 = time.perf_counter()
-    cs = build_candidates(problem, prune=True, max_per_request=None)
-    cands = _static_candidates(cs)
+def _order(cs: CandidateSet, cands: Mapping[int, Sequence[int]], order: str) -> list[int]:
     rows = [r for r in range(len(cs.rt)) if cs.decide[r]]
     if order == "constrained":
         rows.sort(key=lambda r: (len(cands.get(r, ())), -int(cs.rt.priority[r]), int(cs.rt.start[r]), r))
+    return rows
+
+
+def _choose(cs: CandidateSet, order: str, cands: Mapping[int, Sequence[int]] | None = None) -> dict[int, int]:
+    """Request row -> provider row chosen by the baseline named `order` ("call" or "constrained")."""
+    problem = cs.problem
+    cands = _static_candidates(cs) if cands is None else cands
     reqs = {r.id: r for r in problem.requests}
     items = provider_items(problem, cs.pt, problem.fixed, reqs)
-    chosen = fill(problem, cs.pt, cs.rt, rows, cands, items)
+    return fill(problem, cs.pt, cs.rt, _order(cs, cands, order), cands, items)
+
+
+def baseline_choices(cs: CandidateSet) -> list[dict[int, int]]:
+    """Both baselines' choices on a candidate set whose all_* columns hold every in-radius pair."""
+    cands = _static_candidates(cs)
+    return [_choose(cs, "call", cands), _choose(cs, "constrained", cands)]
+
+
+def _run(problem: Problem, order: str) -> Plan:
+    t0 = time.perf_counter()
+    cs = build_candidates(problem, prune=True, max_per_request=None)
+    chosen = _choose(cs, order)
     assignments = {rid: pid for rid, pid in problem.fixed.items() if rid in cs.rt.index}
     assignments.update({cs.rt.ids[r]: cs.pt.ids[p] for r, p in chosen.items()})
     t1 = time.perf_counter()

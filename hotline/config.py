@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hotline.offer_policy import OfferPolicy
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -29,13 +31,15 @@ class Settings(BaseSettings):
     past_start_grace_minutes: int = 15
     max_body_bytes: int = 64 * 1024
 
-    # Offer loop
+    # Offer loop: the policy (hotline.offer_policy) and, per city, fields that differ from it, e.g.
+    # DOLBOM_OFFER_POLICY_BY_CITY='{"평택시": {"max_open_offers": 2}}'
+    offer_policy: OfferPolicy = Field(default_factory=OfferPolicy)
+    offer_policy_by_city: dict[str, dict] = Field(default_factory=dict)
+    # the "rounds" policy (offer_policy.mode) reads these: one provider at a time, three rounds
     offer_minutes: int = 10
     parallel_offer_within_minutes: int = 120
     parallel_offer_count: int = 3
     max_offer_rounds: int = 3
-    pause_after_expired: int = 2
-    pause_minutes: int = 60
     sweep_seconds: int = 30
     caregiver_lead_minutes: int = 120
     road_factor: float = 1.3

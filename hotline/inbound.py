@@ -12,9 +12,10 @@ from hotline.intake import cancel_request
 from hotline.lifecycle import CANCELLABLE, RequestStatus
 from hotline.models import CareRequest, Guardian, InboundMessage, Offer, OfferStatus, OptOut, Provider
 from hotline.db import lock
-from hotline.offers import OfferContext, Outcome, answer
+from hotline.clock import local
+from hotline.offers import OfferContext, Outcome, answer, late_answerable
 from hotline.outbox import enqueue
-from hotline.sms.templates import ReplyKind, parse_reply
+from hotline.sms.templates import ReplyKind, offer_choices, parse_reply
 
 
 def handle_sms(session: Session, *, sid: str, from_number: str, body: str, now: datetime, ctx: OfferContext) -> str:
@@ -33,6 +34,28 @@ def handle_sms(session: Session, *, sid: str, from_number: str, body: str, now: 
 
 def _reply(session: Session, to: str, kind: str, lang: str, now: datetime, **values) -> None:
     enqueue(session, to=to, kind=kind, lang=lang, now=now, **values)
+
+
+def _offer_answered(session: Session, provider: Provider, code: str | None, *, now: datetime,
+                    ctx: OfferContext) -> tuple[Offer | None, list[tuple[Offer, CareRequest]]]:
+    """Which offer a provider's 1/2 answers: the one its code names; without a code, the only open offer
+    (or, with none open, the only one still answerable late). Several: None and the choices to ask about.
+    Under the "rounds" policy a bare answer takes the open offer that expires first, as it always did."""
+    if code is not None:
+        named = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.reply_code == code)
+                             .order_by(col(Offer.id).desc())).first()
+        return named, []
+    open_now = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.status == OfferStatus.pending,
+                                                Offer.expires_at > now)
+                            .order_by(col(Offer.expires_at), col(Offer.id))).all()
+    if ctx.settings.offer_policy.mode == "rounds":
+        return (open_now[0] if open_now else None), []
+    choices = list(open_now) or late_answerable(session, provider, now=now, ctx=ctx)
+    if len(choices) == 1:
+        return choices[0], []
+    requests = {r.id: r for r in session.exec(select(CareRequest).where(
+        col(CareRequest.id).in_([o.request_id for o in choices])))}
+    return None, [(o, requests[o.request_id]) for o in choices]
 
 
 def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: OfferContext) -> str:
@@ -59,10 +82,11 @@ def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: Offe
 
     if provider is not None and (kind := reply.offer_answer()) is not None:
         lock(session, Provider, provider.id)  # before choosing the offer: concurrent replies queue here
-        # "1" answers the open offer that expires first; a second "1" answers the next one
-        offer = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.status == OfferStatus.pending,
-                                                 Offer.expires_at > now)
-                             .order_by(col(Offer.expires_at), col(Offer.id))).first()
+        offer, candidates = _offer_answered(session, provider, reply.code, now=now, ctx=ctx)
+        if offer is None and len(candidates) > 1:  # never a guess: ask which one
+            choices = offer_choices([(o.reply_code, f"{local(r.start_at):%m/%d %H:%M}") for o, r in candidates])
+            _reply(session, phone, "which_offer", lang, now, reply=candidates[0][0].reply_code, choices=choices)
+            return "ambiguous"
         if offer is None:
             _reply(session, phone, "already_filled", lang, now)
             return "late_answer"

@@ -30,13 +30,14 @@ class RequestStatus(StrEnum):
 S = RequestStatus
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.received: frozenset({S.matching, S.cancelled}),
-    S.matching: frozenset({S.offered, S.unmatched, S.cancelled}),
+    # matching/unmatched -> confirmed: a provider's late accept of an offer past its deadline
+    S.matching: frozenset({S.offered, S.confirmed, S.unmatched, S.cancelled}),
     # a declined or expired offer sends the request back to matching
     S.offered: frozenset({S.confirmed, S.matching, S.unmatched, S.cancelled}),
     S.confirmed: frozenset({S.in_care, S.cancelled}),
     S.in_care: frozenset({S.completed}),
     # an operator can retry an escalated request (e.g. after widening the radius)
-    S.unmatched: frozenset({S.matching, S.cancelled}),
+    S.unmatched: frozenset({S.matching, S.confirmed, S.cancelled}),
     S.completed: frozenset(),
     S.cancelled: frozenset(),
 }

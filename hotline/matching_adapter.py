@@ -56,9 +56,12 @@ def to_request(care: CareRequest, children: list[Child], now: datetime) -> match
     )
 
 
-def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings) -> matching.Problem:
+def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
+                  include_paused: bool = False, count_pending_offers: bool = True) -> matching.Problem:
     """The problem of placing `requests` given everything already committed: active placements and other
-    requests' pending offers use capacity; pairs that were declined or expired are excluded."""
+    requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
+    providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
+    is blocked only by other requests' pending offers."""
     ids = [r.id for r in requests]
     children: dict[int, list[Child]] = {i: [] for i in ids}
     for child in session.exec(select(Child).where(col(Child.request_id).in_(ids)).order_by(Child.id)):
@@ -82,7 +85,7 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
     pending = session.exec(
         select(Offer, CareRequest).join(CareRequest, CareRequest.id == Offer.request_id)
         .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids))
-    ).all()
+    ).all() if count_pending_offers else []
     counts = _child_counts(session, {care.id for _, care in pending})
     for offer, care in pending:
         # a pending offer holds the place until it is answered or expires
@@ -103,7 +106,7 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
             radius_km=p.radius_km,
         )
         for p in providers
-        if not (p.paused_until and p.paused_until > now)
+        if include_paused or not (p.paused_until and p.paused_until > now)
     ]
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
                          .where(col(Offer.request_id).in_(ids), Offer.status != OfferStatus.pending)).all()

@@ -91,6 +91,8 @@ def settings(database_url: str, request) -> Settings:
                         secret_key="test-secret-0123456789abcdef0123456789")
     if request.node.get_closest_marker("twilio"):  # SMS through the real twilio client to the local fake
         settings = _twilio_settings(settings, request.getfixturevalue("twilio"))
+    if policy := request.node.get_closest_marker("offer_policy"):  # e.g. offer_policy(mode="rounds")
+        settings = settings.model_copy(update={"offer_policy": settings.offer_policy.model_copy(update=policy.kwargs)})
     return settings
 
 

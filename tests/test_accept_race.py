@@ -45,10 +45,11 @@ def seed_offers(engine, settings) -> tuple[Provider, list[tuple[int, str]]]:
             s.add(r)
             s.flush()
             s.add(Child(request_id=r.id, first_name=f"아이{i}", birth_date=date(2018, 1, 1)))
-            o = Offer(request_id=r.id, provider_id=facility.id, created_at=NOW, expires_at=NOW + timedelta(minutes=10))
+            o = Offer(request_id=r.id, provider_id=facility.id, created_at=NOW, expires_at=NOW + timedelta(minutes=10),
+                      reply_code=f"{'ABCDEFGH'[i // 9]}{i % 9 + 1}")
             s.add(o)
             s.flush()
-            offers.append((o.id, links.sign(settings.secret_key, "offer", o.id, o.expires_at)))
+            offers.append((o.reply_code, links.sign(settings.secret_key, "offer", o.id, o.expires_at)))
         s.commit()
         return facility, offers
 
@@ -63,13 +64,13 @@ def test_fifty_concurrent_accepts_never_overbook(client, engine, settings, twili
         res = client.post(f"/o/{token}", data={"action": "accept"})
         results.append(("link", res.status_code, res.text))
 
-    def by_sms():
-        barrier.wait()
-        res = post_signed(client, twilio, "/v1/webhooks/twilio/sms", twilio.inbound_payload(facility.phone, "1"))
+    def by_sms(code: str):
+        barrier.wait()  # each SMS names its offer, as the offer text asks ("1 A7")
+        res = post_signed(client, twilio, "/v1/webhooks/twilio/sms", twilio.inbound_payload(facility.phone, f"1 {code}"))
         results.append(("sms", res.status_code, res.text))
 
-    threads = [threading.Thread(target=by_link, args=(token,)) if i % 2 else threading.Thread(target=by_sms)
-               for i, (_, token) in enumerate(offers)]
+    threads = [threading.Thread(target=by_link, args=(token,)) if i % 2 else threading.Thread(target=by_sms, args=(code,))
+               for i, (code, token) in enumerate(offers)]
     for t in threads:
         t.start()
     for t in threads:

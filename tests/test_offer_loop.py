@@ -11,7 +11,8 @@ from loop_support import ON_DUTY, events, guardian_phone, offers_of, pending, pr
 from hotline import jobs
 from hotline.sms.templates import render
 
-pytestmark = pytest.mark.twilio
+# the "rounds" policy, as before waves; tests/test_offer_waves.py covers the default
+pytestmark = [pytest.mark.twilio, pytest.mark.offer_policy(mode="rounds")]
 
 
 def create(client, operator, **overrides) -> str:

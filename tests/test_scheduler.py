@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlmodel import Session, select
 
@@ -12,6 +13,7 @@ from hotline import jobs
 from hotline.models import Offer, OfferStatus, RequestEvent
 
 
+@pytest.mark.offer_policy(mode="rounds")  # one offer at a time: the restart is the subject here
 def test_expiry_due_while_stopped_fires_once_after_restart(settings, engine, demo, operator, client, app, clock):
     # the scheduler runs on the service's FrozenClock: no wall time anywhere in this test
     ctx, sender = app.state.offer_context, app.state.sender

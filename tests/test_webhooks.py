@@ -16,7 +16,8 @@ from hotline import jobs
 from hotline.models import InboundMessage, OutboxStatus
 from hotline.sms.templates import render
 
-pytestmark = pytest.mark.twilio
+# one offer at a time keeps these about the webhooks; tests/test_offer_waves.py answers waves by SMS
+pytestmark = [pytest.mark.twilio, pytest.mark.offer_policy(mode="rounds")]
 
 
 def create(client, operator, **kw) -> str:

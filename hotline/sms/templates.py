@@ -44,6 +44,22 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "offer": {
         "ko": (
+            "[돌봄요청 {reply}] {window} {district} 아동 {children} {needs}\n"
+            "수락 '1 {reply}', 거절 '2 {reply}' 회신({expires}까지) {offer_url}",
+            "[돌봄 {reply}] {window} {district} {children} {needs}\n{expires}까지 1{reply} 수락 2{reply} 거절 {offer_url}",
+        ),
+        "en": (
+            "[Dolbom {reply}] Care request {window}, {district}: {children}, {needs}. "
+            "Reply '1 {reply}' to accept or '2 {reply}' to decline by {expires}, or open {offer_url}",
+            "Care {reply} {window} {district}: {children} {needs}. '1 {reply}'=yes '2 {reply}'=no by {expires} {offer_url}",
+            # Only when a long Hangul district forces UCS-2 into an English text: the link goes,
+            # answering by reply still works.
+            "Care {reply} {window} {district}: {children} {needs}. Reply 1{reply}=yes 2{reply}=no by {expires}",
+        ),
+    },
+    # the "rounds" policy's offer, without a reply code (a bare 1/2 answers it)
+    "offer_plain": {
+        "ko": (
             "[돌봄요청] {window} {district} 아동 {children} {needs}\n"
             "수락 1, 거절 2 회신({expires}까지) {offer_url}",
             "[돌봄요청] {window} {district} {children} {needs}\n{expires}까지 1수락 2거절 {offer_url}",
@@ -52,10 +68,12 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "[Dolbom] Care request {window}, {district}: {children}, {needs}. "
             "Reply 1 to accept or 2 to decline by {expires}, or open {offer_url}",
             "Care {window} {district}: {children} {needs}. 1=yes 2=no by {expires} {offer_url}",
-            # Only when a long Hangul district forces UCS-2 into an English text: the link goes,
-            # answering by reply still works.
             "Care {window} {district}: {children} {needs}. Reply 1=yes 2=no by {expires}",
         ),
+    },
+    "which_offer": {
+        "ko": ("[언제나돌봄] 답하실 요청이 여러 건입니다. 코드를 붙여 다시 회신해 주세요(예: '1 {reply}').\n{choices}",),
+        "en": ("[Dolbom] You have several open requests. Reply again with the code, e.g. '1 {reply}'.\n{choices}",),
     },
     "offer_withdrawn": {
         "ko": ("[언제나돌봄] {window} 돌봄 요청이 마감되어 제안을 철회합니다. 감사합니다.",),
@@ -156,6 +174,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
 BUDGETS: dict[str, int] = {
     "intake_ack": 2,
     "offer": 2,
+    "offer_plain": 2,
+    "which_offer": 2,
     "offer_withdrawn": 1,
     "offer_details": 3,
     "confirmation": 3,
@@ -234,6 +254,11 @@ def children_text(ages: Sequence[int], lang: str | None = None) -> str:
     return f"{len(listed)}명({'·'.join(listed)}세)"
 
 
+def offer_choices(offers: Sequence[tuple[str, str]]) -> str:
+    """`A7 11/24 09:00, B2 11/25 13:00`: reply codes with the start of care (at most three)."""
+    return ", ".join(f"{code} {start}" for code, start in offers[:3])
+
+
 def named_children_text(children: Sequence[tuple[str, int]], lang: str | None = None) -> str:
     """First names with ages, only for texts sent after a placement is confirmed."""
     if lang == "en":
@@ -287,6 +312,7 @@ class Reply:
 
     kind: ReplyKind
     number: int | None = None
+    code: str | None = None  # the offer's reply code when the answer names one ("1 A7")
 
     def offer_answer(self) -> ReplyKind | None:
         """ACCEPT or DECLINE when read as an answer to an offer, else None."""
@@ -309,11 +335,21 @@ _KEYWORDS: dict[str, ReplyKind] = {
 }
 
 
+# "1 A7", "A7 1", "수락 a7", "1a7": an answer and the offer's code (a letter and a digit)
+_CODED = re.compile(r"^(?:(?P<a1>[^a-z0-9]+|[0-9]|yes|no|y|n|ok)(?P<c1>[a-z][1-9])|(?P<c2>[a-z][1-9])(?P<a2>[^a-z0-9]+|[0-9]|yes|no|y|n|ok))$")
+
+
 def parse_reply(text: str) -> Reply:
     # NFKC folds fullwidth digits and letters ("１", "ＹＥＳ") into ASCII; spaces and trailing
     # punctuation ("1.", "수락!", "y e s") are noise on a phone keyboard.
     word = unicodedata.normalize("NFKC", text or "").casefold()
     word = re.sub(r"[\s.!?~,'\"]+", "", word)
+    coded = _CODED.match(word)
+    if coded:
+        answer, code = coded.group("a1") or coded.group("a2"), coded.group("c1") or coded.group("c2")
+        inner = parse_reply(answer)
+        if inner.offer_answer() is not None:
+            return Reply(inner.kind, inner.number, code.upper())
     if word in _KEYWORDS:
         return Reply(_KEYWORDS[word])
     if word.isascii() and word.isdigit() and 1 <= int(word) <= 5:

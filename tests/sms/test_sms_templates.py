@@ -14,6 +14,7 @@ from hotline.sms.templates import (
     fields,
     named_children_text,
     needs_text,
+    offer_choices,
     parse_reply,
     render,
 )
@@ -43,6 +44,8 @@ def longest_values(lang: str, window: str, district: str) -> dict[str, str]:
         "guardian_phone": "010-1234-5678",
         "address": ADDRESS,
         "code": "4821",
+        "reply": "Z9",  # an offer's reply code
+        "choices": offer_choices([(f"Z{i}", "11/24 22:00") for i in range(1, 9)]),
         "provider": "성남 분당 다함께돌봄센터 정자1호점",
         "provider_phone": "031-123-4567",
         "ref": "R-20261124-0042",
@@ -81,13 +84,34 @@ def test_common_offer_gets_the_full_wording():
         window="11/24(화) 09:00–18:00", district="비전동", children=children_text([5, 9], "ko"),
         needs=needs_text([], "ko"), offer_url=URL, expires="09:10",
     )
-    text = render("offer", "ko", **values)
-    assert text == f"[돌봄요청] 11/24(화) 09:00–18:00 비전동 아동 2명(5·9세)\n수락 1, 거절 2 회신(09:10까지) {URL}"
-    en = render("offer", "en", **{**values, "district": "Bijeon-dong", "window": "Tue 11/24 09:00–18:00",
-                                  "children": children_text([5, 9], "en"), "needs": needs_text(["infant"], "en")})
-    assert en.startswith("[Dolbom] Care request Tue 11/24 09:00-18:00, Bijeon-dong: 2 kids (5,9y), infant.")
-    assert URL in en
+    text = render("offer", "ko", reply="A7", **values)
+    assert text == (f"[돌봄요청 A7] 11/24(화) 09:00–18:00 비전동 아동 2명(5·9세)\n"
+                    f"수락 '1 A7', 거절 '2 A7' 회신(09:10까지) {URL}")
+    assert parse_reply("1 A7") == Reply(ReplyKind.NUMBER, 1, "A7")  # what the text asks for parses back
+    en = render("offer", "en", reply="A7", **{**values, "district": "Bijeon-dong", "window": "Tue 11/24 09:00–18:00",
+                                              "children": children_text([5, 9], "en"), "needs": needs_text(["infant"], "en")})
+    assert en.startswith("[Dolbom A7] Care request Tue 11/24 09:00-18:00, Bijeon-dong: 2 kids (5,9y), infant.")
+    assert URL in en and "'1 A7' to accept" in en
     assert segments(en).encoding == "GSM-7"
+    plain = render("offer_plain", "ko", **values)  # the "rounds" policy's offer: a bare 1/2 answers it
+    assert plain == f"[돌봄요청] 11/24(화) 09:00–18:00 비전동 아동 2명(5·9세)\n수락 1, 거절 2 회신(09:10까지) {URL}"
+
+
+@pytest.mark.parametrize("text", ["1 A7", "1A7", "a7 1", "수락 A7", "yes a7", "Ａ７　１", "1 a7."])
+def test_an_accept_naming_its_offer(text):
+    reply = parse_reply(text)
+    assert reply.offer_answer() == ReplyKind.ACCEPT and reply.code == "A7"
+
+
+@pytest.mark.parametrize("text", ["2 B3", "거절 b3", "b3 no"])
+def test_a_decline_naming_its_offer(text):
+    reply = parse_reply(text)
+    assert reply.offer_answer() == ReplyKind.DECLINE and reply.code == "B3"
+
+
+@pytest.mark.parametrize("text", ["A7", "7 A7", "취소 A7", "1 A0", "1 AA7"])
+def test_a_code_without_a_clear_answer_is_not_an_answer(text):
+    assert parse_reply(text).offer_answer() is None
 
 
 def test_english_folds_typographic_punctuation_to_gsm():
@@ -97,12 +121,14 @@ def test_english_folds_typographic_punctuation_to_gsm():
 
 
 def test_offer_carries_no_names_address_or_health():
-    assert fields("offer") == {"window", "district", "children", "needs", "offer_url", "expires"}
-    text = render("offer", "ko", **{name: longest_values("ko", WINDOWS["ko"][0], "비전동")[name] for name in fields("offer")})
-    for name, _ in CHILDREN:
-        assert name not in text
-    assert GUARDIAN not in text and "정자일로" not in text and "010-" not in text
-    for kind in ("offer", "offer_withdrawn", "already_filled"):
+    assert fields("offer") == {"window", "district", "children", "needs", "offer_url", "expires", "reply"}
+    assert fields("offer_plain") == fields("offer") - {"reply"}
+    for kind in ("offer", "offer_plain"):
+        text = render(kind, "ko", **{name: longest_values("ko", WINDOWS["ko"][0], "비전동")[name] for name in fields(kind)})
+        for name, _ in CHILDREN:
+            assert name not in text
+        assert GUARDIAN not in text and "정자일로" not in text and "010-" not in text
+    for kind in ("offer", "offer_plain", "offer_withdrawn", "already_filled", "which_offer"):
         assert not fields(kind) & {"guardian", "guardian_phone", "address", "provider", "health_notes"}
 
 

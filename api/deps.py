@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -48,6 +49,11 @@ def get_offer_context(request: Request) -> OfferContext:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 OfferCtx = Annotated[OfferContext, Depends(get_offer_context)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]  # larger ids cannot exist: 404, not a database error
+# query values the database (or a day's bounds in Seoul) cannot hold are refused up front: 422, not a 500
+Offset = Annotated[int, Query(ge=0, le=2_147_483_647)]
+_DAYS = dict(alias="date", ge=date(2000, 1, 1), le=date(2100, 12, 31))
+Day = Annotated[date, Query(**_DAYS)]
+MaybeDay = Annotated[date | None, Query(**_DAYS)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]

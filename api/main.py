@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from api import problems
-from api.middleware import BodySizeLimit
+from api.middleware import BodySizeLimit, LastResort, RefuseNul
 from api.pages import HERE
 from api.routers import auth, console, links, providers, requests, webhooks
 from api.routers import places as places_router
@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.login_throttle = LoginThrottle()
     problems.install(app)
     console.install(app)
+    app.add_middleware(RefuseNul)  # the last added runs first: LastResort, then the size limit, then this
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LastResort)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, requests, providers, places_router, webhooks, links, console):
         app.include_router(module.router)

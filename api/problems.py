@@ -38,7 +38,16 @@ _PYDANTIC_KO = {
     "model_attributes_type": "객체(JSON object)여야 합니다.",
     "list_type": "목록(JSON array)이어야 합니다.",
     "value_error": "값이 올바르지 않습니다.",
+    "string_type": "문자열이어야 합니다.",
+    "int_type": "정수여야 합니다.",
+    "float_type": "숫자여야 합니다.",
+    "bool_type": "true 또는 false여야 합니다.",
+    "dict_type": "객체(JSON object)여야 합니다.",
+    "string_sub_type": "문자열이어야 합니다.",
+    "nul_character": "NUL(\\x00) 문자는 쓸 수 없습니다.",
 }
+NULL_KO = "null은 허용되지 않습니다. 바꾸지 않을 항목은 보내지 마세요."
+NULL_EN = "null is not allowed; leave out a field you do not want to change"
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -57,6 +66,8 @@ def translate(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[dict[str
         field = field_path(prefix + tuple(err.get("loc", ())))
         ko = _PYDANTIC_KO.get(err.get("type", ""), "값이 올바르지 않습니다.")
         msg = err.get("msg", "")
+        if "input" in err and err["input"] is None and err.get("type") not in ("missing", "value_error"):
+            ko, msg = NULL_KO, NULL_EN
         if err.get("type") == "value_error":
             ko = f"{ko} ({msg.removeprefix('Value error, ')})"
         out.append({"field": field, "message": ko, "message_en": msg})
@@ -96,5 +107,11 @@ def install(app: FastAPI) -> None:
                   401: ("인증 실패", "Unauthorized"), 403: ("권한 없음", "Forbidden"),
                   413: ("요청 본문이 너무 큽니다", "Request body too large")}
         ko, en = titles.get(exc.status_code, ("오류", "Error"))
+        limit = getattr(exc, "limit", None)  # api.middleware.BodyTooLarge
+        if limit:
+            kib = limit // 1024
+            return problem(413, ko, en, f"요청 본문은 {kib} KiB 이하여야 합니다.", f"The request body must be at most {kib} KiB.",
+                           type="/problems/body-too-large", instance=request.url.path,
+                           errors=[{"field": "body", "message": f"{kib} KiB 초과", "message_en": f"over {kib} KiB"}])
         return problem(exc.status_code, ko, en, detail_en=str(exc.detail) if exc.detail else en,
                        instance=request.url.path, headers=getattr(exc, "headers", None))

@@ -14,9 +14,13 @@ from sqlmodel import Session, SQLModel, create_engine
 
 
 def make_engine(url: str, **kw) -> Engine:
+    # SQL parameters carry names and phone numbers: an error must never print them (issue 9, defect 4)
+    kw.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kw)
+        engine = create_engine(url, pool_pre_ping=True, **kw)
+        event.listen(engine, "handle_error", _without_data)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
@@ -36,6 +40,36 @@ def make_engine(url: str, **kw) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _without_data(context) -> None:
+    """PostgreSQL's messages quote the data: `DETAIL: Failing row contains (…, 김하늘, +8210…)`, `invalid
+    input syntax for type integer: "…"`, parameter values in CONTEXT. Keep what code and operators need —
+    the error class, SQLSTATE, table, column and constraint — and drop the rest, before any handler or
+    traceback formats the error."""
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    if diag is None:
+        return
+    where = ", ".join(f"{k} {v}" for k, v in (("table", diag.table_name), ("column", diag.column_name),
+                                               ("constraint", diag.constraint_name)) if v)
+    safe = f"{type(orig).__name__} (SQLSTATE {getattr(orig, 'sqlstate', None) or '?'})" + (f": {where}" if where else "")
+    orig.args = (safe,)
+    wrapped = context.sqlalchemy_exception  # its message was formatted from the original already
+    if wrapped is not None and wrapped.args:
+        wrapped.args = (f"({type(orig).__module__}.{type(orig).__name__}) {safe}", *wrapped.args[1:])
+
+
+def describe_error(exc: BaseException) -> str:
+    """What a log line may say about an unexpected error: database errors (their messages cleaned by
+    `make_engine`, parameters hidden) in full, any other error by its type alone — a validation error or a
+    KeyError can quote a name or a number."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"{kind}: {exc}"
+    return kind
 
 
 def create_all(engine: Engine) -> None:

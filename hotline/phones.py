@@ -10,19 +10,23 @@ from hotline.errors import invalid
 
 
 TEXTABLE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+# what people write in a phone number besides digits; phonenumbers would read letters as keypad digits
+# ("010-abcd-efgh" → 010-2223-3344), and we would text a stranger
+_WRITTEN = re.compile(r"^\+?[0-9 ()./-]+$")
 
 
 def to_e164(raw: str, field_name: str = "phone", region: str = "KR", *, mobile: bool = True) -> str:
     """Parse to E.164. Numbers we text must be mobiles: a landline would make every SMS fail later."""
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(raw, region) if _WRITTEN.match(raw) else None
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
+        shown = raw.replace("\x00", "")[:30]
         raise invalid(
             field_name,
-            f"전화번호 '{raw}'이(가) 올바르지 않습니다. 예: 010-1234-5678",
-            f"'{raw}' is not a valid phone number, e.g. 010-1234-5678",
+            f"전화번호 '{shown}'이(가) 올바르지 않습니다. 숫자로 입력해 주세요. 예: 010-1234-5678",
+            f"'{shown}' is not a valid phone number (digits only), e.g. 010-1234-5678",
         )
     if mobile and phonenumbers.number_type(number) not in TEXTABLE:
         raise invalid(

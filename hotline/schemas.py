@@ -5,17 +5,43 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
+from pydantic_core import PydanticCustomError
 
 from hotline.clock import local
 from hotline.lifecycle import RequestStatus
 from hotline.models import Language, Need, OfferStatus, ProviderKind, Reason, Role
 
 
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in get_args(annotation))
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        # PostgreSQL cannot store a NUL character in text, and nobody types one (issue 9, defect 5);
+        # a nested model checks its own fields, so the error names the innermost one
+        if not _holds_model(cls.model_fields[info.field_name].annotation) and _has_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain a NUL (\\x00) character")
+        return value
 
 
 class PublicModel(BaseModel):
@@ -290,22 +316,28 @@ class ProviderCreate(ProviderBase):
     )
 
 
-class ProviderUpdate(Strict):
-    """Every field optional: only what is sent changes."""
+def _omitted(**constraints: Any) -> Any:
+    """A PATCH field that may be left out but never sent as null: every column it changes is NOT NULL, and
+    a stored null once broke the provider list and all matching (issue 9, defect 2)."""
+    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None), **constraints)
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=30)
-    address: str | None = Field(default=None, min_length=1, max_length=200)
-    capacity: int | None = Field(default=None, ge=1, le=200)
-    min_age: int | None = Field(default=None, ge=0, le=12)
-    max_age: int | None = Field(default=None, ge=0, le=12)
-    skills: list[Need] | None = None
-    languages: list[Language] | None = Field(default=None, min_length=1)
-    radius_km: float | None = Field(default=None, gt=0, le=50)
-    weekly_hours: dict[str, list[list[str]]] | None = None
-    closures: list[date] | None = None
-    active: bool | None = None
-    language: Language | None = None
+
+class ProviderUpdate(Strict):
+    """Every field optional: only what is sent changes. A field sent as null is refused (422)."""
+
+    name: str = _omitted(min_length=1, max_length=100)
+    phone: str = _omitted(max_length=30)
+    address: str = _omitted(min_length=1, max_length=200)
+    capacity: int = _omitted(ge=1, le=200)
+    min_age: int = _omitted(ge=0, le=12)
+    max_age: int = _omitted(ge=0, le=12)
+    skills: list[Need] = _omitted()
+    languages: list[Language] = _omitted(min_length=1)
+    radius_km: float = _omitted(gt=0, le=50)
+    weekly_hours: dict[str, list[list[str]]] = _omitted()
+    closures: list[date] = _omitted()
+    active: bool = _omitted()
+    language: Language = _omitted()
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"capacity": 20, "closures": ["2026-12-31"]}]})
 

@@ -5,7 +5,6 @@ HTML over the same services as the API; sign-in sets an HttpOnly, SameSite=Stric
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from urllib.parse import quote
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, SettingsDep, actor
+from api.deps import ClockDep, GeocoderDep, MaybeDay, OfferCtx, SessionDep, SettingsDep, actor
 from api.pages import render
 from api.problems import translate
 from hotline import intake, offers
@@ -98,7 +97,7 @@ def logout() -> Response:
 
 @router.get("", response_class=HTMLResponse)
 def board(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
-          day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
+          day: MaybeDay = None) -> HTMLResponse:
     today = day or local(clock.now()).date()
     attention, _ = intake.list_requests(session, attention=True, limit=100)
     rows, _ = intake.list_requests(session, day=today, limit=200)

@@ -1,11 +1,10 @@
 """Providers: registry for operators and admins; a provider account sees only its own offers and commitments."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Admin, ClockDep, CurrentUser, GeocoderDep, RowId, SessionDep, Staff
+from api.deps import Admin, ClockDep, CurrentUser, Day, GeocoderDep, Offset, RowId, SessionDep, Staff
 from hotline import providers
 from hotline.errors import Forbidden
 from hotline.models import OfferStatus, Role, User
@@ -37,7 +36,7 @@ def list_providers(
     kind: Annotated[str | None, Query(pattern="^(facility|caregiver)$")] = None,
     place: Annotated[str | None, Query(max_length=80, examples=["pyeongtaek"])] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[ProviderPublic]:
     rows, total = providers.list_providers(session, active=active, kind=kind, place=place, limit=limit, offset=offset)
     return Page(items=[ProviderPublic.model_validate(p) for p in rows], total=total, limit=limit, offset=offset)
@@ -53,8 +52,9 @@ def read_provider(provider_id: RowId, session: SessionDep, user: CurrentUser) ->
 def update_provider(provider_id: RowId, body: ProviderUpdate, session: SessionDep, clock: ClockDep,
                     user: Admin) -> ProviderPublic:
     provider = providers.update_provider(session, providers.get_provider(session, provider_id), body, now=clock.now())
+    public = ProviderPublic.model_validate(provider)  # before the commit: a row we cannot show is not saved
     session.commit()
-    return ProviderPublic.model_validate(provider)
+    return public
 
 
 @router.delete("/{provider_id}", response_model=ProviderPublic)
@@ -66,7 +66,7 @@ def deactivate_provider(provider_id: RowId, session: SessionDep, clock: ClockDep
 
 
 @router.get("/{provider_id}/commitments", response_model=CommitmentsPublic)
-def read_commitments(provider_id: RowId, day: Annotated[date, Query(alias="date")], session: SessionDep,
+def read_commitments(provider_id: RowId, day: Day, session: SessionDep,
                      geocoder: GeocoderDep, user: CurrentUser) -> CommitmentsPublic:
     _own_or_staff(user, provider_id)
     provider = providers.get_provider(session, provider_id)

@@ -1,11 +1,10 @@
 """Care requests: the hotline intake API used by operators."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, Staff, actor
+from api.deps import ClockDep, GeocoderDep, MaybeDay, OfferCtx, Offset, SessionDep, Staff, actor
 from hotline import intake, offers
 from hotline.lifecycle import RequestStatus
 from hotline.schemas import CareRequestCancel, CareRequestCreate, CareRequestPublic, CareRequestSummary, Page
@@ -42,10 +41,10 @@ def list_requests(
     user: Staff,
     status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
     city: Annotated[str | None, Query(max_length=40, examples=["평택시"])] = None,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: MaybeDay = None,
     attention: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[CareRequestSummary]:
     rows, total = intake.list_requests(session, status=status_, city=city, day=day, attention=attention,
                                        limit=limit, offset=offset)

@@ -3,6 +3,7 @@ saying STOP / START / HELP. Each Twilio MessageSid is handled once (Twilio retri
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,9 @@ from hotline.sms.templates import ReplyKind, offer_choices, parse_reply
 
 def handle_sms(session: Session, *, sid: str, from_number: str, body: str, now: datetime, ctx: OfferContext) -> str:
     """Returns what the message was taken as (kept on the inbound row, shown in the console)."""
+    # no MessageSid, nothing to recognise a retry by: each such message is its own (it was de-duplicated
+    # on the empty string, and every one after the first was dropped: issue 9, defect 11)
+    sid = sid or f"nosid-{uuid.uuid4().hex}"
     try:
         with session.begin_nested():
             inbound = InboundMessage(sid=sid, from_number=from_number, body=body[:1600], received_at=now)

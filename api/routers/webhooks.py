@@ -39,7 +39,7 @@ def inbound_sms(form: SignedForm, session: SessionDep, clock: ClockDep, ctx: Off
         sender = to_e164(sender, "From")
     except Exception:  # noqa: BLE001  (short codes and alphanumeric senders: keep as given)
         pass
-    handle_sms(session, sid=form.get("MessageSid") or form.get("SmsSid", ""), from_number=sender,
+    handle_sms(session, sid=(form.get("MessageSid") or form.get("SmsSid") or "")[:40], from_number=sender[:20],
                body=form.get("Body", ""), now=clock.now(), ctx=ctx)
     session.commit()
     # replies go through the outbox (recorded, retried, opt-outs honoured), not TwiML

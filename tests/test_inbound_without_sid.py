@@ -1,0 +1,44 @@
+"""Inbound SMS that arrive without a MessageSid (issue 9, defect 11): each is handled, none is taken for a
+retry of another; a retried message with a sid is still handled once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from loop_support import outbox, post_signed
+from hotline.models import InboundMessage, Provider
+
+pytestmark = pytest.mark.twilio
+
+
+def provider_phone(engine) -> str:
+    with Session(engine) as s:
+        return s.exec(select(Provider).order_by(Provider.id)).first().phone
+
+
+def test_messages_without_a_sid_are_each_handled(client, twilio, engine, demo):
+    phone = provider_phone(engine)
+    for _ in range(3):
+        payload = {k: v for k, v in twilio.inbound_payload(phone, "도움말").items()
+                   if k not in ("MessageSid", "SmsSid", "SmsMessageSid")}
+        assert post_signed(client, twilio, "/v1/webhooks/twilio/sms", payload).status_code == 200
+    with Session(engine) as s:
+        handled = [m.handled_as for m in s.exec(select(InboundMessage))]
+    assert handled == ["help"] * 3
+    assert len(outbox(engine, kind="help")) == 3
+
+
+def test_a_retried_message_with_a_sid_is_handled_once(client, twilio, engine, demo):
+    payload = twilio.inbound_payload(provider_phone(engine), "도움말")
+    for _ in range(2):
+        assert post_signed(client, twilio, "/v1/webhooks/twilio/sms", payload).status_code == 200
+    assert len(outbox(engine, kind="help")) == 1
+
+
+def test_a_long_alphanumeric_sender_is_kept_not_refused(client, twilio, engine):
+    payload = twilio.inbound_payload("+15005550006", "hello")
+    payload["From"] = "VERY-LONG-ALPHANUMERIC-SENDER-NAME"
+    assert post_signed(client, twilio, "/v1/webhooks/twilio/sms", payload).status_code == 200
+    with Session(engine) as s:
+        assert s.exec(select(InboundMessage.handled_as)).one() == "ignored"

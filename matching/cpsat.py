@@ -34,6 +34,7 @@ FAIR_STEPS = 12  # the per-provider fairness cost is convex up to this many chil
 FAIR_SCALE = 120  # fairness weight of a provider = ceil(FAIR_SCALE / capacity)
 MIN_STAGE_S = 0.002
 MIN_PART_S = 0.02  # a part's share is proportional to its pairs, but at least this
+MODEL_S_PER_PAIR = 3e-5  # rough cost of writing one pair's share of the model
 INT_MAX = 2**62
 
 
@@ -80,14 +81,20 @@ class PartRows:
 
 def _drop_dominated(rows: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:
     """Among time-ordered (active set, room) rows drop a row whose neighbour is at least as tight."""
-    kept: list[tuple[np.ndarray, int]] = []
-    for act, room in rows:
-        while kept and room <= kept[-1][1] and not np.any(kept[-1][0] & ~act):
+    if not rows:
+        return []
+    # Active sets as Python integers: subset tests become one AND on a bitset.
+    packed = np.packbits(np.array([a for a, _ in rows], dtype=bool), axis=1, bitorder="little")
+    bits = [int.from_bytes(row.tobytes(), "little") for row in packed]
+    kept: list[int] = []
+    for k, (_, room) in enumerate(rows):
+        act = bits[k]
+        while kept and room <= rows[kept[-1]][1] and not (bits[kept[-1]] & ~act):
             kept.pop()
-        if kept and kept[-1][1] <= room and not np.any(act & ~kept[-1][0]):
+        if kept and rows[kept[-1]][1] <= room and not (act & ~bits[kept[-1]]):
             continue
-        kept.append((act, room))
-    return kept
+        kept.append(k)
+    return [rows[k] for k in kept]
 
 
 def constraint_rows(cs: CandidateSet, pairs: np.ndarray, encoding: str = "linear") -> PartRows:
@@ -378,7 +385,7 @@ class PartSolve:
         if not fairness:
             res.levels.append(Level(f3, f3, True))
             return res
-        if share is None or not self.proven:
+        if share is None or not self.proven or min(share, self.budget.left()) <= MIN_PART_S:
             res.levels.append(Level(f3, 0, f3 == 0))
             return res
         fi, fc = pm.add_fairness()
@@ -452,14 +459,26 @@ def project(cs: CandidateSet, chosen: dict[int, int]) -> np.ndarray:
     A pair the safe cut dropped is replaced by the request's free, nearer provider (`shortcut`): the
     result is feasible with the same placements and no more km.
     """
-    at = {(r, p): k for k, (r, p) in enumerate(zip(cs.ri.tolist(), cs.pi.tolist()))}
     x = np.zeros(len(cs.ri), dtype=np.int64)
-    for r, p in chosen.items():
-        k = at.get((r, p))
-        if k is None and cs.shortcut is not None and cs.shortcut[r] >= 0:
-            k = at.get((r, int(cs.shortcut[r])))
-        if k is not None:
-            x[k] = 1
+    if not chosen or not len(cs.ri):
+        return x
+    P = len(cs.pt)
+    r = np.fromiter(chosen.keys(), np.int64, len(chosen))
+    p = np.fromiter(chosen.values(), np.int64, len(chosen))
+    key = cs.ri * P + cs.pi
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+
+    def find(q: np.ndarray) -> np.ndarray:
+        pos = np.minimum(np.searchsorted(sk, q), len(sk) - 1)
+        return np.where(sk[pos] == q, order[pos], -1)
+
+    k = find(r * P + p)
+    miss = k < 0
+    if miss.any() and cs.shortcut is not None:
+        alt = cs.shortcut[r[miss]]
+        k[miss] = np.where(alt >= 0, find(r[miss] * P + np.maximum(alt, 0)), -1)
+    x[k[k >= 0]] = 1
     return x
 
 
@@ -522,9 +541,19 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
             reqs = {r.id: r for r in cs.problem.requests}
             items = provider_items(cs.problem, cs.pt, cs.problem.fixed, reqs)
         if starts is None:
-            starts = [project(cs, c) for c in baseline_choices(cs)] if baselines else []
+            starts = [project(cs, c) for c in baseline_choices(cs, items)] if baselines else []
+        w, u = cs.rt.priority[cs.ri[pairs]], cs.units[pairs]
+        start = _best(w, u, [_greedy_start(cs, pairs, items, hint)] + [s[pairs] for s in starts])
+        if budget.left() <= MIN_PART_S + MODEL_S_PER_PAIR * len(pairs) and not must_place:  # no time: keep the start
+            stats.build_s += time.perf_counter() - t0
+            first = np.r_[True, cs.ri[pairs][1:] != cs.ri[pairs][:-1]]
+            pw, du = int(w @ start), int(u @ start)
+            done.append((pairs, [Level(pw, max(pw, int(w[first].sum())), False), Level(du, 0, du == 0),
+                                 Level(part_fairness(cs, pairs, start), 0, False)]))
+            chosen[pairs] = start
+            left -= len(pairs)
+            continue
         pm = PartModel(cs, pairs, rows, must_place)
-        start = _best(pm.weight, pm.units, [_greedy_start(cs, pairs, items, hint)] + [s[pairs] for s in starts])
         stats.build_s += time.perf_counter() - t0
         part = PartSolve(pm, start, budget, workers)
         remaining = budget.left()

@@ -8,7 +8,8 @@ special needs, many starting in the 17:00-19:00 rush. Times are Unix-epoch minut
 in June 2025; `tz_offset_min` = 540 (KST).
 
 Sizes: S = one city (28 providers, 40 requests), M = province peak (600, 300), Mc = M with short
-capacity (contended), L = nationwide peak (5,000, 2,000).
+capacity (contended), L = nationwide peak (5,000, 2,000); C600 / C1000 = 600 / 1,000 requests on
+200 / 300 providers, 85 % of them caregivers, facilities nearly full (contention); XL = (10,000, 4,000).
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ SIZES = {
     "M": Spec(tuple(GYEONGGI), 600, 300, seed=22),
     "Mc": Spec(tuple(GYEONGGI), 600, 300, seed=33, contended=True, fill=(0.95, 1.0), rush=0.6),
     "L": Spec(tuple(KOREA), 5000, 2000, seed=44),
+    # Scarce capacity, mostly visiting caregivers, three requests per provider or more.
+    "C600": Spec(tuple(GYEONGGI), 200, 600, seed=55, contended=True, caregiver_share=0.85, fill=(0.95, 1.0), rush=0.6),
+    "C1000": Spec(tuple(GYEONGGI), 300, 1000, seed=66, contended=True, caregiver_share=0.85, fill=(0.95, 1.0),
+                  rush=0.6),
+    "XL": Spec(tuple(KOREA), 10000, 4000, seed=77),
 }
 
 

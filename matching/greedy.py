@@ -35,10 +35,10 @@ def fill(problem: Problem, pt: ProviderTable, rt: RequestTable, rows: Sequence[i
 def _static_candidates(cs: CandidateSet) -> dict[int, list[int]]:
     """Per decided request row: providers passing every rule against commitments, nearest first."""
     ok = (cs.all_reason == FEASIBLE) & cs.decide[cs.all_ri]
-    out: dict[int, list[int]] = {}
-    for r, p in zip(cs.all_ri[ok].tolist(), cs.all_pi[ok].tolist()):
-        out.setdefault(r, []).append(p)
-    return out
+    ri, pi = cs.all_ri[ok], cs.all_pi[ok]
+    cuts = np.flatnonzero(np.diff(ri)) + 1
+    heads = ri[np.r_[0, cuts]].tolist() if len(ri) else []
+    return dict(zip(heads, (g.tolist() for g in np.split(pi, cuts)))) if len(ri) else {}
 
 
 def _order(cs: CandidateSet, cands: Mapping[int, Sequence[int]], order: str) -> list[int]:
@@ -48,19 +48,23 @@ def _order(cs: CandidateSet, cands: Mapping[int, Sequence[int]], order: str) -> 
     return rows
 
 
-def _choose(cs: CandidateSet, order: str, cands: Mapping[int, Sequence[int]] | None = None) -> dict[int, int]:
+def _choose(cs: CandidateSet, order: str, cands: Mapping[int, Sequence[int]] | None = None,
+            items: Mapping[int, list] | None = None) -> dict[int, int]:
     """Request row -> provider row chosen by the baseline named `order` ("call" or "constrained")."""
     problem = cs.problem
     cands = _static_candidates(cs) if cands is None else cands
-    reqs = {r.id: r for r in problem.requests}
-    items = provider_items(problem, cs.pt, problem.fixed, reqs)
-    return fill(problem, cs.pt, cs.rt, _order(cs, cands, order), cands, items)
+    if items is None:
+        reqs = {r.id: r for r in problem.requests}
+        items = provider_items(problem, cs.pt, problem.fixed, reqs)
+    local = {p: list(v) for p, v in items.items()}
+    return fill(problem, cs.pt, cs.rt, _order(cs, cands, order), cands, local)
 
 
-def baseline_choices(cs: CandidateSet) -> list[dict[int, int]]:
-    """Both baselines' choices on a candidate set whose all_* columns hold every in-radius pair."""
+def baseline_choices(cs: CandidateSet, items: Mapping[int, list] | None = None) -> list[dict[int, int]]:
+    """Both baselines' choices on a candidate set whose all_* columns hold every in-radius pair;
+    `items` (commitments and fixed assignments per provider row) is read, not changed."""
     cands = _static_candidates(cs)
-    return [_choose(cs, "call", cands), _choose(cs, "constrained", cands)]
+    return [_choose(cs, "call", cands, items), _choose(cs, "constrained", cands, items)]
 
 
 def _run(problem: Problem, order: str) -> Plan:

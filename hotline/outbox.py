@@ -105,6 +105,11 @@ def dispatch(engine: Engine, sender: SmsSender, *, now: datetime, status_callbac
              limit: int = 100) -> int:
     """Send what is due, one transaction per message. Exactly one dispatcher may run at a time (the
     scheduler's job has max_instances=1). Returns how many were accepted."""
+    # Being the only dispatcher, a row still `sending` now was left by an attempt whose result could not be
+    # recorded (the database failed just then): it is due again, reconciled before any resend. Without
+    # this it stayed `sending`, unsent and unlooked-at, until the next restart (issue 9, defect 7).
+    if stranded := recover(engine):
+        logger.warning("%d SMS left mid-send by a failed attempt will be reconciled before any resend", stranded)
     with Session(engine) as session:
         due = session.exec(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.pending,
                                                           OutboxMessage.next_attempt_at <= now)
@@ -118,11 +123,14 @@ def dispatch(engine: Engine, sender: SmsSender, *, now: datetime, status_callbac
             sent += _send_one(engine, sender, message, now=now, status_callback=status_callback)
         except Exception:  # noqa: BLE001  (one bad row must not stop the batch)
             logger.exception("SMS %s: unexpected failure; retried later with a look-up first", message_id)
-            with Session(engine) as session:
-                row = session.get(OutboxMessage, message_id)
-                row.status, row.next_attempt_at = OutboxStatus.pending, now + backoff(row.attempts)
-                session.add(row)
-                session.commit()
+            try:
+                with Session(engine) as session:
+                    row = session.get(OutboxMessage, message_id)
+                    row.status, row.next_attempt_at = OutboxStatus.pending, now + backoff(row.attempts)
+                    session.add(row)
+                    session.commit()
+            except Exception:  # noqa: BLE001  (still `sending`: the next dispatch recovers it)
+                logger.exception("SMS %s: could not record the failure either", message_id)
     return sent
 
 

@@ -155,3 +155,39 @@ def test_a_parent_who_opted_out_is_flagged_for_a_phone_call(engine, app, clock, 
     ref = client.post("/v1/requests", json=request_body(), headers=operator).json()["ref"]
     row = request_row(engine, ref)
     assert row.needs_attention and "수신을 거부" in row.attention_reason
+
+
+def test_a_result_that_could_not_be_recorded_is_reconciled_by_the_next_dispatch(engine, app, clock, twilio):
+    """Issue 9, defect 7: Twilio took the message, then the database failed twice — recording `sent`, and
+    recording the failure. The row must not stay `sending` until a restart: the next dispatch finds it,
+    looks it up at Twilio and records it sent, without sending it again."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    queue(engine, clock, PHONES[:1])
+    sent_to_twilio = False
+    real_send = app.state.sender.send
+
+    def send(*args, **kwargs):
+        nonlocal sent_to_twilio
+        result = real_send(*args, **kwargs)
+        sent_to_twilio = True
+        return result
+
+    def database_down(conn, cursor, statement, parameters, context, executemany):
+        if sent_to_twilio and statement.lstrip().upper().startswith("UPDATE OUTBOX_MESSAGE"):
+            raise OperationalError(statement, None, Exception("the database went away"))
+
+    app.state.sender.send = send
+    event.listen(engine, "before_cursor_execute", database_down)
+    try:
+        assert outbox.dispatch(engine, app.state.sender, now=clock.now()) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", database_down)
+        app.state.sender.send = real_send
+    assert rows(engine)[0].status == OutboxStatus.sending and rows(engine)[0].sid is None
+    clock.advance(seconds=5)
+    assert outbox.dispatch(engine, app.state.sender, now=clock.now()) == 1  # no restart in between
+    [row] = rows(engine)
+    assert row.status == OutboxStatus.sent and row.sid == twilio.messages[0].sid
+    assert len(twilio.bodies_to(PHONES[0])) == 1

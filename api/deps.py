@@ -84,5 +84,10 @@ Staff = Annotated[User, Depends(require(Role.operator, Role.admin))]
 Admin = Annotated[User, Depends(require(Role.admin))]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 def actor(user: User) -> str:
     return f"{user.role}:{user.username}"

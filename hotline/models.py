@@ -290,3 +290,16 @@ class OptOut(SQLModel, table=True):
 
     phone: str = Field(sa_column=Column(String(20), primary_key=True))
     at: datetime = ts()
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A sign-in attempt not known to have succeeded. The throttle counts them per username and client
+    address, and per address, here rather than in memory: every worker sees the same count and a restart
+    does not reset it (see hotline.security.LoginThrottle)."""
+
+    __tablename__ = "sign_in_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    client: str = Field(max_length=64, index=True)
+    at: datetime = ts(index=True)

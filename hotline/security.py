@@ -7,10 +7,11 @@ from typing import Any
 
 import jwt
 from pwdlib import PasswordHash
-from sqlmodel import Session, select
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
 
 from hotline.errors import DomainError
-from hotline.models import Role, User
+from hotline.models import Role, SignInAttempt, User
 
 ALGORITHM = "HS256"
 _hasher = PasswordHash.recommended()
@@ -33,40 +34,49 @@ def use_fast_hashing_for_tests() -> None:
 class TooManyAttempts(DomainError):
     def __init__(self, minutes: int):
         super().__init__("잠시 후 다시 시도해 주세요", "Too many attempts",
-                         f"로그인 실패가 많아 {minutes}분 동안 이 계정의 로그인을 막았습니다.",
-                         f"Too many failed sign-ins: this account is locked for {minutes} minutes.",
+                         f"로그인 실패가 많아 {minutes}분 동안 이곳에서의 로그인을 막았습니다.",
+                         f"Too many failed sign-ins from here: try again in {minutes} minutes.",
                          status=429, type="/problems/too-many-attempts")
 
 
 class LoginThrottle:
-    """Failed sign-ins per username, in memory: after `limit` failures within `window`, that username is
-    refused for `window` (the demo usernames are public; passwords must not be guessable by brute force)."""
+    """Sign-in attempts, counted in the database (shared by all workers, kept over a restart). From one
+    client address, `per_account` unsuccessful attempts at one username within `window`, or `per_client`
+    at any usernames, refuse that address for the rest of the window. An account is never locked for
+    everyone: a guesser elsewhere cannot keep the operator out (issue 9, defect 6)."""
 
-    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=10)):
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[datetime]] = {}
+    def __init__(self, per_account: int = 5, per_client: int = 20, window: timedelta = timedelta(minutes=10)):
+        self.per_account, self.per_client, self.window = per_account, per_client, window
 
-    def check(self, username: str, now: datetime) -> None:
-        recent = [t for t in self._failures.get(username, []) if now - t < self.window]
-        self._failures[username] = recent
-        if len(recent) >= self.limit:
+    def attempt(self, session: Session, username: str, client: str, now: datetime) -> None:
+        """Record the attempt and commit it before the password is looked at, so that concurrent guesses in
+        several workers each count (a check-then-record would let a burst through)."""
+        since = now - self.window
+        session.exec(delete(SignInAttempt).where(col(SignInAttempt.at) < since))
+        session.add(SignInAttempt(username=username[:64], client=client[:64], at=now))
+        session.commit()
+        mine = select(func.count()).select_from(SignInAttempt).where(SignInAttempt.client == client[:64],
+                                                                     col(SignInAttempt.at) >= since)
+        if session.exec(mine.where(SignInAttempt.username == username[:64])).one() > self.per_account or \
+                session.exec(mine).one() > self.per_client:
             raise TooManyAttempts(int(self.window.total_seconds() // 60))
 
-    def failed(self, username: str, now: datetime) -> None:
-        self._failures.setdefault(username, []).append(now)
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
+    def succeeded(self, session: Session, username: str, client: str) -> None:
+        session.exec(delete(SignInAttempt).where(SignInAttempt.username == username[:64],
+                                                 SignInAttempt.client == client[:64]))
 
 
-def sign_in(session: Session, username: str, password: str, *, throttle: LoginThrottle, now: datetime) -> User:
-    throttle.check(username, now)
+def sign_in(session: Session, username: str, password: str, *, client: str, throttle: LoginThrottle,
+            now: datetime) -> User:
+    """Commits: the record of a failed attempt must outlive the failed request."""
+    throttle.attempt(session, username, client, now)
     try:
         user = authenticate(session, username, password)
     except Unauthorized:
-        throttle.failed(username, now)
+        session.commit()
         raise
-    throttle.succeeded(username)
+    throttle.succeeded(session, username, client)
+    session.commit()
     return user
 
 

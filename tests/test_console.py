@@ -65,3 +65,39 @@ def test_guessing_passwords_is_stopped(client, engine, clock):
     assert client.post("/console/login", data={"username": "op-park", "password": PASSWORD}).status_code == 429
     clock.advance(minutes=11)
     assert client.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 200
+
+
+def test_a_guesser_cannot_lock_the_operator_out_from_elsewhere(client, app, engine):
+    """Issue 9, defect 6: the lock is on the guessing address, not on the account."""
+    from fastapi.testclient import TestClient
+
+    sign_in(client, engine)
+    with TestClient(app, client=("203.0.113.9", 40000)) as attacker:
+        for _ in range(5):
+            assert attacker.post("/v1/auth/token", data={"username": "op-park", "password": "guess"}).status_code == 401
+        assert attacker.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 429
+    assert client.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 200
+
+
+def test_one_address_guessing_many_usernames_is_stopped(client, engine):
+    sign_in(client, engine)
+    for i in range(20):
+        assert client.post("/v1/auth/token", data={"username": f"user{i}", "password": "guess"}).status_code == 401
+    assert client.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 429
+
+
+def test_the_count_is_shared_by_workers_and_kept_over_a_restart(settings, engine, clock):
+    """Two app instances on one database stand for two workers, a third for the restarted service."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as first:
+        sign_in(first, engine)
+        for _ in range(3):
+            assert first.post("/v1/auth/token", data={"username": "op-park", "password": "guess"}).status_code == 401
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as second:
+        for _ in range(2):
+            assert second.post("/v1/auth/token", data={"username": "op-park", "password": "guess"}).status_code == 401
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as restarted:
+        assert restarted.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 429

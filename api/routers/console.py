@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from api.deps import ClockDep, GeocoderDep, MaybeDay, OfferCtx, SessionDep, SettingsDep, actor
+from api.deps import ClockDep, GeocoderDep, MaybeDay, OfferCtx, SessionDep, SettingsDep, actor, client_address
 from api.pages import render
 from api.problems import translate
 from hotline import intake, offers
@@ -74,7 +74,8 @@ def login_page(request: Request) -> HTMLResponse:
 def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()], session: SessionDep,
           settings: SettingsDep, clock: ClockDep) -> Response:
     try:
-        user = sign_in(session, username, password, throttle=request.app.state.login_throttle, now=clock.now())
+        user = sign_in(session, username, password, client=client_address(request),
+                       throttle=request.app.state.login_throttle, now=clock.now())
     except Unauthorized:
         return render(request, "console/login.html", {"error": "아이디 또는 비밀번호가 맞지 않습니다."}, status_code=401)
     except TooManyAttempts as exc:

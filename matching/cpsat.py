@@ -617,9 +617,13 @@ def solve(problem: Problem, *, time_limit_s: float = 1.0, prune: bool = True, de
                 components=st.parts, candidate_pairs=len(cs.ri))
     plan_figures(problem, cs, plan)
     fixed_weight = plan.placed_weight - st.placed_weight
-    fixed_units = int(round(plan.total_km * KM_UNIT)) - st.units
     plan.placed_weight_bound = st.placed_weight_bound + fixed_weight
-    plan.total_km_bound = (st.units_bound + fixed_units) / KM_UNIT
+    if st.units_bound >= st.units:
+        plan.total_km_bound = plan.total_km
+    else:  # the objective counts rounded 10 m units: allow half a unit per placed request
+        decided = len(sel)
+        fixed_km = plan.total_km - float(cs.km[sel].sum())
+        plan.total_km_bound = max(0.0, (st.units_bound - 0.5 * decided) / KM_UNIT) + fixed_km
     g1 = (st.placed_weight_bound - st.placed_weight) / st.placed_weight_bound if st.placed_weight_bound else 0.0
     g2 = (st.units - st.units_bound) / st.units if st.units else 0.0
     g3 = (st.fairness - st.fairness_bound) / st.fairness if st.fairness else 0.0

@@ -32,18 +32,29 @@ def _prepare(settings) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from api.main import create_app
-    from hotline.config import get_settings
+    from hotline.config import exposed_development, get_settings
 
     settings = get_settings()
+    if refusal := exposed_development(settings, args.host):
+        print(refusal, file=sys.stderr)
+        return 2
     _prepare(settings)
     base = f"http://{args.host}:{args.port}"
     print(f"\n  언제나 돌봄 hotline\n  API docs : {base}/docs\n  console  : {base}/console\n")
     if settings.is_development:
         print(f"  demo operator: {settings.demo_operator_username} / {settings.demo_operator_password}"
               f"  (providers sign in with their code, e.g. pt-f01, same password)\n")
+    if args.workers > 1:
+        # each worker process builds its app (api.main.worker_app); the first to take the scheduler lock
+        # also runs the scheduler, and if it dies, its restarted successor takes the lock over
+        os.environ["DOLBOM_SERVE_SCHEDULER"] = "0" if args.no_scheduler else "1"
+        uvicorn.run("api.main:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port)
+        return 0
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
     uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port)
     return 0
@@ -118,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-scheduler", action="store_true", help="leave the jobs to `dolbom scheduler`")
+    p.add_argument("--workers", type=int, default=1, help="API worker processes (production: 2 per core); one of "
+                   "them also runs the scheduler")
     sub.add_parser("scheduler", help="run the job scheduler alone (one per database)")
     sub.add_parser("bench", help="run the matching benchmark (see `dolbom bench --help`)")
     sub.add_parser("demo-day", help="log the scripted day of demo calls (data/demo_scenario.json)")

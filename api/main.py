@@ -5,6 +5,7 @@ scheduler (only in the process that wins the scheduler lock)."""
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -32,6 +33,12 @@ DESCRIPTION = """언제나 돌봄 긴급 돌봄 연계 API — Gyeonggi emergenc
 
 시각은 서울 시각(+09:00)으로 주고받습니다. 오류는 RFC 9457 problem+json(한국어 `detail`, 영어 `detail_en`)입니다.
 Times are exchanged in Seoul time; errors are RFC 9457 problem+json in Korean and English."""
+
+
+def worker_app() -> FastAPI:
+    """One worker of `dolbom serve --workers N`: settings from the environment, and a try for the scheduler
+    lock (one worker wins it)."""
+    return create_app(run_scheduler=os.environ.get("DOLBOM_SERVE_SCHEDULER", "1") == "1")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -81,4 +83,38 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    if settings.is_development and settings.secret_key == DEV_SECRET:
+        # the repository's secret would let anyone who read it sign tokens: development signs with a
+        # random secret of its own instead, kept beside the database so every worker and restart share it
+        settings = settings.model_copy(update={"secret_key": development_secret(settings)})
+    return settings
+
+
+def development_secret(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    folder = Path(url.database).parent if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+        else REPO_ROOT / "var"
+    path = folder / "dev-secret"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # another worker wrote it first
+    return path.read_text().strip()
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def exposed_development(settings: Settings, host: str) -> str | None:
+    """Why these settings must not listen on `host`, if they must not: development seeds public demo
+    passwords, so it answers on loopback only (issue 9, defect 14)."""
+    if settings.is_development and host not in LOOPBACK and not host.startswith("127."):
+        return (f"development settings (demo accounts with public passwords) only listen on 127.0.0.1, not {host}: "
+                "set DOLBOM_ENVIRONMENT=production and DOLBOM_SECRET_KEY to serve on a network address")
+    return None

@@ -137,6 +137,7 @@ class FakeTwilio:
         self._generation = 0  # bumped by reset(): a request held across a reset must leave no trace
         self._fault: _Fault | None = None
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # notified on every message taken
         self._released = threading.Event()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -219,6 +220,12 @@ class FakeTwilio:
         if self.port is None:
             raise RuntimeError("FakeTwilio is not running")
         return f"http://127.0.0.1:{self.port}"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until `count` messages have been taken (a server in another process sends them), or
+        `timeout` seconds pass; True if they arrived. Woken by each message, not by polling."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
 
     def bodies_to(self, to: str) -> list[str]:
         return [m.body for m in self.messages if m.to == to]
@@ -408,6 +415,7 @@ class FakeTwilio:
         with self._lock:
             if request.state.generation == self._generation:
                 self.messages.append(message)
+                self._arrived.notify_all()
         initial = "accepted" if service and not from_ else "queued"
         return JSONResponse(message.to_json(status=initial, date_sent=None), status_code=201)
 

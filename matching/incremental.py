@@ -116,7 +116,8 @@ def _reshuffle(problem: Problem, movable: Mapping[str, str], hood: list[str], ne
         if not stuck:
             must = frozenset(cs.rt.index[r] for r in hood)
             hint = {cs.rt.index[r]: cs.pt.index[movable[r]] for r in hood}
-            x, st = solve_pairs(cs, deadline, workers=workers, must_place=must, hint=hint)
+            # Levels 1-2 only: the operator is on the phone; the next batch solve evens the load again.
+            x, st = solve_pairs(cs, deadline, workers=workers, must_place=must, hint=hint, fairness=False)
             placed = {int(r) for r in cs.ri[np.flatnonzero(x)].tolist()}
             if must <= placed:
                 return x, cs, st

@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, requests, providers, places_router, webhooks, links, console):
         app.include_router(module.router)
+    problems.document(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

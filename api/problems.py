@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -115,3 +117,68 @@ def install(app: FastAPI) -> None:
                            errors=[{"field": "body", "message": f"{kib} KiB 초과", "message_en": f"over {kib} KiB"}])
         return problem(exc.status_code, ko, en, detail_en=str(exc.detail) if exc.detail else en,
                        instance=request.url.path, headers=getattr(exc, "headers", None))
+
+
+class FieldProblemOut(BaseModel):
+    field: str = Field(examples=["guardian.phone"])
+    message: str = Field(examples=["전화번호 '010-12'이(가) 올바르지 않습니다."])
+    message_en: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, in Korean (`title`, `detail`) and English (`title_en`, `detail_en`)."""
+
+    type: str = Field(examples=["/problems/invalid-input"])
+    title: str
+    status: int
+    detail: str
+    title_en: str
+    detail_en: str
+    instance: str | None = None
+    errors: list[FieldProblemOut] | None = None
+
+
+_WHY = {400: "Unreadable body", 401: "Not signed in, or the sign-in failed", 403: "Not allowed for this account",
+        404: "No such resource", 409: "Conflicts with the resource's state", 413: "Request body too large",
+        422: "Invalid input: `errors` names each field", 429: "Too many attempts", 500: "Unexpected error"}
+
+
+def _problem_codes(path: str, method: str, op: dict[str, Any]) -> set[int]:
+    codes = {422, 500}  # any address can carry a bad query value (or a NUL); anything can fail
+    if op.get("security") or path.startswith("/v1/webhooks"):
+        codes |= {401, 403}
+    if "{" in path:
+        codes.add(404)
+    if "requestBody" in op:
+        codes |= {400, 413}
+    if method in ("post", "put", "patch", "delete"):
+        codes.add(409)
+    if path == "/v1/auth/token":
+        codes |= {401, 429}
+    return codes
+
+
+def document(app: FastAPI) -> None:
+    """The OpenAPI document lists the problem+json answers each operation can give (issue 9, defect 13:
+    it listed none, and FastAPI's own 422 schema, which we never send)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        defs = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(defs.pop("$defs", {}))
+        schemas["Problem"] = defs
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, methods in spec.get("paths", {}).items():
+            for method, op in methods.items():
+                responses = op.setdefault("responses", {})
+                for code in sorted(_problem_codes(path, method, op)):
+                    responses[str(code)] = {"description": _WHY[code], "content": content}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi

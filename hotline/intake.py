@@ -236,7 +236,7 @@ def create_care_request(
 
 def get_request(session: Session, request_id: int | str) -> CareRequest:
     text = str(request_id)
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "³".isdigit() is True, int("³") fails
         request = session.exec(select(CareRequest).where(CareRequest.ref == text.upper()[:20])).first()
     else:
         request = session.get(CareRequest, int(text)) if len(text) <= 9 else None

@@ -152,3 +152,14 @@ def test_chunked_form_over_the_limit_gets_413(client):
 
     res = client.post("/v1/auth/token", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert problem_field(res, 413) == "body"
+
+
+def test_a_request_id_of_unicode_digits_is_not_found(client, operator):
+    """Found by the OpenAPI fuzz run: "³".isdigit() is True, int("³") raised, 500."""
+    for ref in ("³", "١٢", "²²"):
+        assert problem_field_or_404(client.get(f"/v1/requests/{ref}", headers=operator))
+        assert client.post(f"/v1/requests/{ref}/cancel", json={}, headers=operator).status_code == 404
+
+
+def problem_field_or_404(res) -> bool:
+    return res.status_code == 404 and res.headers["content-type"].startswith("application/problem+json")

@@ -32,7 +32,9 @@ async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 
 
-@router.post("/sms", response_class=Response)
+@router.post("/sms", response_class=Response,
+             responses={200: {"description": "Empty TwiML: replies go through the outbox",
+                              "content": {"application/xml": {"schema": {"type": "string"}}}}})
 def inbound_sms(form: SignedForm, session: SessionDep, clock: ClockDep, ctx: OfferCtx) -> Response:
     sender = form.get("From", "")
     try:

@@ -117,6 +117,38 @@ def bench(args: list[str]) -> int:
     return bench_main(args)
 
 
+def simulate(args: argparse.Namespace) -> int:
+    """Days of calls through the real API and offer loop on a frozen clock (api.simulator)."""
+    import json
+    from pathlib import Path
+
+    from api import simulator
+
+    logging.getLogger().setLevel(logging.WARNING)
+    behaviour = simulator.Behaviour(accept=args.accept, decline=args.decline, median_minutes=args.median,
+                                    p90_minutes=args.p90)
+    seeds = list(range(1, args.seeds + 1))
+    command = "dolbom simulate " + " ".join(sys.argv[2:])
+
+    def progress(r):
+        print(f"{r.world:10s} {r.policy:6s} seed {r.seed}: {r.confirmed}/{r.confirmable} confirmable confirmed, "
+              f"{r.confirmed_within_target_share:.0%} within 15 min, median {r.median_minutes} min, "
+              f"{r.offers_per_confirmation} offers/conf., {r.escalations} escalated "
+              f"({r.confirmable_escalated} confirmable), {r.left_open} open, {r.wrong_offer_answers} wrong answers",
+              flush=True)
+
+    reports = simulator.run(args.worlds.split(","), args.policies.split(","), seeds, behaviour=behaviour,
+                            calls=args.calls, progress=progress)
+    result = simulator.result_json(reports, command, behaviour)
+    print(json.dumps(result["summary"], ensure_ascii=False, indent=1))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.png:
+        simulator.plot(reports, Path(args.png))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -134,8 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("scheduler", help="run the job scheduler alone (one per database)")
     sub.add_parser("bench", help="run the matching benchmark (see `dolbom bench --help`)")
     sub.add_parser("demo-day", help="log the scripted day of demo calls (data/demo_scenario.json)")
+    p = sub.add_parser("simulate", help="play simulated days through the API and the offer loop")
+    p.add_argument("--worlds", default="pyeongtaek,gyeonggi")
+    p.add_argument("--policies", default="waves,rounds", help="offer policies to compare (waves = default)")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--calls", type=int, default=None, help="calls a day (default: the world's own)")
+    p.add_argument("--accept", type=float, default=0.65)
+    p.add_argument("--decline", type=float, default=0.20)
+    p.add_argument("--median", type=float, default=4.0, help="median answer delay, minutes")
+    p.add_argument("--p90", type=float, default=15.0, help="90th percentile answer delay, minutes")
+    p.add_argument("--json", default=None)
+    p.add_argument("--png", default=None)
     args = parser.parse_args(argv)
-    return {"serve": serve, "scheduler": scheduler, "demo-day": demo_day}[args.command](args)
+    return {"serve": serve, "scheduler": scheduler, "demo-day": demo_day, "simulate": simulate}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -150,9 +150,13 @@ def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now:
             session.add(row)
             session.commit()
             return 0
+        known = _known_sids(session, row) if row.attempt_started_at is not None else frozenset()
+        # end the transaction before asking Twilio: on SQLite it holds the database's write lock, and a slow
+        # look-up stalled every writer behind it (issue 9, defect 8)
+        session.commit()
         try:
             if row.attempt_started_at is not None and (found := sender.find_sent(
-                    row.to, row.body, row.attempt_started_at, exclude=_known_sids(session, row))):
+                    row.to, row.body, row.attempt_started_at, exclude=known)):
                 result = found  # an earlier attempt went through after all: do not send again
             else:
                 sending = True

@@ -191,3 +191,36 @@ def test_a_result_that_could_not_be_recorded_is_reconciled_by_the_next_dispatch(
     [row] = rows(engine)
     assert row.status == OutboxStatus.sent and row.sid == twilio.messages[0].sid
     assert len(twilio.bodies_to(PHONES[0])) == 1
+
+
+def test_the_look_up_at_twilio_holds_no_database_lock(engine, app, clock, twilio, backend):
+    """Issue 9, defect 8: on SQLite the dispatcher held the write lock while it asked Twilio whether a
+    message had gone out; with a slow look-up every writer waited. A write during the look-up must pass."""
+    from sqlalchemy import text
+
+    queue(engine, clock, PHONES[:1])
+    with Session(engine) as s:  # an earlier attempt that may have gone through: the next one looks it up first
+        row = s.exec(select(OutboxMessage)).one()
+        row.attempt_started_at = clock.now()
+        s.add(row)
+        s.commit()
+    real = app.state.sender
+    wrote: list[bool] = []
+
+    class WritesDuringLookUp:
+        def find_sent(self, *args, **kwargs):
+            quick = engine.execution_options(isolation_level="AUTOCOMMIT") if backend == "postgres" else engine
+            with quick.connect() as conn:
+                if backend == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=200")  # fail fast instead of waiting 30 s
+                conn.execute(text("UPDATE care_request SET needs_attention = needs_attention"))
+                conn.commit()
+            wrote.append(True)
+            return real.find_sent(*args, **kwargs)
+
+        def send(self, *args, **kwargs):
+            return real.send(*args, **kwargs)
+
+    assert outbox.dispatch(engine, WritesDuringLookUp(), now=clock.now()) == 1
+    assert wrote == [True]
+    assert rows(engine)[0].status == OutboxStatus.sent

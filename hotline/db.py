@@ -113,6 +113,15 @@ def lock(session: Session, model, ident: int):
                         .execution_options(populate_existing=True)).one()
 
 
+def serialize_on(session: Session, key: str) -> None:
+    """Until this transaction ends, no other transaction passes `serialize_on` with the same key (a
+    PostgreSQL transaction-level advisory lock; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
 def after_commit(session: Session, fn) -> None:
     """Run `fn` once the session's transaction has committed (never for work that is rolled back is not
     promised: callers only schedule idempotent wake-ups here, e.g. "look at the outbox now")."""

@@ -303,3 +303,16 @@ class SignInAttempt(SQLModel, table=True):
     username: str = Field(max_length=64, index=True)
     client: str = Field(max_length=64, index=True)
     at: datetime = ts(index=True)
+
+
+class EarlyStatus(SQLModel, table=True):
+    """A delivery-status callback for a sid no outbox row carries yet: Twilio can call back before our
+    send() has returned and the sid is recorded. Applied when it is (hotline.outbox)."""
+
+    __tablename__ = "early_status"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=40, index=True)
+    status: str = Field(max_length=20)
+    error_code: str | None = Field(default=None, max_length=10)
+    received_at: datetime = ts()

@@ -16,12 +16,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from hotline.db import after_commit
-from hotline.models import CareRequest, Offer, OfferStatus, OptOut, OutboxMessage, OutboxStatus
+from hotline.db import after_commit, serialize_on
+from hotline.models import CareRequest, EarlyStatus, Offer, OfferStatus, OptOut, OutboxMessage, OutboxStatus
 from hotline.phones import mask
 from hotline.sms.senders import PermanentSendError, SmsSender, TransientSendError
 from hotline.sms.templates import render
@@ -183,20 +183,39 @@ def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now:
             session.commit()
             logger.error("SMS %s failed permanently: %s", row.id, row.error)
             return 0
+        serialize_on(session, f"sms-status:{result.sid}")
         row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, result.sid, now, None
         row.provider_status = result.status
+        for early in session.exec(select(EarlyStatus).where(EarlyStatus.sid == result.sid)).all():
+            _apply(session, row, early.status, early.error_code)  # a callback that came before the sid
+            session.delete(early)
         session.add(row)
         session.commit()
         return 1
 
 
-def apply_status(session: Session, sid: str, status: str, error_code: str | None = None) -> bool:
-    """A delivery-status callback. Callbacks arrive in any order: a status never moves backwards."""
+def apply_status(session: Session, sid: str, status: str, error_code: str | None = None, *,
+                 now: datetime | None = None) -> bool:
+    """A delivery-status callback. Callbacks arrive in any order: a status never moves backwards. One for
+    a sid not recorded yet (Twilio called back before our send returned) is kept and applied when the
+    dispatcher records the sid, instead of being dropped (issue 9, defect 15)."""
+    if not sid:
+        return False
+    serialize_on(session, f"sms-status:{sid}")  # against the dispatcher recording this sid just now
     row = session.exec(select(OutboxMessage).where(OutboxMessage.sid == sid)).first()
     if row is None:
+        if now is not None:
+            session.exec(delete(EarlyStatus).where(col(EarlyStatus.received_at) < now - timedelta(days=2)))
+            session.add(EarlyStatus(sid=sid[:40], status=status[:20], error_code=(error_code or None) and error_code[:10],
+                                    received_at=now))
         return False
+    _apply(session, row, status, error_code)
+    return True
+
+
+def _apply(session: Session, row: OutboxMessage, status: str, error_code: str | None) -> None:
     if STATUS_RANK.get(status, 0) <= STATUS_RANK.get(row.provider_status or "", 0):
-        return True
+        return
     row.provider_status = status
     if status == "delivered":
         row.status = OutboxStatus.delivered
@@ -205,5 +224,4 @@ def apply_status(session: Session, sid: str, status: str, error_code: str | None
         row.error = f"delivery {status} {error_code or ''}".strip()
         _flag(session, row, f"문자 미전달({row.kind}) {error_code or ''}".strip())
     session.add(row)
-    return True
 

@@ -167,3 +167,29 @@ def test_parent_status_page(client, operator, demo, loop, twilio, engine):
     sms_from(client, twilio, provider(engine, offer.provider_id).phone, "1")
     page = client.get(path).text
     assert provider(engine, offer.provider_id).name in page and "1234" not in page
+
+
+def test_a_delivery_callback_before_the_sid_is_recorded_is_applied(client, operator, demo, loop, twilio, engine):
+    """Issue 9, defect 15: Twilio can call back before our send() has returned and the sid is stored."""
+    create(client, operator)
+    real = loop.sender
+
+    class CallsBackAtOnce:
+        def send(self, *args, **kwargs):
+            result = real.send(*args, **kwargs)
+            res = post_signed(client, twilio, "/v1/webhooks/twilio/status",
+                              twilio.status_callback_payload(result.sid, "delivered"))
+            assert res.status_code == 204
+            return result
+
+        def find_sent(self, *args, **kwargs):
+            return real.find_sent(*args, **kwargs)
+
+    loop.sender = CallsBackAtOnce()
+    try:
+        assert jobs.dispatch() >= 1
+    finally:
+        loop.sender = real
+    sent = [r for r in outbox(engine) if r.sid]
+    assert sent and {r.status for r in sent} == {OutboxStatus.delivered}
+    assert {r.provider_status for r in sent} == {"delivered"}

@@ -49,7 +49,8 @@ def inbound_sms(form: SignedForm, session: SessionDep, clock: ClockDep, ctx: Off
 
 
 @router.post("/status", status_code=204, response_class=Response)
-def delivery_status(form: SignedForm, session: SessionDep) -> Response:
-    apply_status(session, form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode"))
+def delivery_status(form: SignedForm, session: SessionDep, clock: ClockDep) -> Response:
+    apply_status(session, form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode"),
+                 now=clock.now())
     session.commit()
     return Response(status_code=204)

@@ -45,10 +45,11 @@ def answer_offer(token: str, action: Annotated[str, Form(pattern="^(accept|decli
         return _gone(request)
     outcome = answer(session, offer.id, accept=action == "accept", channel="link", now=clock.now(),
                      ctx=ctx)
-    session.commit()
     view = offer_page(session, offer, geocoder, clock.now())
     status = 200 if outcome in (Outcome.accepted, Outcome.declined) else 409
-    return render(request, "offer_answered.html", {**view, "outcome": outcome.value}, status_code=status)
+    page = render(request, "offer_answered.html", {**view, "outcome": outcome.value}, status_code=status)
+    session.commit()  # last: a page that cannot be shown leaves the answer unsaved, never saved behind an error
+    return page
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)

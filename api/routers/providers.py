@@ -24,8 +24,9 @@ def _own_or_staff(user: User, provider_id: int) -> None:
 def create_provider(body: ProviderCreate, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep,
                     user: Admin) -> ProviderPublic:
     provider = providers.create_provider(session, body, now=clock.now(), geocoder=geocoder)
+    public = ProviderPublic.model_validate(provider)  # before the commit: all-or-nothing
     session.commit()
-    return ProviderPublic.model_validate(provider)
+    return public
 
 
 @router.get("", response_model=Page[ProviderPublic])
@@ -61,8 +62,9 @@ def update_provider(provider_id: RowId, body: ProviderUpdate, session: SessionDe
 def deactivate_provider(provider_id: RowId, session: SessionDep, clock: ClockDep, user: Admin) -> ProviderPublic:
     """Deactivate (never delete: past placements and the event log refer to it)."""
     provider = providers.deactivate_provider(session, providers.get_provider(session, provider_id), now=clock.now())
+    public = ProviderPublic.model_validate(provider)
     session.commit()
-    return ProviderPublic.model_validate(provider)
+    return public
 
 
 @router.get("/{provider_id}/commitments", response_model=CommitmentsPublic)

@@ -27,11 +27,12 @@ def create_request(
 ) -> CareRequestPublic:
     created = offers.take_call(session, body, actor=actor(user), now=clock.now(), ctx=ctx,
                                idempotency_key=idempotency_key)
-    session.commit()
+    public = present_request(session, created.request, places=geocoder)
+    session.commit()  # last: an answer that cannot be built leaves nothing saved (all-or-nothing)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/requests/{created.request.ref}"
-    return present_request(session, created.request, places=geocoder)
+    return public
 
 
 @router.get("", response_model=Page[CareRequestSummary])
@@ -56,8 +57,9 @@ def read_request(request_id: str, session: SessionDep, clock: ClockDep, geocoder
                  user: Staff) -> CareRequestPublic:
     care = intake.get_request(session, request_id)
     intake.log_access(session, actor=actor(user), action="read_request", request=care, now=clock.now())
+    public = present_request(session, care, places=geocoder)
     session.commit()
-    return present_request(session, care, places=geocoder)
+    return public
 
 
 @router.post("/{request_id}/cancel", response_model=CareRequestPublic)
@@ -66,8 +68,9 @@ def cancel_request(request_id: str, body: CareRequestCancel, request: Request, s
     care = intake.get_request(session, request_id)
     who = actor(user) if body.by == "operator" else f"guardian (via {actor(user)})"
     intake.cancel_request(session, care, actor=who, now=clock.now(), reason=body.reason)
+    public = present_request(session, care, places=geocoder)
     session.commit()
-    return present_request(session, care, places=geocoder)
+    return public
 
 
 @router.post("/{request_id}/guardian-phone", response_model=dict[str, str])

@@ -38,7 +38,7 @@ class OfferPolicy(BaseModel):
     wave_confidence: float = Field(0.6, gt=0, lt=1, description="ask more providers while P(confirmed by target) is below this")
     wave_seconds: int = Field(60, ge=10, description="how often an offered request is looked at again")
     max_open_offers: int = Field(3, ge=1, le=20, description="providers asked at once for one request")
-    offer_minutes: int = Field(20, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
+    offer_minutes: int = Field(30, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
     grace_minutes: float = Field(10, gt=0, description="the horizon once the target has passed")
     candidates: int = Field(12, ge=1, description="how many ranked providers the policy may draw on per wave")
     # the prior for a provider with little history: the province's observed shares and delays

@@ -1,0 +1,218 @@
+"""The default offer policy (waves) end to end, and each limit of the old loop it fixes: more providers
+asked as time passes, declines replaced at once, no escalation while suitable providers remain, late
+accepts honoured, blocked requests retried, replies that name their offer, pauses that never strand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from conftest import request_body
+from hotline import jobs
+from hotline.models import OutboxMessage, Provider
+from hotline.offer_policy import History, OfferPolicy, OpenOffer, odds, plan_wave
+from hotline.sms.templates import render
+from loop_support import events, guardian_phone, offers_of, pending, provider, request_row, sms_from
+
+pytestmark = pytest.mark.twilio
+
+
+def create(client, operator, phone: str = "010-5550-1234", **overrides) -> str:
+    body = request_body(guardian={"name": "김하늘", "phone": phone, "language": "ko"}, **overrides)
+    res = client.post("/v1/requests", json=body, headers=operator)
+    assert res.status_code == 201, res.text
+    return res.json()["ref"]
+
+
+def only_providers(engine, *codes: str) -> list[int]:
+    with Session(engine) as s:
+        for p in s.exec(select(Provider)):
+            p.active = p.code in codes
+            s.add(p)
+        s.commit()
+        return [s.exec(select(Provider.id).where(Provider.code == c)).one() for c in codes]
+
+
+def reply(client, twilio, engine, offer, text: str):
+    return sms_from(client, twilio, provider(engine, offer.provider_id).phone, text)
+
+
+def test_first_wave_asks_two_then_a_third_as_the_target_nears(client, operator, demo, loop, twilio, engine, clock):
+    ref = create(client, operator)
+    first = pending(offers_of(engine, ref))
+    # one provider with the prior odds accepts within 15 min with p = 0.54 < 0.6: the first wave asks two
+    assert len(first) == 2 and [o.rank for o in first] == [1, 2]
+    assert all(o.reply_code for o in first)  # codes are per provider: each one's first offer is A1
+    jobs.dispatch()
+    for o in first:
+        [text] = twilio.bodies_to(provider(engine, o.provider_id).phone)
+        assert f"1 {o.reply_code}" in text and f"2 {o.reply_code}" in text
+    clock.advance(minutes=1)
+    jobs.tick()
+    assert len(pending(offers_of(engine, ref))) == 2  # still a good chance: nobody else bothered
+    clock.advance(minutes=9)
+    jobs.tick()
+    now_open = pending(offers_of(engine, ref))
+    assert len(now_open) == 3 and now_open[2].provider_id not in {o.provider_id for o in first}
+    clock.advance(minutes=2)
+    jobs.tick()
+    assert len(pending(offers_of(engine, ref))) == 3  # never more than max_open_offers at once
+    assert any("3차 제안" in e.reason or "2차 제안" in e.reason for e in events(engine, ref))
+
+
+def test_declines_are_replaced_at_once_and_no_escalation_while_providers_remain(client, operator, demo, loop,
+                                                                                 twilio, engine, clock):
+    ref = create(client, operator)
+    declined = set()
+    for _ in range(4):  # the old loop escalated after three rounds
+        offer = pending(offers_of(engine, ref))[0]
+        reply(client, twilio, engine, offer, f"2 {offer.reply_code}")
+        declined.add(offer.provider_id)
+        row = request_row(engine, ref)
+        assert row.status == "offered" and not row.needs_attention
+        replaced = pending(offers_of(engine, ref))
+        assert len(replaced) >= 2 and not {o.provider_id for o in replaced} & declined
+        assert max(o.created_at for o in replaced) == clock.now()  # at once, not at the next wave
+    jobs.dispatch()
+    assert "상담원" not in twilio.bodies_to(guardian_phone(engine, ref))[-1]
+
+
+def test_the_operator_is_told_at_the_target_while_the_loop_goes_on(client, operator, demo, loop, twilio, engine,
+                                                                    clock):
+    ref = create(client, operator)
+    clock.advance(minutes=14)
+    jobs.tick()
+    assert not request_row(engine, ref).needs_attention
+    clock.advance(minutes=1)
+    jobs.tick()
+    row = request_row(engine, ref)
+    assert row.status == "offered" and row.needs_attention and "15분 내 미확정" in row.attention_reason
+    listed = client.get("/v1/requests", params={"attention": "true"}, headers=operator).json()
+    assert [r["ref"] for r in listed["items"]] == [ref]
+    jobs.dispatch()
+    assert not any("상담원" in b for b in twilio.bodies_to(guardian_phone(engine, ref)))  # nothing failed yet
+    offer = pending(offers_of(engine, ref))[0]
+    reply(client, twilio, engine, offer, f"1 {offer.reply_code}")
+    row = request_row(engine, ref)
+    assert row.status == "confirmed" and not row.needs_attention
+
+
+def test_a_late_accept_is_honoured_while_the_request_is_open(client, operator, demo, loop, twilio, engine, clock):
+    [only] = only_providers(engine, "pt-f03")
+    ref = create(client, operator)
+    [offer] = pending(offers_of(engine, ref))
+    clock.set(offer.expires_at)
+    jobs.tick()
+    assert offers_of(engine, ref)[0].status == "expired"
+    assert request_row(engine, ref).status == "unmatched"  # nobody else: the operators have it
+    clock.advance(minutes=7)
+    reply(client, twilio, engine, offer, "1")  # a bare 1: its only answerable offer
+    row = request_row(engine, ref)
+    assert row.status == "confirmed" and not row.needs_attention
+    assert offers_of(engine, ref)[0].status == "accepted"
+    assert any(e.reason == "제안 수락(문자, 기한 후)" for e in events(engine, ref))
+    jobs.dispatch()
+    assert "연계되었습니다" in twilio.bodies_to(guardian_phone(engine, ref))[-1]
+
+
+def test_a_late_accept_after_someone_else_won_is_told_already_filled(client, operator, demo, loop, twilio, engine,
+                                                                      clock):
+    ref = create(client, operator)
+    slow, fast = pending(offers_of(engine, ref))
+    clock.set(slow.expires_at)
+    jobs.tick()
+    newest = pending(offers_of(engine, ref))[0]
+    reply(client, twilio, engine, newest, f"1 {newest.reply_code}")
+    assert request_row(engine, ref).status == "confirmed"
+    reply(client, twilio, engine, slow, f"1 {slow.reply_code}")
+    jobs.dispatch()
+    assert twilio.bodies_to(provider(engine, slow.provider_id).phone)[-1] == render("already_filled", "ko")
+    assert request_row(engine, ref).status == "confirmed"
+
+
+def test_a_request_held_only_by_pending_offers_waits_and_is_retried(client, operator, demo, loop, twilio, engine):
+    [caregiver] = only_providers(engine, "pt-c01")  # one household at a time
+    first = create(client, operator, phone="010-5550-7101")
+    [held] = pending(offers_of(engine, first))
+    second = create(client, operator, phone="010-5550-7102")
+    row = request_row(engine, second)
+    assert row.status == "matching" and offers_of(engine, second) == []  # waits instead of escalating
+    assert any("제안 응답 대기" in e.reason for e in events(engine, second)) or row.status == "matching"
+    reply(client, twilio, engine, held, f"2 {held.reply_code}")
+    assert request_row(engine, first).status == "unmatched"
+    [retried] = pending(offers_of(engine, second))  # retried as soon as the place came free
+    assert retried.provider_id == caregiver and request_row(engine, second).status == "offered"
+
+
+def test_a_bare_reply_with_two_open_offers_gets_a_question_not_a_guess(client, operator, demo, loop, twilio,
+                                                                        engine):
+    only_providers(engine, "pt-f03")
+    a = create(client, operator, phone="010-5550-7201")
+    b = create(client, operator, phone="010-5550-7202", start_at="2026-11-25T13:00:00+09:00",
+               end_at="2026-11-25T17:00:00+09:00")
+    [offer_a], [offer_b] = pending(offers_of(engine, a)), pending(offers_of(engine, b))
+    assert offer_a.reply_code != offer_b.reply_code
+    phone = provider(engine, offer_a.provider_id).phone
+    sms_from(client, twilio, phone, "1")
+    jobs.dispatch()
+    question = twilio.bodies_to(phone)[-1]
+    assert offer_a.reply_code in question and offer_b.reply_code in question and "코드" in question
+    assert request_row(engine, a).status == request_row(engine, b).status == "offered"
+    sms_from(client, twilio, phone, f"1 {offer_b.reply_code}")
+    assert request_row(engine, b).status == "confirmed" and request_row(engine, a).status == "offered"
+    sms_from(client, twilio, phone, "1")  # now only one is open: a bare 1 is clear
+    assert request_row(engine, a).status == "confirmed"
+
+
+def test_a_paused_provider_is_still_asked_when_nobody_else_can(client, operator, demo, loop, twilio, engine, clock):
+    [pid] = only_providers(engine, "pt-f03")
+    for phone in ("010-5550-7301", "010-5550-7302"):
+        ref = create(client, operator, phone=phone)
+        [offer] = pending(offers_of(engine, ref))
+        clock.set(offer.expires_at)
+        jobs.tick()
+    assert provider(engine, pid).paused_until > clock.now()  # two missed offers in a row
+    ref = create(client, operator, phone="010-5550-7303")
+    assert [o.provider_id for o in pending(offers_of(engine, ref))] == [pid]  # not stranded by the pause
+    with Session(engine) as s:  # everyone back
+        for p in s.exec(select(Provider)):
+            p.active = True
+            s.add(p)
+        s.commit()
+    other = create(client, operator, phone="010-5550-7304")
+    asked = {o.provider_id for o in offers_of(engine, other)}
+    assert asked and pid not in asked  # while others can, the paused provider rests
+
+
+def test_each_city_can_set_its_own_policy(client, operator, demo, loop, engine, app):
+    app.state.offer_context.settings.offer_policy_by_city = {"평택시": {"max_open_offers": 1}}
+    ref = create(client, operator)
+    assert len(pending(offers_of(engine, ref))) == 1
+
+
+# --- the policy's numbers ------------------------------------------------------------------------------
+
+def test_a_new_provider_gets_the_prior_and_history_moves_it():
+    policy = OfferPolicy()
+    new = odds(History(), policy)
+    assert new.accept == pytest.approx(policy.prior_accept) and new.answered_within(4) == pytest.approx(0.5)
+    quick = odds(History(accepted=12, log_delays=(0.0,) * 12), policy)  # always yes, within a minute
+    silent = odds(History(silent=12), policy)
+    assert quick.accept > 0.85 and quick.accept_within(5) > new.accept_within(5) + 0.3
+    assert silent.accept < 0.2 and silent.answer < 0.3
+
+
+def test_a_wave_asks_fewer_the_better_the_open_offers_look():
+    policy = OfferPolicy()
+    prior = odds(History(), policy)
+    reliable = odds(History(accepted=20, log_delays=(0.0,) * 20), policy)
+    ranked = [prior] * 6
+    assert plan_wave([], ranked, minutes_since_call=0, policy=policy).ask == 2
+    assert plan_wave([OpenOffer(reliable, 0)], ranked, minutes_since_call=0, policy=policy).ask == 0
+    late = plan_wave([OpenOffer(prior, 10), OpenOffer(prior, 10)], ranked, minutes_since_call=10, policy=policy)
+    assert late.ask == 1 and late.chance_before < policy.wave_confidence
+    assert plan_wave([], [], minutes_since_call=0, policy=policy).ask == 0
+    capped = plan_wave([], ranked, minutes_since_call=0, policy=policy.model_copy(update={"max_open_offers": 1}))
+    assert capped.ask == 1

@@ -25,6 +25,33 @@ templates.env.filters["count_label"] = lambda key: COUNT_LABELS.get(key, key)
 templates.env.filters["needs_ko"] = lambda needs: ", ".join(NEED_LABELS.get(n, n) for n in needs) or "—"
 
 
+def _minutes_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}분"
+    return f"{minutes // 60}시간 {minutes % 60}분"
+
+
+def ago(dt, now) -> str:
+    """`12분 전` since a moment (the console's time since the call); console.js keeps it current."""
+    return "방금" if dt is None or (now - dt).total_seconds() < 60 else _minutes_text((now - dt).total_seconds()) + " 전"
+
+
+def remaining(deadline, now) -> str:
+    """`4분 30초 남음` to a deadline; console.js counts it down."""
+    if deadline is None:
+        return ""
+    left = (deadline - now).total_seconds()
+    if left <= 0:
+        return "기한 지남"
+    return (f"{int(left // 60)}분 {int(left % 60)}초" if left < 3600 else _minutes_text(left)) + " 남음"
+
+
+templates.env.filters["ago"] = ago
+templates.env.filters["remaining"] = remaining
+templates.env.filters["iso"] = lambda dt: dt.isoformat() if dt else ""
+
+
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     lang = context.get("lang", "ko")
     context = {**context, "lang": lang, "t": (lambda ko, en: en if lang == "en" else ko)}

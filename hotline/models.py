@@ -316,3 +316,18 @@ class EarlyStatus(SQLModel, table=True):
     status: str = Field(max_length=20)
     error_code: str | None = Field(default=None, max_length=10)
     received_at: datetime = ts()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    database reader cannot sign in with it. Sign-out (or an admin) sets `revoked_at`: the same cookie is
+    refused from then on, in every worker (hotline.console.sessions)."""
+
+    __tablename__ = "console_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = ts()
+    expires_at: datetime = ts()
+    revoked_at: datetime | None = ts(default=None, nullable=True)

@@ -85,7 +85,9 @@ def offer_page(session: Session, offer: Offer, places, now: datetime) -> dict:
     return {"offer": offer, "lang": lang, "window": fmt_window(request.start_at, request.end_at, lang),
             "district": district_name(request, places), "children": children_text(ages, lang),
             "needs": needs_text(request.needs, lang), "expires": local(offer.expires_at).strftime("%H:%M"),
-            "open": offer.status == OfferStatus.pending and offer.expires_at > now}
+            "open": offer.status == OfferStatus.pending and offer.expires_at > now,
+            # the provider who accepted reopens the link: it is theirs, not "closed"
+            "accepted": offer.status == OfferStatus.accepted}
 
 
 STATUS_STEPS = {

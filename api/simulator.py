@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import heapq
 import json
 import logging
@@ -35,12 +34,13 @@ from twilio.request_validator import RequestValidator
 import matching
 from matching.generator import GYEONGGI
 from hotline import jobs
-from hotline.clock import SEOUL, FrozenClock, local
+from hotline.clock import SEOUL, FrozenClock
 from hotline.config import REPO_ROOT, Settings
 from hotline.db import create_all, make_engine
 from hotline.geo import load_places
 from hotline.matching_adapter import build_problem
-from hotline.models import CareRequest, InboundMessage, Offer, OfferStatus, OutboxMessage, Provider, RequestEvent, Role
+from hotline.provider_behaviour import Behaviour, after_night, answer_of, seeded
+from hotline.models import CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider, RequestEvent, Role
 from hotline.providers import create_provider
 from hotline.schemas import DAYS, ProviderCreate
 from hotline.security import ensure_user
@@ -50,22 +50,6 @@ DAY = date(2026, 12, 7)  # a Monday; nothing depends on the real date
 PUBLIC_URL = "https://dolbom.sim"
 AUTH_TOKEN = "sim-auth-token-0123456789abcdef"
 OPEN = ("received", "matching", "offered")
-
-
-@dataclass(frozen=True)
-class Behaviour:
-    """How providers answer offers. Shares are the province-wide means; each provider draws its own."""
-
-    accept: float = 0.65
-    decline: float = 0.20  # the rest stay silent
-    median_minutes: float = 4.0
-    p90_minutes: float = 15.0
-    night: tuple[str, str] = ("22:00", "07:00")  # offers in this span are answered only after it
-    answer_after_withdrawal: float = 0.25  # some answer an offer even after its withdrawal text
-
-    @property
-    def sigma(self) -> float:
-        return math.log(self.p90_minutes / self.median_minutes) / 1.2816
 
 
 @dataclass(frozen=True)
@@ -160,14 +144,10 @@ def gyeonggi(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 
 WORLDS = {"pyeongtaek": pyeongtaek, "gyeonggi": gyeonggi}
 
 
-def _seeded(*parts: object) -> random.Random:
-    return random.Random(int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big"))
-
-
 def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
     """The day's calls: arrivals over 07:00–20:00 (busier morning and late afternoon), a third wanting care
     within two hours, the rest later today or tomorrow morning; 1–3 children aged 0–12."""
-    rng = _seeded("calls", world.name, seed)
+    rng = seeded("calls", world.name, seed)
     out = []
     for i in range(world.calls):
         hour = rng.choice([7.5, 8, 8.5, 9, 10, 11, 12, 13, 14, 15, 16, 16.5, 17, 17.5, 18, 19])
@@ -197,49 +177,18 @@ def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
     return sorted(out, key=lambda c: c[0])
 
 
-# --- providers' behaviour --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Answer:
-    kind: str  # accept | decline | silent
-    delay_min: float
-
-
-def provider_traits(code: str, seed: int, b: Behaviour) -> tuple[float, float, float]:
-    """A provider's own accept share, answer share and median delay, spread around the means."""
-    rng = _seeded("traits", code, seed)
-    answer = min(0.99, max(0.3, rng.betavariate(8.5, 1.5) * (b.accept + b.decline) / 0.85))
-    accept_given = min(0.99, max(0.05, rng.betavariate(7.65, 2.35) * (b.accept / (b.accept + b.decline)) / 0.765))
-    median = b.median_minutes * math.exp(rng.gauss(0, 0.4))
-    return accept_given * answer, answer, median
-
-
-def answer_of(code: str, call: int, seed: int, b: Behaviour) -> Answer:
-    accept, answer, median = provider_traits(code, seed, b)
-    rng = _seeded("answer", code, call, seed)
-    u = rng.random()
-    kind = "accept" if u < accept else "decline" if u < answer else "silent"
-    sigma = math.sqrt(max(b.sigma ** 2 - 0.4 ** 2, 0.05))
-    return Answer(kind, median * math.exp(rng.gauss(0, sigma)))
-
-
-def _after_night(at: datetime, b: Behaviour) -> datetime:
-    t = local(at)
-    night_start, night_end = (time.fromisoformat(x) for x in b.night)
-    if t.time() >= night_start:
-        return datetime.combine(t.date() + timedelta(days=1), night_end, SEOUL)
-    if t.time() < night_end:
-        return datetime.combine(t.date(), night_end, SEOUL)
-    return at
-
-
 # --- one simulated day ---------------------------------------------------------------------------------
 
 def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour = Behaviour(),
                  overrides: dict | None = None, data_dir: Path = REPO_ROOT / "data",
-                 hours_after_last_call: float = 30) -> Report:
+                 history_offers: int = 12) -> Report:
+    """One day of `world`'s calls under `policy` ("waves" or "rounds"). Each provider comes with
+    `history_offers` past offers (the last month, drawn from its own behaviour) for the policy to learn
+    from, as a service in operation has."""
     logging.getLogger("hotline").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
+    # a throw-away database in memory-backed storage where there is one: the day is many small commits
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
         settings = Settings(environment="test", database_url=f"sqlite:///{tmp}/sim.db", data_dir=data_dir,
                             secret_key="sim-secret-0123456789abcdef0123456789", public_url=PUBLIC_URL,
                             twilio_auth_token=AUTH_TOKEN, on_duty_operator_phone="+821055509999",
@@ -258,6 +207,7 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
             for row in world.providers:
                 create_provider(s, ProviderCreate.model_validate(row), now=clock.now(), geocoder=places)
             ensure_user(s, "sim-op", "sim-password-1", Role.operator, full_name="시뮬레이션 상담원")
+            _seed_history(s, history_offers, seed, behaviour, clock.now() - timedelta(days=30))
             s.commit()
         try:
             with TestClient(app) as client:
@@ -267,6 +217,38 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
             engine.dispose()
 
 
+__all__ = ["Behaviour", "World", "Report", "answer_of", "calls_of", "gyeonggi", "plot", "pyeongtaek", "run",
+           "simulate_day", "summarize"]
+HISTORY_REF = "SIM-HISTORY"
+
+
+def _seed_history(session: Session, n: int, seed: int, b: Behaviour, at: datetime) -> None:
+    """Past offers of every provider, on one finished request of a month ago: what the policy learns."""
+    if n <= 0:
+        return
+    guardian = Guardian(name="과거", phone="+821000000000", created_at=at)
+    session.add(guardian)
+    session.flush()
+    past = CareRequest(ref=HISTORY_REF, guardian_id=guardian.id, status="completed", reason="other",
+                       start_at=at, end_at=at + timedelta(hours=4), address="-", lat=37.0, lon=127.0,
+                       consent_at=at, consent_by="sim", created_by="sim", created_at=at, updated_at=at)
+    session.add(past)
+    session.flush()
+    for provider in session.exec(select(Provider)):
+        for k in range(n):
+            answer = answer_of(provider.code, f"history-{k}", seed, b)
+            sent = at + timedelta(hours=k)
+            expires = sent + timedelta(minutes=30)
+            answered = sent + timedelta(minutes=answer.delay_min)
+            if answer.kind == "silent" or answered > expires:
+                status, answered, channel = OfferStatus.expired, None, "system"
+            else:
+                status = OfferStatus.accepted if answer.kind == "accept" else OfferStatus.declined
+                channel = "sms"
+            session.add(Offer(request_id=past.id, provider_id=provider.id, status=status, created_at=sent,
+                              expires_at=expires, answered_at=answered, answer_channel=channel, reply_code="H1"))
+
+
 def _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, b: Behaviour) -> Report:
     token = client.post("/v1/auth/token", data={"username": "sim-op", "password": "sim-password-1"}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
@@ -274,13 +256,13 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
     validator = RequestValidator(AUTH_TOKEN)
     with Session(engine) as s:
         phones = {p.id: (p.code, p.phone) for p in s.exec(select(Provider))}
+        seen_offer = max(s.exec(select(Offer.id)).all(), default=0)  # the history is not news to anyone
     events: list[tuple[datetime, int, str, dict]] = []
     seq = 0
     for i, (at, body) in enumerate(calls):
         heapq.heappush(events, (at, seq := seq + 1, "call", {"i": i, "body": body}))
     outcomes: dict[int, Outcome] = {}
     call_of_request: dict[int, int] = {}
-    seen_offer = 0
     wrong = 0
     inbound = 0
     end = calls[-1][0] + timedelta(hours=30)
@@ -318,7 +300,7 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
             elif kind == "reply":
                 offer = _offer(engine, data["offer"])
                 withdrawn = offer.status == OfferStatus.withdrawn and offer.answer_channel == "system"
-                if withdrawn and _seeded("after-withdrawal", offer.id, seed).random() >= b.answer_after_withdrawal:
+                if withdrawn and seeded("after-withdrawal", offer.id, seed).random() >= b.answer_after_withdrawal:
                     continue
                 text = ("1" if data["accept"] else "2") + (f" {offer.reply_code}" if policy == "waves" else "")
                 before = _answered_ids(engine, offer.provider_id)
@@ -336,7 +318,7 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
             ans = answer_of(code, call_of_request.get(offer.request_id, offer.request_id), seed, b)
             if ans.kind == "silent":
                 continue
-            heapq.heappush(events, (_after_night(offer.created_at, b) + timedelta(minutes=ans.delay_min),
+            heapq.heappush(events, (after_night(offer.created_at, b) + timedelta(minutes=ans.delay_min),
                                     seq := seq + 1, "reply",
                                     {"offer": offer.id, "phone": phone, "accept": ans.kind == "accept"}))
     scheduler.shutdown()
@@ -411,10 +393,10 @@ def _report(world: World, policy: str, seed: int, engine, settings: Settings, ou
             if confirmed is not None:
                 outcome.confirmed_min = (confirmed - outcome.called_at).total_seconds() / 60
             outcome.escalated = any(e.to_status == "unmatched" and e.from_status != "unmatched" for e in evs)
-        offers = len(s.exec(select(Offer.id)).all())
+        offers = len(s.exec(select(Offer.id).join(CareRequest, CareRequest.id == Offer.request_id)
+                            .where(CareRequest.ref != HISTORY_REF)).all())
         sms = len(s.exec(select(OutboxMessage.id)).all())
         filled = len(s.exec(select(OutboxMessage.id).where(OutboxMessage.kind == "already_filled")).all())
-        _ = s.exec(select(InboundMessage.id)).all()
     confirmed = [o for o in outcomes.values() if o.confirmed_min is not None]
     confirmable = [o for o in outcomes.values() if o.confirmable]
     times = sorted(o.confirmed_min for o in confirmable if o.confirmed_min is not None)

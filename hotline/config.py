@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # Demo account created by `dolbom serve` in development
     demo_operator_username: str = "operator"
     demo_operator_password: str = "dolbom-demo-1234"
+    # the living demo: in development with the console SMS backend the demo providers answer offers
+    # (accept, decline or stay silent, after a delay) as the day simulator's do, this many times faster
+    demo_providers_answer: bool = True
+    demo_answer_speedup: float = 4.0
 
     @property
     def is_development(self) -> bool:

@@ -63,7 +63,8 @@ def _rt() -> Runtime:
 
 
 def tick() -> None:
-    """Expire due offers (re-matching at once) and run the care day (reminders, in care, completed)."""
+    """Expire due offers (re-planning at once), run due offer waves, and the care day (reminders, in
+    care, completed)."""
     rt = _rt()
     with _loop_lock:
         now = rt.clock.now()
@@ -72,6 +73,11 @@ def tick() -> None:
         for offer_id in due:  # one transaction each: locks are held briefly and never across offers
             with unit_of_work(rt.engine) as session:
                 offers.expire_offer(session, offer_id, now=now, ctx=rt.ctx)
+        with unit_of_work(rt.engine) as session:
+            waves = offers.due_waves(session, now=now)
+        for request_id in waves:  # ask more providers where the chance of a timely accept is too low
+            with unit_of_work(rt.engine) as session:
+                offers.run_wave(session, request_id, now=now, ctx=rt.ctx)
         with unit_of_work(rt.engine) as session:
             offers.run_care_day(session, now=now, ctx=rt.ctx)
     dispatch()
@@ -206,6 +212,26 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
     scheduler.add_job("hotline.jobs:tick", "interval", seconds=15, id="tick", replace_existing=True)
     scheduler.add_job("hotline.jobs:dispatch", "interval", seconds=5, id="dispatch", replace_existing=True)
     scheduler.add_job("hotline.jobs:purge", "cron", hour=3, minute=30, id="purge", replace_existing=True)
+    if living_demo(settings):
+        scheduler.add_job("hotline.jobs:demo_answers", "interval", seconds=10, id="demo_answers",
+                          replace_existing=True)
+    elif scheduler.get_job("demo_answers") is not None:  # switched off since the last start
+        scheduler.remove_job("demo_answers")
+
+
+def living_demo(settings: Settings) -> bool:
+    return settings.is_development and settings.sms_backend == "console" and settings.demo_providers_answer
+
+
+def demo_answers() -> None:
+    """The living demo (development only): demo providers answer their offers; see hotline.demo."""
+    from hotline.demo import answer_as_demo_providers
+
+    rt = _rt()
+    with _loop_lock:
+        answered = answer_as_demo_providers(rt.engine, rt.ctx, rt.clock.now())
+    if answered:
+        dispatch()
 
 
 class Nudges:

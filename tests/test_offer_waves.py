@@ -4,14 +4,13 @@ accepts honoured, blocked requests retried, replies that name their offer, pause
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from conftest import request_body
 from hotline import jobs
-from hotline.models import OutboxMessage, Provider
+from hotline.models import Provider
 from hotline.offer_policy import History, OfferPolicy, OpenOffer, odds, plan_wave
 from hotline.sms.templates import render
 from loop_support import events, guardian_phone, offers_of, pending, provider, request_row, sms_from

@@ -135,6 +135,12 @@ def test_unreadable_times_are_named_in_korean(client, engine):
     assert "돌봄 날짜" in res.text and "시작 시각" in res.text and english_words(res.text) == []
 
 
+def test_a_place_that_contradicts_the_address_is_caught(client, engine, demo):
+    sign_in(client, engine)
+    res = client.post("/console/new", data={**FORM, "place": "수원시 장안구", "idempotency_key": "form-place"})
+    assert res.status_code == 422 and "주소에는 평택시가 있는데 지역은 수원시입니다" in res.text
+
+
 def test_a_second_call_from_the_same_phone_warns_of_the_overlap(client, engine, demo):
     """Issue 11: the same phone and children for an overlapping window were accepted silently."""
     sign_in(client, engine)
@@ -367,3 +373,14 @@ def test_one_address_guessing_many_usernames_is_stopped(client, engine):
     for i in range(20):
         assert client.post("/v1/auth/token", data={"username": f"user{i}", "password": "guess"}).status_code == 401
     assert client.post("/v1/auth/token", data={"username": "op-park", "password": PASSWORD}).status_code == 429
+
+
+def test_a_browser_gets_a_korean_page_for_an_unknown_request(client, engine):
+    sign_in(client, engine)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    res = client.get("/console/requests/RNOPE234", headers=html)
+    assert res.status_code == 404 and res.headers["content-type"].startswith("text/html")
+    assert "찾을 수 없습니다" in res.text and english_words(res.text) == []
+    assert client.get("/console/nowhere", headers=html).headers["content-type"].startswith("text/html")
+    assert client.get("/console/requests/RNOPE234").headers["content-type"].startswith("application/problem+json")
+    assert client.get("/v1/requests/RNOPE234", headers=html).headers["content-type"].startswith("application/problem+json")

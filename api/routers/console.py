@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import MutableHeaders
 from sqlmodel import col, select
 
 from api.deps import ClockDep, GeocoderDep, MaybeDay, OfferCtx, SessionDep, SettingsDep, actor, client_address
@@ -65,14 +66,49 @@ def install(app) -> None:
             return PlainTextResponse("로그인이 필요합니다.", status_code=401)
         return RedirectResponse("/console/login", status_code=303)
 
-    @app.middleware("http")
-    async def _no_store(request: Request, call_next):
-        # personal pages on shared call-centre PCs: never kept by the browser or a proxy
-        response = await call_next(request)
-        if request.url.path.startswith(PRIVATE_PREFIXES):
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Pragma"] = "no-cache"
-        return response
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    for kind in (DomainError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, _korean_page(app.exception_handlers.get(kind)))
+
+    app.add_middleware(NoStore)
+
+
+class NoStore:
+    """Personal pages on shared call-centre PCs are never kept by the browser or a proxy: the console and
+    the SMS link pages answer `Cache-Control: no-store` (a plain ASGI middleware: it leaves the body alone)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(PRIVATE_PREFIXES):
+            return await self.app(scope, receive, send)
+
+        async def send_no_store(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Cache-Control"] = "no-store"
+                headers["Pragma"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
+def _korean_page(fallback):
+    """A browser on a console or link page gets a Korean page for an error (an unknown ref, a mistyped
+    address), not JSON; scripts and the API keep problem+json (api.problems)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if not (request.url.path.startswith(PRIVATE_PREFIXES) and "text/html" in request.headers.get("accept", "")):
+            return await fallback(request, exc)
+        status = getattr(exc, "status", None) or getattr(exc, "status_code", None) or 422
+        detail = getattr(exc, "detail_ko", "") or {404: "찾는 화면이나 요청이 없습니다. 접수번호를 확인해 주세요.",
+                                                    405: "이 주소로는 그렇게 할 수 없습니다."}.get(status, "입력값을 확인해 주세요.")
+        return render(request, "console/error.html", {"status": status, "detail": detail}, status_code=status)
+
+    return handler
 
 
 def wants_problem(request: Request) -> bool:
@@ -220,6 +256,10 @@ def create_request(request: Request, form: Annotated[dict[str, str], Depends(for
         return render(request, "console/new.html", {"user": user, **_intake_context(
             geocoder, clock, form, _form_errors(found), **extra)}, status_code=status)
 
+    place = geocoder.lookup(body["location"]["place"]) if body["location"]["place"] else None
+    if place and (wrong := intake_form.place_mismatch(place.city_ko, body["location"]["address"],
+                                                      {p.city_ko for p in geocoder.places})):
+        problems.append(FieldProblem("location.place", wrong, "The address names another city than the place."))
     if problems:
         return refuse([p.as_dict() for p in problems])
     try:

@@ -9,6 +9,39 @@ import sys
 from hotline.clock import Clock
 
 
+class SeoulFormatter(logging.Formatter):
+    """Log times in one zone, Seoul's, whatever the machine's zone (SMS, offers and the README speak it)."""
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802
+        from datetime import datetime
+
+        from hotline.clock import SEOUL
+
+        return datetime.fromtimestamp(record.created, SEOUL).strftime("%Y-%m-%d %H:%M:%S+09:00")
+
+
+class NoPolls(logging.Filter):
+    """Each open console board asks for its version every 1.5 s: those requests are not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "/console/board/version" not in record.getMessage()
+
+
+# one handler and one format for the service, uvicorn and every worker process; the scheduler's
+# "Running job" lines (most of the log before) only at WARNING
+LOG_CONFIG = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"seoul": {"()": "api.cli.SeoulFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"no_polls": {"()": "api.cli.NoPolls"}},
+    "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "seoul", "filters": ["no_polls"],
+                             "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["default"], "level": "INFO"},
+    "loggers": {name: {"handlers": [], "propagate": True, "level": level} for name, level in
+                (("uvicorn", "INFO"), ("uvicorn.error", "INFO"), ("uvicorn.access", "INFO"),
+                 ("apscheduler", "WARNING"), ("alembic", "WARNING"))},
+}
+
+
 def _prepare(settings) -> None:
     """Migrate; in development only, load the invented demo providers and demo accounts."""
     from sqlmodel import Session
@@ -53,10 +86,12 @@ def serve(args: argparse.Namespace) -> int:
         # each worker process builds its app (api.main.worker_app); the first to take the scheduler lock
         # also runs the scheduler, and if it dies, its restarted successor takes the lock over
         os.environ["DOLBOM_SERVE_SCHEDULER"] = "0" if args.no_scheduler else "1"
-        uvicorn.run("api.main:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port)
+        uvicorn.run("api.main:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port,
+                    log_config=LOG_CONFIG)
         return 0
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
-    uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port)
+    uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port,
+                log_config=LOG_CONFIG)
     return 0
 
 
@@ -111,6 +146,31 @@ def demo_day(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    """`dolbom demo reset`: empty the development database and load the demo providers and accounts again
+    (stop `make run` first). Unlike `make clean`, it keeps .venv."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    import hotline.models  # noqa: F401  (registers the tables)
+    from hotline.config import get_settings
+    from hotline.db import make_engine
+
+    settings = get_settings()
+    if not settings.is_development:
+        print("demo reset only runs against a development database", file=sys.stderr)
+        return 1
+    engine = make_engine(settings.database_url)
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    engine.dispose()
+    _prepare(settings)
+    print("demo data reset: no requests, the demo providers and accounts as on first start")
+    return 0
+
+
 def bench(args: list[str]) -> int:
     from matching.bench import main as bench_main
 
@@ -151,8 +211,10 @@ def simulate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    import logging.config
+
+    if not logging.getLogger().handlers:  # like basicConfig: a host (pytest) that set up logging keeps it
+        logging.config.dictConfig(LOG_CONFIG)
     if argv and argv[0] == "bench":
         return bench(argv[1:])
     parser = argparse.ArgumentParser(prog="dolbom", description="언제나 돌봄 hotline")
@@ -166,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("scheduler", help="run the job scheduler alone (one per database)")
     sub.add_parser("bench", help="run the matching benchmark (see `dolbom bench --help`)")
     sub.add_parser("demo-day", help="log the scripted day of demo calls (data/demo_scenario.json)")
+    p = sub.add_parser("demo", help="development data: `dolbom demo reset` empties it and reloads the demo providers")
+    p.add_argument("action", choices=["reset"])
     p = sub.add_parser("simulate", help="play simulated days through the API and the offer loop")
     p.add_argument("--worlds", default="pyeongtaek,gyeonggi")
     p.add_argument("--policies", default="waves,rounds", help="offer policies to compare (waves = default)")
@@ -178,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--png", default=None)
     args = parser.parse_args(argv)
-    return {"serve": serve, "scheduler": scheduler, "demo-day": demo_day, "simulate": simulate}[args.command](args)
+    return {"serve": serve, "scheduler": scheduler, "demo-day": demo_day, "demo": demo,
+            "simulate": simulate}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -261,6 +261,8 @@ def test_board_groups_searches_and_filters(client, engine, demo, places, setting
     assert offered not in client.get("/console", params={"city": "수원시"}).text
     assert offered in client.get("/console", params={"date": "2026-11-25"}).text
     assert offered not in client.get("/console", params={"date": "2026-11-26"}).text
+    assert offered in client.get("/console", params={"when": "내일"}).text  # typed as on the intake form
+    assert offered not in client.get("/console", params={"when": "1126"}).text
     version = client.get("/console/board/version").text
     client.post(f"/console/requests/{offered}/note", data={"note": "확인"})
     assert client.get("/console/board/version").text != version
@@ -313,7 +315,7 @@ def test_providers_directory_search_and_day_load(client, engine, demo, app, cloc
         offer = s.exec(select(Offer).where(Offer.request_id == care.id)).first()
         offers.answer(s, offer.id, accept=True, channel="link", now=clock.now(), ctx=app.state.offer_context)
         s.commit()
-    page = client.get("/console/providers", params={"date": "2026-11-25"}).text
+    page = client.get("/console/providers", params={"when": "1125"}).text
     assert page.count("<tr>") == 29 and "2 / " in page  # two children placed that day
     assert client.get("/console/providers", params={"q": "비전동"}).text.count("<tr>") < 29
 

@@ -161,6 +161,13 @@ def _filters(q: str, status: str, city: str, day: date | None, need: str) -> rea
                         city=city.strip()[:20], day=day, need=need if need in labels.NEED else "")
 
 
+def _typed_day(typed: str, day: date | None, clock) -> date | None:
+    """A day typed as on the intake form ("1125", "내일"), or the ISO `date` parameter."""
+    if typed.strip():
+        return intake_form.parse_day(typed, local(clock.now()).date()) or day
+    return day
+
+
 Q = Annotated[str, Query(max_length=40)]
 Short = Annotated[str, Query(max_length=20)]
 
@@ -174,8 +181,9 @@ def _board_context(session, clock, geocoder, filters: read.Filters) -> dict[str,
 
 @router.get("", response_class=HTMLResponse)
 def board(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
-          q: Q = "", status: Short = "", city: Short = "", need: Short = "", day: MaybeDay = None) -> HTMLResponse:
-    context = _board_context(session, clock, geocoder, _filters(q, status, city, day, need))
+          q: Q = "", status: Short = "", city: Short = "", need: Short = "", day: MaybeDay = None,
+          when: Short = "") -> HTMLResponse:
+    context = _board_context(session, clock, geocoder, _filters(q, status, city, _typed_day(when, day, clock), need))
     cities = sorted({p.city_ko for p in geocoder.places})
     paused = [p for p in session.exec(select(Provider).where(Provider.active == True))  # noqa: E712
               if p.paused_until and p.paused_until > clock.now()]
@@ -187,9 +195,9 @@ def board(request: Request, session: SessionDep, clock: ClockDep, geocoder: Geoc
 @router.get("/board/groups", response_class=HTMLResponse)
 def board_groups(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
                  q: Q = "", status: Short = "", city: Short = "", need: Short = "",
-                 day: MaybeDay = None) -> HTMLResponse:
+                 day: MaybeDay = None, when: Short = "") -> HTMLResponse:
     """The board's groups alone: what the page fetches when the version changes."""
-    context = _board_context(session, clock, geocoder, _filters(q, status, city, day, need))
+    context = _board_context(session, clock, geocoder, _filters(q, status, city, _typed_day(when, day, clock), need))
     return render(request, "console/_groups.html", {"user": user, **context})
 
 
@@ -441,10 +449,10 @@ def outbox_page(request: Request, session: SessionDep, clock: ClockDep, user: Op
 
 @router.get("/providers", response_class=HTMLResponse)
 def providers_page(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
-                   q: Q = "", day: MaybeDay = None) -> HTMLResponse:
+                   q: Q = "", day: MaybeDay = None, when: Short = "") -> HTMLResponse:
     """The directory and one day's load: children placed per provider, paused or closed, contact."""
     now = clock.now()
-    the_day = day or local(now).date()
+    the_day = _typed_day(when, day, clock) or local(now).date()
     lo, hi = local_day_bounds(the_day)
     load: dict[int, int] = {}
     for a in session.exec(select(Assignment).where(Assignment.active == True, Assignment.start_at < hi,  # noqa: E712

@@ -296,6 +296,8 @@ def check_accessibility(page, name: str) -> None:
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
         .map(el => el.name || el.id)""")
     assert unlabelled == [], (name, unlabelled)
+    # native date pickers show "mm/dd/yyyy" in an English-language chromium: days are typed as digits
+    assert page.locator("input[type=date], input[type=datetime-local]").count() == 0, name
     assert page.locator("main").count() == 1, name
     if not name.endswith("link") and name != "print":
         assert page.locator("header[role=banner], header").count() >= 1 and page.locator("nav").count() >= 1, name

@@ -386,3 +386,40 @@ def test_a_browser_gets_a_korean_page_for_an_unknown_request(client, engine):
     assert client.get("/console/nowhere", headers=html).headers["content-type"].startswith("text/html")
     assert client.get("/console/requests/RNOPE234").headers["content-type"].startswith("application/problem+json")
     assert client.get("/v1/requests/RNOPE234", headers=html).headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_suggestion_is_applied_for_this_request_only(client, engine, demo):
+    """Issue 11: "반경을 8.2 km로 넓히면 …" could not be applied. Here: a call from 안성, outside every radius."""
+    sign_in(client, engine)
+    ref = log_call(client, place="안성시", address="안성시 석정동 1", idempotency_key="form-anseong")
+    page = client.get(f"/console/requests/{ref}").text
+    assert "미매칭" in page and "매칭 제안 적용" in page and "반경 밖" in page
+    key = re.search(r'name="key" id="sug-1" value="(widen:[^"]+)"', page).group(1)
+    assert client.post(f"/console/requests/{ref}/suggestion", data={"key": key, "reason": ""}).status_code == 422
+    done = client.post(f"/console/requests/{ref}/suggestion", data={"key": key, "reason": "보호자 동의(통화)"})
+    assert done.status_code == 200 and "제안을 적용했습니다" in done.text and "제안 중" in done.text
+    assert "반경 밖 제안: 보호자 동의(통화)" in done.text and english_words(done.text) == []
+    with Session(engine) as s:
+        care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
+        assert s.exec(select(Offer).where(Offer.request_id == care.id, Offer.status == "pending")).one()
+    stale = client.post(f"/console/requests/{ref}/suggestion", data={"key": key, "reason": "다시"})
+    assert stale.status_code == 409
+
+
+def test_a_shifted_window_is_applied_and_matched_again(client, engine, demo, places, settings, clock):
+    from hotline.lifecycle import record
+
+    sign_in(client, engine)
+    ref = unmatched_request(engine, places, settings, clock)
+    with Session(engine) as s:  # the solver's suggestion, as the offer loop records it
+        care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
+        record(s, care, actor="system", at=clock.now(), reason="미매칭", detail={"explanation": {
+            "summary_ko": "시간이 맞는 기관 없음", "suggestions": ["shift_window:+60min"],
+            "suggestions_ko": ["시간을 +60분 옮기면 pt-f01 가능"]}})
+        s.commit()
+    page = client.get(f"/console/requests/{ref}").text
+    assert "시간을 +60분 옮겨 다시 매칭" in page
+    done = client.post(f"/console/requests/{ref}/suggestion", data={"key": "shift:60", "reason": "보호자 동의"})
+    assert done.status_code == 200 and "11/25(수) 11:00–17:00" in done.text
+    assert "상담원이 돌봄 시간 변경: 11/25(수) 10:00–16:00 → 11/25(수) 11:00–17:00 (보호자 동의)" in done.text
+    assert "제안 중" in done.text and english_words(done.text) == []

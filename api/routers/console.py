@@ -316,7 +316,7 @@ def _request_context(session, care: CareRequest, clock, geocoder, ctx, user) -> 
     return {"user": user, "r": page, "now": now,
             "choices": actions.choices(session, care, now=now, ctx=ctx),
             "can_cancel": care.status in actions.CANCELLABLE, "can_offer": care.status in actions.OFFERABLE,
-            "can_retry": care.status == "unmatched"}
+            "can_retry": care.status == "unmatched", "suggestions": actions.suggestions(session, care)}
 
 
 def _show_request(request: Request, session, care, clock, geocoder, ctx, user, *, status_code: int = 200,
@@ -414,6 +414,19 @@ def note(ref: str, request: Request, session: SessionDep, clock: ClockDep, geoco
     except DomainError as exc:
         return _refused(request, session, care, clock, geocoder, ctx, user, exc)
     return _done(care, "메모를 남겼습니다.")
+
+
+@router.post("/requests/{ref}/suggestion")
+def apply_suggestion(ref: str, request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep,
+                     ctx: OfferCtx, user: Operator, key: Annotated[str, Form(max_length=60)] = "",
+                     reason: Reason = "") -> Response:
+    care = intake.get_request(session, ref)
+    try:
+        actions.apply_suggestion(session, care, key, actor=actor(user), reason=reason, now=clock.now(), ctx=ctx)
+        session.commit()
+    except DomainError as exc:
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc)
+    return _done(care, "제안을 적용했습니다.")
 
 
 @router.post("/requests/{ref}/retry")

@@ -68,8 +68,75 @@ def choices(session: Session, request: CareRequest, *, now: datetime, ctx: offer
             for c in ranked if c.provider_id in rows]
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    """A change the solver says would place the request, to apply for this request only."""
+
+    key: str  # "widen:<code>", "shift:<minutes>", "shorten:<HH:MM>"
+    label: str
+
+
+def suggestions(session: Session, request: CareRequest) -> list[Suggestion]:
+    """The latest explanation's suggestions that can be applied from the console (unmatched requests)."""
+    from hotline.console.labels import _CODE
+    from hotline.matching_adapter import last_explanation
+
+    if request.status != S.unmatched:
+        return []
+    explained = last_explanation(session, request) or {}
+    names = {code: name for code, name in session.exec(select(Provider.code, Provider.name))}
+    out = []
+    for code, ko in zip(explained.get("suggestions") or [], explained.get("suggestions_ko") or []):
+        kind, _, value = code.partition(":")
+        if kind == "widen_radius" and (m := _CODE.search(ko)) and m.group(0) in names:
+            out.append(Suggestion(f"widen:{m.group(0)}", f"반경 밖 {names[m.group(0)]}({value.replace('km', ' km')})에 직접 제안"))
+        elif kind == "shift_window" and value.endswith("min"):
+            minutes = int(value[:-3])
+            out.append(Suggestion(f"shift:{minutes}", f"시간을 {minutes:+d}분 옮겨 다시 매칭"))
+        elif kind == "shorten_window" and value.startswith("end="):
+            out.append(Suggestion(f"shorten:{value[4:]}", f"종료를 {value[4:]}로 당겨 다시 매칭"))
+    return out
+
+
+def apply_suggestion(session: Session, request: CareRequest, key: str, *, actor: str, reason: str, now: datetime,
+                     ctx: offers.OfferContext) -> None:
+    """For this request only: offer outside the provider's radius, or move/shorten the window (agreed with
+    the parent on the phone) and match again."""
+    from datetime import timedelta
+
+    from hotline.clock import fmt_window, local
+
+    why = _reason(reason)
+    if key not in {s.key for s in suggestions(session, request)}:
+        raise Conflict("이 제안은 지금 적용할 수 없습니다. 화면을 새로 고쳐 주세요.", "This suggestion no longer applies.")
+    kind, _, value = key.partition(":")
+    if kind == "widen":
+        offer_to(session, request, value, actor=actor, reason=f"반경 밖 제안: {why}", now=now, ctx=ctx,
+                 outside_radius=True)
+        return
+    start, end = request.start_at, request.end_at
+    if kind == "shift":
+        start, end = start + timedelta(minutes=int(value)), end + timedelta(minutes=int(value))
+    else:
+        hours, minutes = (int(x) for x in value.split(":"))
+        end = local(start).replace(hour=0, minute=0, second=0) + timedelta(hours=hours, minutes=minutes)
+        end = end if end > start else end + timedelta(days=1)
+    problems = intake.check_window(start, end, now, ctx.settings)
+    for i, child in enumerate(intake.children_of(session, request)):
+        if problem := intake.check_child(i, child.first_name, child.birth_date, start, end):
+            problems.append(problem)
+    if problems:
+        raise InvalidInput(*problems)
+    before = fmt_window(request.start_at, request.end_at)
+    request.start_at, request.end_at = start, end
+    session.add(request)
+    record(session, request, actor=actor, at=now,
+           reason=f"상담원이 돌봄 시간 변경: {before} → {fmt_window(start, end)} ({why})")
+    offers.retry(session, request, actor=actor, now=now, ctx=ctx)
+
+
 def offer_to(session: Session, request: CareRequest, provider_code: str, *, actor: str, reason: str,
-             now: datetime, ctx: offers.OfferContext) -> Offer:
+             now: datetime, ctx: offers.OfferContext, outside_radius: bool = False) -> Offer:
     """The operator's pick: one offer to this provider, whatever the automatic waves would have chosen."""
     why = _reason(reason)
     if request.status not in OFFERABLE:
@@ -77,6 +144,13 @@ def offer_to(session: Session, request: CareRequest, provider_code: str, *, acto
                        f"A request that is {request.status} cannot be offered.")
     picked = next((c for c in choices(session, request, now=now, ctx=ctx, k=50)
                    if c.provider.code == provider_code), None)
+    if picked is None and outside_radius:  # the solver's suggestion checked every rule but the radius
+        provider = session.exec(select(Provider).where(Provider.code == provider_code)).first()
+        if provider is not None:
+            from matching.distance import haversine_km
+
+            km = float(haversine_km(request.lat, request.lon, provider.lat, provider.lon))
+            picked = Choice(provider, km, 0, 0, False, False)
     if picked is None:
         raise invalid("provider", "이 기관은 지금 이 요청을 맡을 수 없습니다 (거리·시간·정원·연령 조건). 목록에서 골라 주세요.",
                       "This provider cannot take the request now; pick one from the list.")

@@ -104,8 +104,10 @@ def _korean_page(fallback):
         if not (request.url.path.startswith(PRIVATE_PREFIXES) and "text/html" in request.headers.get("accept", "")):
             return await fallback(request, exc)
         status = getattr(exc, "status", None) or getattr(exc, "status_code", None) or 422
-        detail = getattr(exc, "detail_ko", "") or {404: "찾는 화면이나 요청이 없습니다. 접수번호를 확인해 주세요.",
-                                                    405: "이 주소로는 그렇게 할 수 없습니다."}.get(status, "입력값을 확인해 주세요.")
+        # our own words for a missing page ("돌봄 요청을(를) …" reads badly)
+        detail = {404: "찾는 화면이나 요청이 없습니다. 접수번호를 확인해 주세요.",
+                  405: "이 주소로는 그렇게 할 수 없습니다."}.get(status) or getattr(exc, "detail_ko", "") \
+            or "입력값을 확인해 주세요."
         return render(request, "console/error.html", {"status": status, "detail": detail}, status_code=status)
 
     return handler

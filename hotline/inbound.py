@@ -40,21 +40,23 @@ def _reply(session: Session, to: str, kind: str, lang: str, now: datetime, **val
     enqueue(session, to=to, kind=kind, lang=lang, now=now, **values)
 
 
-def _offer_answered(session: Session, provider: Provider, code: str | None, *, now: datetime,
-                    ctx: OfferContext) -> tuple[Offer | None, list[tuple[Offer, CareRequest]]]:
+def _offer_answered(session: Session, provider: Provider, code: str | None, *, now: datetime, ctx: OfferContext,
+                    skip: set[int] = frozenset()) -> tuple[Offer | None, list[tuple[Offer, CareRequest]]]:
     """Which offer a provider's 1/2 answers: the one its code names; without a code, the only open offer
     (or, with none open, the only one still answerable late). Several: None and the choices to ask about.
     Under the "rounds" policy a bare answer takes the open offer that expires first, as it always did."""
     if code is not None:
+        if skip:
+            return None, []
         named = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.reply_code == code)
                              .order_by(col(Offer.id).desc())).first()
         return named, []
     open_now = session.exec(select(Offer).where(Offer.provider_id == provider.id, Offer.status == OfferStatus.pending,
-                                                Offer.expires_at > now)
+                                                Offer.expires_at > now, col(Offer.id).not_in(skip))
                             .order_by(col(Offer.expires_at), col(Offer.id))).all()
     if ctx.settings.offer_policy.mode == "rounds":
         return (open_now[0] if open_now else None), []
-    choices = list(open_now) or late_answerable(session, provider, now=now, ctx=ctx)
+    choices = list(open_now) or [o for o in late_answerable(session, provider, now=now, ctx=ctx) if o.id not in skip]
     if len(choices) == 1:
         return choices[0], []
     requests = {r.id: r for r in session.exec(select(CareRequest).where(
@@ -86,18 +88,26 @@ def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: Offe
 
     if provider is not None and (kind := reply.offer_answer()) is not None:
         lock(session, Provider, provider.id)  # before choosing the offer: concurrent replies queue here
-        offer, candidates = _offer_answered(session, provider, reply.code, now=now, ctx=ctx)
-        if offer is None and len(candidates) > 1:  # never a guess: ask which one
-            choices = offer_choices([(o.reply_code, f"{local(r.start_at):%m/%d %H:%M}") for o, r in candidates])
-            _reply(session, phone, "which_offer", lang, now, reply=candidates[0][0].reply_code, choices=choices)
-            return "ambiguous"
-        if offer is None:
-            _reply(session, phone, "already_filled", lang, now)
-            return "late_answer"
-        outcome = answer(session, offer.id, accept=kind == ReplyKind.ACCEPT, channel="sms", now=now, ctx=ctx)
-        if outcome in (Outcome.filled, Outcome.closed):
-            _reply(session, phone, "already_filled", lang, now, request_id=offer.request_id)
-        return f"offer_{outcome.value}"
+        tried: set[int] = set()
+        while True:
+            offer, candidates = _offer_answered(session, provider, reply.code, now=now, ctx=ctx, skip=tried)
+            if offer is None and len(candidates) > 1:  # never a guess: ask which one
+                choices = offer_choices([(o.reply_code, f"{local(r.start_at):%m/%d %H:%M}") for o, r in candidates])
+                _reply(session, phone, "which_offer", lang, now, reply=candidates[0][0].reply_code, choices=choices)
+                return "ambiguous"
+            if offer is None:
+                _reply(session, phone, "already_filled", lang, now)
+                return "late_answer"
+            outcome = answer(session, offer.id, accept=kind == ReplyKind.ACCEPT, channel="sms", now=now, ctx=ctx)
+            # "rounds": a bare answer chose the first-expiring offer before taking the request's lock; if
+            # another accept withdrew it meanwhile, the answer belongs to the provider's next open offer
+            rounds = ctx.settings.offer_policy.mode == "rounds"
+            if outcome == Outcome.closed and rounds and reply.code is None and len(tried) < 5:
+                tried.add(offer.id)
+                continue
+            if outcome in (Outcome.filled, Outcome.closed):
+                _reply(session, phone, "already_filled", lang, now, request_id=offer.request_id)
+            return f"offer_{outcome.value}"
 
     if guardian is not None:
         requests = session.exec(select(CareRequest).where(CareRequest.guardian_id == guardian.id)

@@ -41,6 +41,7 @@ class OfferPolicy(BaseModel):
     offer_minutes: int = Field(30, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
     grace_minutes: float = Field(10, gt=0, description="the horizon once the target has passed")
     candidates: int = Field(12, ge=1, description="how many ranked providers the policy may draw on per wave")
+    detour_km: float = Field(0.0, ge=0, description="a likelier provider this much farther than the nearest goes first")
     # the prior for a provider with little history: the province's observed shares and delays
     prior_accept: float = Field(0.6, gt=0, lt=1)
     prior_answer: float = Field(0.85, gt=0, le=1)

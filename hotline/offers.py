@@ -24,7 +24,7 @@ from hotline.intake import Created, active_assignment, children_of, create_care_
 from hotline.lifecycle import RequestStatus, record, transition
 from hotline.links import offer_url, status_url
 from hotline.matching_adapter import build_problem, explanation_json, room_for
-from hotline.offer_policy import History, OfferPolicy, Odds, OpenOffer, odds, plan_wave
+from hotline.offer_policy import History, OfferPolicy, Odds, OpenOffer, horizon, odds, plan_wave
 from hotline.models import Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider, ProviderKind
 from hotline.outbox import enqueue
 from hotline.phones import national
@@ -171,6 +171,7 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
     odds = provider_odds(session, [p.id for _, p in open_offers] + [c.provider.id for c in ranked], now=now,
                          policy=policy)
     since_call = (now - request.created_at).total_seconds() / 60
+    ranked = prefer_responsive(ranked, odds, horizon(since_call, policy), policy)
     wave = plan_wave([OpenOffer(odds[p.id], (now - o.created_at).total_seconds() / 60) for o, p in open_offers],
                      [odds[c.provider.id] for c in ranked], minutes_since_call=since_call, policy=policy,
                      minutes_to_start=(request.start_at - now).total_seconds() / 60)
@@ -225,6 +226,23 @@ def _ranked(session: Session, request: CareRequest, *, now: datetime, ctx: Offer
     rows = {p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(codes)))}
     km = {c.provider_id: c.distance_km for c in found}
     return [Ranked(rows[code], km[code]) for code in codes], explanation, plan.status if plan else None
+
+
+def prefer_responsive(ranked: list[Ranked], odds: dict[int, Odds], ahead: float,
+                      policy: OfferPolicy) -> list[Ranked]:
+    """The solver's ranking, except that among providers no more than `detour_km` farther than the nearest
+    one left, the likelier to accept in time comes first: a short detour beats a long wait."""
+    if policy.detour_km <= 0 or len(ranked) < 2:
+        return ranked
+    rest = list(ranked)
+    out: list[Ranked] = []
+    while rest:
+        nearest = min(c.distance_km or 0.0 for c in rest)
+        close = [c for c in rest if (c.distance_km or 0.0) <= nearest + policy.detour_km]
+        best = max(close, key=lambda c: odds[c.provider.id].accept_within(ahead))
+        out.append(best)
+        rest.remove(best)
+    return out
 
 
 def _nobody_now(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, policy: OfferPolicy,

@@ -215,3 +215,38 @@ def test_a_wave_asks_fewer_the_better_the_open_offers_look():
     assert plan_wave([], [], minutes_since_call=0, policy=policy).ask == 0
     capped = plan_wave([], ranked, minutes_since_call=0, policy=policy.model_copy(update={"max_open_offers": 1}))
     assert capped.ask == 1
+
+
+@pytest.mark.offer_policy(mode="rounds")
+def test_a_bare_1_whose_offer_is_withdrawn_meanwhile_answers_the_next_one(client, operator, demo, loop, twilio,
+                                                                          engine, backend, monkeypatch):
+    """Issue 9, defect 10: on PostgreSQL another accept can withdraw the offer a bare "1" picked between
+    the pick and the request's lock. Here the withdrawal commits exactly then; the 1 must go to the
+    provider's other open offer instead of "already filled"."""
+    if backend == "sqlite":
+        pytest.skip("SQLite serialises writers: a withdrawal cannot commit inside another write")
+    from hotline import inbound
+    from hotline.models import Offer, OfferStatus
+
+    [pid] = only_providers(engine, "pt-f03")
+    a = create(client, operator, phone="010-5550-7401")
+    b = create(client, operator, phone="010-5550-7402", start_at="2026-11-25T13:00:00+09:00",
+               end_at="2026-11-25T17:00:00+09:00")
+    [offer_a], [offer_b] = pending(offers_of(engine, a)), pending(offers_of(engine, b))
+    assert offer_a.expires_at <= offer_b.expires_at  # a bare 1 picks a first
+    real_answer = inbound.answer
+
+    def withdrawn_meanwhile(session, offer_id, **kw):
+        if offer_id == offer_a.id:
+            with Session(engine) as other:  # the concurrent accept's transaction, committed in between
+                row = other.get(Offer, offer_a.id)
+                row.status, row.answer_channel = OfferStatus.withdrawn, "system"
+                other.add(row)
+                other.commit()
+        return real_answer(session, offer_id, **kw)
+
+    monkeypatch.setattr(inbound, "answer", withdrawn_meanwhile)
+    sms_from(client, twilio, provider(engine, pid).phone, "1")
+    assert request_row(engine, b).status == "confirmed"
+    jobs.dispatch()
+    assert twilio.bodies_to(provider(engine, pid).phone)[-1] != render("already_filled", "ko")

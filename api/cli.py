@@ -172,6 +172,11 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def bench(args: list[str]) -> int:
+    """The matching benchmark; `dolbom bench --simulate` is the day simulator's quick benchmark instead (one
+    seed of each world, both policies: `dolbom simulate` runs the full comparison)."""
+    if "--simulate" in args:
+        rest = [a for a in args if a != "--simulate"]
+        return main(["simulate", "--seeds", "1", *rest])
     from matching.bench import main as bench_main
 
     return bench_main(args)

@@ -17,6 +17,7 @@ from api import problems
 from api.middleware import BodySizeLimit, LastResort, RefuseNul
 from api.pages import HERE
 from api.routers import auth, console, links, providers, requests, webhooks
+from api.routers import applications, care_records, centre_report, workspace
 from api.routers import places as places_router
 from hotline import jobs
 from hotline.clock import Clock
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LastResort)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, requests, providers, places_router, webhooks, links, console):
+    for module in (auth, requests, providers, places_router, webhooks, links, console, applications, workspace,
+                   care_records, centre_report):
         app.include_router(module.router)
     problems.document(app)
 

@@ -120,8 +120,9 @@ def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: Offe
         if reply.kind == ReplyKind.NUMBER:
             surveyed = next((r for r in requests if r.survey_sent_at and r.survey_score is None), None)
             if surveyed is not None:
-                surveyed.survey_score = reply.number
-                session.add(surveyed)
+                from hotline.aftercare.service import record_survey  # a low score opens a follow-up case
+
+                record_survey(session, surveyed, reply.number, now=now)
                 _reply(session, phone, "survey_thanks", lang, now, request_id=surveyed.id)
                 return "survey"
     _reply(session, phone, "help", lang, now)

@@ -331,3 +331,9 @@ class ConsoleSession(SQLModel, table=True):
     created_at: datetime = ts()
     expires_at: datetime = ts()
     revoked_at: datetime | None = ts(default=None, nullable=True)
+
+
+# the capability packages keep their own tables; importing them here registers them with the metadata
+import hotline.aftercare.models  # noqa: E402,F401
+import hotline.applications.models  # noqa: E402,F401
+import hotline.records.models  # noqa: E402,F401

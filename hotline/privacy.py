@@ -35,6 +35,7 @@ def purge(session: Session, *, now: datetime, retention_days: int, access_log_da
         session.exec(update(OutboxMessage).where(OutboxMessage.request_id == request.id)
                      .values(body=GONE, to=GONE))
         guardians.add(request.guardian_id)
+        purge_records(session, request.id)  # provider logs, health records, follow-up notes
     session.flush()
     for guardian_id in guardians:
         still_open = session.exec(select(CareRequest.id).where(CareRequest.guardian_id == guardian_id,
@@ -45,4 +46,19 @@ def purge(session: Session, *, now: datetime, retention_days: int, access_log_da
             guardian.name, guardian.phone = GONE, f"del-{guardian.id}"
             session.add(guardian)
     session.exec(delete(AccessLog).where(AccessLog.at < now - timedelta(days=access_log_days)))
+    purge_codes(session, now=now)  # online applications' one-time codes and unconfirmed drafts
     return len(due)
+
+
+def purge_records(session: Session, request_id: int) -> None:
+    from hotline.aftercare.models import FollowUpCase
+    from hotline.records.service import purge_request
+
+    purge_request(session, request_id)
+    session.exec(update(FollowUpCase).where(FollowUpCase.request_id == request_id).values(note=""))
+
+
+def purge_codes(session: Session, *, now: datetime) -> None:
+    from hotline.applications.service import purge_codes as purge
+
+    purge(session, now=now)

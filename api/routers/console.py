@@ -42,7 +42,7 @@ def same_origin(request: Request) -> None:
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False,
                    dependencies=[Depends(same_origin)])
 COOKIE = "dolbom_console"
-PRIVATE_PREFIXES = ("/console", "/o/", "/s/")
+PRIVATE_PREFIXES = ("/console", "/o/", "/s/", "/apply", "/p/")
 
 
 class LoginRequired(Exception):

@@ -46,6 +46,8 @@ def actor(text: str, provider_names: dict[str, str] | None = None, user_names: d
         return f"{ROLE[role]} {name}"
     if role == "guardian":
         return "보호자"
+    if role == "online":
+        return "보호자(온라인 신청)"
     return "자동 처리"
 
 

@@ -227,6 +227,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
     return {
         "explanation": explanation,
         "ref": care.ref, "status": care.status, "status_ko": labels.STATUS[care.status],
+        "channel_ko": "온라인" if care.created_by.startswith("online:") else "전화",  # hotline.applications.channel_of
         "window": fmt_window(care.start_at, care.end_at), "start_at": care.start_at, "created_at": care.created_at,
         "reason_ko": labels.REASON.get(care.reason, "기타"), "notes": care.notes, "needs_ko": labels.needs(care.needs),
         "language_ko": labels.LANGUAGE.get(care.language, "한국어"),

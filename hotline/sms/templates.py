@@ -169,6 +169,15 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "ko": ("[언제나돌봄] 문자 수신이 다시 시작되었습니다. 그만 받으시려면 '수신거부'로 회신해 주세요.",),
         "en": ("[Dolbom] You will get our texts again. Reply STOP to unsubscribe.",),
     },
+    # online applications (hotline.applications) and the provider's workspace (hotline.records)
+    "apply_code": {
+        "ko": ("[언제나돌봄] 온라인 신청 인증번호 {otp} (10분 안에 입력). 신청하지 않았다면 무시하세요.",),
+        "en": ("[Dolbom] Your online application code is {otp} (valid 10 min). Ignore if you did not apply.",),
+    },
+    "workspace_link": {
+        "ko": ("[언제나돌봄] 기관 업무 화면(일정·입퇴실·일지): {workspace_url}",),
+        "en": ("[Dolbom] Your provider workspace (shifts, check-in, logs): {workspace_url}",),
+    },
 }
 
 BUDGETS: dict[str, int] = {
@@ -192,6 +201,8 @@ BUDGETS: dict[str, int] = {
     "escalation_operator": 2,
     "opt_out_ack": 1,
     "opt_in_ack": 1,
+    "apply_code": 1,
+    "workspace_link": 2,
 }
 
 NEEDS_LABELS: dict[str, dict[str, str]] = {

@@ -44,6 +44,8 @@ def longest_values(lang: str, window: str, district: str) -> dict[str, str]:
         "guardian_phone": "010-1234-5678",
         "address": ADDRESS,
         "code": "4821",
+        "otp": "930571",  # an online application's one-time code
+        "workspace_url": "https://dolbom.gg.go.kr/p/1234.t9zk3c.AbCdEfGhIjKl",  # a provider's workspace link
         "reply": "Z9",  # an offer's reply code
         "choices": offer_choices([(f"Z{i}", "11/24 22:00") for i in range(1, 9)]),
         "provider": "성남 분당 다함께돌봄센터 정자1호점",

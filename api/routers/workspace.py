@@ -1,0 +1,107 @@
+"""The provider's workspace (phone-sized), reached by a signed link `/p/<token>` sent by SMS: today's and
+upcoming shifts, and for each shift check-in with the handover code, the daily log, an adjustment request,
+check-out and the service result. The work is in hotline.records."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import ClockDep, SessionDep, SettingsDep
+from api.pages import render
+from hotline import links
+from hotline.errors import DomainError
+from hotline.models import Provider
+from hotline.records import service
+
+router = APIRouter(prefix="/p", tags=["workspace"], include_in_schema=False)
+
+
+def _provider(token: str, session, settings, clock) -> Provider | None:
+    provider_id = links.verify(settings.secret_key, "provider", token, clock.now())
+    provider = session.get(Provider, provider_id) if provider_id else None
+    return provider if provider is not None and provider.active else None
+
+
+def _gone(request: Request) -> HTMLResponse:
+    return render(request, "link_gone.html", {"lang": "ko"}, status_code=404)
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def home(token: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> HTMLResponse:
+    provider = _provider(token, session, settings, clock)
+    if provider is None:
+        return _gone(request)
+    return render(request, "workspace/home.html", {"provider": provider, "token": token, "now": clock.now(),
+                                                    "shifts": service.shifts(session, provider, now=clock.now())})
+
+
+def _shift_page(request, session, provider, token, ref, clock, *, done=None, errors=None, status_code=200):
+    care, assignment = service.shift_for(session, provider, ref)
+    view = service.shift_view(session, provider, care, assignment, now=clock.now())
+    page = render(request, "workspace/shift.html", {**view, "provider": provider, "token": token, "done": done,
+                                                     "errors": errors or [], "now": clock.now(),
+                                                     "results": service.RESULTS_KO, "kinds": service.KINDS_KO},
+                  status_code=status_code)
+    session.commit()  # the access record of this read
+    return page
+
+
+@router.get("/{token}/r/{ref}", response_class=HTMLResponse)
+def shift(token: str, ref: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+          done: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    provider = _provider(token, session, settings, clock)
+    if provider is None:
+        return _gone(request)
+    return _shift_page(request, session, provider, token, ref, clock, done=done)
+
+
+@router.post("/{token}/r/{ref}/{action}")
+async def act(token: str, ref: str, action: str, request: Request, session: SessionDep, settings: SettingsDep,
+              clock: ClockDep) -> Response:
+    provider = _provider(token, session, settings, clock)
+    if provider is None:
+        return _gone(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    now = clock.now()
+    care, assignment = service.shift_for(session, provider, ref)
+    try:
+        if action == "checkin":
+            service.check_in(session, provider, care, assignment, form.get("code", "")[:10], now=now)
+        elif action == "log":
+            service.write_log(session, provider, care, start_time=form.get("start_time", "")[:5],
+                              end_time=form.get("end_time", "")[:5], activities=form.get("activities", ""),
+                              meals=form.get("meals", ""), incident=form.get("incident") == "yes",
+                              incident_note=form.get("incident_note", ""), notes=form.get("notes", ""),
+                              health=form.get("health", ""), now=now)
+        elif action == "adjust":
+            minutes = form.get("minutes", "0")
+            service.ask_adjustment(session, provider, care, assignment, kind=form.get("kind", ""),
+                                   minutes=int(minutes) if minutes.isdigit() and len(minutes) < 5 else 0,
+                                   reason=form.get("reason", ""), now=now, settings=settings)
+        elif action == "checkout":
+            service.check_out(session, provider, care, assignment, now=now)
+        elif action == "result":
+            service.file_result(session, provider, care, result=form.get("result", ""), note=form.get("note", ""),
+                                now=now)
+        else:
+            return _gone(request)
+    except DomainError as exc:
+        if action == "checkin" and exc.status == 422:
+            session.commit()  # a wrong handover code counts even though the check-in failed
+        else:
+            session.rollback()
+        if _wants_json(request):
+            raise
+        errors = [{"message": e.message_ko, "message_en": e.message_en} for e in exc.errors] or \
+                 [{"message": exc.detail_ko, "message_en": exc.detail_en}]
+        return _shift_page(request, session, provider, token, ref, clock, errors=errors, status_code=exc.status)
+    session.commit()
+    return RedirectResponse(f"/p/{token}/r/{ref}?done={action}", status_code=303)

@@ -1,0 +1,151 @@
+"""An online application: checked by the very rules of the operator's form (the intake itself, run in a
+savepoint that is rolled back), a one-time code by SMS, and on the right code the call path of a phone
+call (hotline.offers.take_call). Abuse limits: codes per phone and per client address per hour, five tries
+per code, ten minutes per code. Answers never depend on whether a phone already has a request.
+Nothing here commits — except that the router commits a wrong try before showing the error."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from hotline.aftercare.service import record_survey
+from hotline.applications import ONLINE_ACTOR
+from hotline.applications.models import VerificationCode
+from hotline.errors import DomainError, invalid
+from hotline.intake import cancel_request, create_care_request
+from hotline.lifecycle import CANCELLABLE, RequestStatus, record
+from hotline.models import CareRequest
+from hotline.offers import OfferContext, take_call
+from hotline.outbox import enqueue
+from hotline.phones import to_e164
+from hotline.schemas import CareRequestCreate
+
+CODE_MINUTES = 10
+MAX_TRIES = 5
+PER_PHONE_PER_HOUR = 3
+PER_CLIENT_PER_HOUR = 10
+
+
+class TooManyCodes(DomainError):
+    def __init__(self) -> None:
+        super().__init__("잠시 후 다시 시도해 주세요", "Too many requests",
+                         "인증번호 요청이 너무 많습니다. 1시간 뒤에 다시 시도하거나 상담 전화(1588-0000)를 이용해 주세요.",
+                         "Too many code requests. Try again in an hour or call the hotline.",
+                         status=429, type="/problems/too-many-codes")
+
+
+class CodeGone(DomainError):
+    def __init__(self) -> None:
+        super().__init__("인증번호를 쓸 수 없습니다", "Code no longer valid",
+                         "인증번호가 만료되었거나 입력 횟수를 넘었습니다. 처음부터 다시 신청해 주세요.",
+                         "The code expired or was tried too often. Please apply again.",
+                         status=410, type="/problems/code-gone")
+
+
+class WrongCode(DomainError):
+    def __init__(self, left: int) -> None:
+        super().__init__("입력값을 확인해 주세요", "Invalid input",
+                         f"인증번호가 맞지 않습니다. {left}번 더 입력할 수 있습니다.",
+                         f"The code does not match. {left} tries left.", status=422,
+                         type="/problems/wrong-code")
+        from hotline.errors import FieldProblem
+        self.errors = [FieldProblem("code", self.detail_ko, self.detail_en)]
+
+
+def _digest(secret: str, purpose: str, value: str) -> str:
+    return hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_like_the_operator_form(session: Session, body: CareRequestCreate, *, now: datetime,
+                                 ctx: OfferContext) -> None:
+    """The intake's own validation (consent, age, window, place), run and rolled back: one rule, one place."""
+    savepoint = session.begin_nested()
+    try:
+        create_care_request(session, body, actor=ONLINE_ACTOR, now=now, settings=ctx.settings, geocoder=ctx.places)
+    finally:
+        savepoint.rollback()
+
+
+def send_code(session: Session, body: CareRequestCreate, *, client: str, now: datetime, ctx: OfferContext,
+              secret: str) -> VerificationCode:
+    check_like_the_operator_form(session, body, now=now, ctx=ctx)
+    phone = to_e164(body.guardian.phone, "guardian.phone")
+    phone_hash = _digest(secret, "phone", phone)
+    since = now - timedelta(hours=1)
+    recent = select(func.count()).select_from(VerificationCode).where(col(VerificationCode.created_at) >= since)
+    if session.exec(recent.where(VerificationCode.phone_hash == phone_hash)).one() >= PER_PHONE_PER_HOUR or \
+            session.exec(recent.where(VerificationCode.client == client[:64])).one() >= PER_CLIENT_PER_HOUR:
+        raise TooManyCodes()
+    code = f"{secrets.randbelow(10**6):06d}"
+    ticket = VerificationCode(phone_hash=phone_hash, client=client[:64], code_hash="", draft=body.model_dump(mode="json"),
+                              created_at=now, expires_at=now + timedelta(minutes=CODE_MINUTES))
+    session.add(ticket)
+    session.flush()
+    ticket.code_hash = _digest(secret, f"code:{ticket.id}", code)
+    enqueue(session, to=phone, kind="apply_code", lang=body.guardian.language, now=now,
+            expires_at=ticket.expires_at, otp=code)
+    return ticket
+
+
+def confirm_code(session: Session, ticket_id: int, code: str, *, now: datetime, ctx: OfferContext,
+                 secret: str) -> CareRequest:
+    """The right code turns the draft into a request in the offer loop; a wrong one counts a try (the
+    caller commits it even though this raises)."""
+    ticket = session.get(VerificationCode, ticket_id)
+    if ticket is None or ticket.used_at is not None or ticket.expires_at <= now or ticket.attempts >= MAX_TRIES:
+        raise CodeGone()
+    ticket.attempts += 1
+    session.add(ticket)
+    typed = "".join(ch for ch in code if ch.isdigit())[:6]
+    if not hmac.compare_digest(_digest(secret, f"code:{ticket.id}", typed), ticket.code_hash):
+        session.flush()
+        if ticket.attempts >= MAX_TRIES:
+            raise CodeGone()
+        raise WrongCode(MAX_TRIES - ticket.attempts)
+    body = CareRequestCreate.model_validate(ticket.draft)
+    created = take_call(session, body, actor=ONLINE_ACTOR, now=now, ctx=ctx, idempotency_key=f"online-{ticket.id}")
+    ticket.used_at, ticket.request_id, ticket.draft = now, created.request.id, {}  # the draft is now the request
+    session.add(ticket)
+    return created.request
+
+
+def cancel(session: Session, request: CareRequest, *, now: datetime) -> None:
+    if RequestStatus(request.status) not in CANCELLABLE:
+        raise invalid("status", "이미 돌봄이 시작되었거나 끝난 요청은 취소할 수 없습니다. 상담 전화로 문의해 주세요.",
+                      "This request can no longer be cancelled online; please call the hotline.")
+    cancel_request(session, request, actor="guardian:online", now=now, reason="보호자 온라인 취소")
+
+
+def ask_call_back(session: Session, request: CareRequest, *, now: datetime) -> None:
+    """The operator sees the request flagged on the board; asking twice flags it once."""
+    reason = "보호자 전화 요청(온라인)"
+    if request.needs_attention and request.attention_reason == reason:
+        return
+    request.needs_attention, request.attention_reason = True, reason
+    session.add(request)
+    record(session, request, actor="guardian:online", at=now, reason=reason)
+
+
+def answer_survey(session: Session, request: CareRequest, score: int, *, now: datetime) -> None:
+    if request.status != RequestStatus.completed or request.survey_score is not None:
+        raise invalid("score", "지금은 만족도 조사에 답할 수 없습니다.", "The survey is not open for this request.")
+    record_survey(session, request, score, now=now)
+    record(session, request, actor="guardian:online", at=now, reason=f"만족도 응답 {score}점")
+
+
+def purge_codes(session: Session, *, now: datetime) -> None:
+    """Codes and unconfirmed drafts are gone a day after they expire (retention)."""
+    from sqlalchemy import delete, update
+
+    from hotline.models import OutboxMessage
+
+    cutoff = now - timedelta(days=1)
+    session.exec(delete(VerificationCode).where(col(VerificationCode.expires_at) < cutoff))
+    session.exec(update(OutboxMessage).where(OutboxMessage.kind == "apply_code", col(OutboxMessage.created_at) < cutoff)
+                 .values(body="(삭제됨)"))

@@ -1,0 +1,294 @@
+"""The provider's records: shifts, check-in/out with the handover code, the daily log (health details apart),
+adjustment requests the operator decides, the service result. An approved adjustment moves the placement's
+end (Assignment.end_at, the commitment the solver sees) and the request's end together. Nothing here commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from hotline.aftercare.service import open_case
+from hotline.clock import SEOUL, local
+from hotline.config import Settings
+from hotline.errors import Conflict, FieldProblem, InvalidInput, NotFound, invalid
+from hotline.intake import active_assignment, check_child, children_of, get_request, log_access
+from hotline.lifecycle import RequestStatus, record, transition
+from hotline.models import Assignment, CareRequest, Guardian, Provider
+from hotline.outbox import enqueue
+from hotline.records.models import (Adjustment, AdjustmentKind, AdjustmentStatus, CareVisit, HealthRecord,
+                                    ServiceLog)
+
+S = RequestStatus
+MAX_CODE_TRIES = 5
+RESULTS_KO = {"provided": "제공 완료", "partial": "일부 제공", "not_provided": "미제공"}
+KINDS_KO = {"extend": "연장", "shorten": "단축", "end_early": "조기 종료"}
+
+
+def shifts(session: Session, provider: Provider, *, now: datetime) -> list[tuple[Assignment, CareRequest]]:
+    """Today's and upcoming placements of the provider (ended ones drop off at the end of their day)."""
+    day_start = datetime.combine(local(now).date(), time(0), SEOUL)
+    rows = session.exec(select(Assignment, CareRequest).join(CareRequest, CareRequest.id == Assignment.request_id)
+                        .where(Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
+                               Assignment.end_at >= day_start).order_by(col(Assignment.start_at)))
+    return list(rows)
+
+
+def shift_for(session: Session, provider: Provider, ref: str) -> tuple[CareRequest, Assignment]:
+    """The request only if this provider holds its placement: another's shift is 'not found', not 'forbidden'."""
+    try:
+        request = get_request(session, ref)
+    except NotFound:
+        raise NotFound("돌봄 일정", "Shift") from None
+    assignment = active_assignment(session, request)
+    if assignment is None or assignment.provider_id != provider.id:
+        raise NotFound("돌봄 일정", "Shift")
+    return request, assignment
+
+
+def visit_of(session: Session, request: CareRequest, provider: Provider) -> CareVisit:
+    visit = session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first()
+    if visit is None:
+        visit = CareVisit(request_id=request.id, provider_id=provider.id)
+        session.add(visit)
+        session.flush()
+    return visit
+
+
+def actor_of(provider: Provider) -> str:
+    return f"provider:{provider.code}"
+
+
+def shift_view(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, *,
+               now: datetime) -> dict:
+    """What the provider sees of a shift; the read is an access record (health details separately)."""
+    log_access(session, actor=actor_of(provider), action="provider_read_shift", request=request, now=now)
+    visit = session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first()
+    logs = list(session.exec(select(ServiceLog).where(ServiceLog.request_id == request.id).order_by(col(ServiceLog.day))))
+    health = []
+    if request.health_consent:
+        log_access(session, actor=actor_of(provider), action="provider_read_health", request=request, now=now)
+        health = list(session.exec(select(HealthRecord).where(HealthRecord.request_id == request.id)))
+    from hotline.intake import age_on
+
+    start_day = local(request.start_at).date()
+    return {
+        "care": request, "assignment": assignment, "visit": visit, "logs": logs, "health": health,
+        "health_notes": request.health_notes if request.health_consent else None,
+        "children": [(c.first_name, age_on(c.birth_date, start_day)) for c in children_of(session, request)],
+        "adjustments": list(session.exec(select(Adjustment).where(Adjustment.request_id == request.id)
+                                         .order_by(col(Adjustment.id)))),
+        "status": request.status,
+    }
+
+
+def check_in(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, code: str, *,
+             now: datetime) -> CareVisit:
+    visit = visit_of(session, request, provider)
+    if visit.checked_in_at is not None:
+        raise Conflict("이미 입실 처리했습니다.", "Already checked in.")
+    if request.status not in (S.confirmed, S.in_care):
+        raise Conflict("확정된 돌봄만 입실할 수 있습니다.", "Only confirmed care can be checked in.")
+    if visit.code_tries >= MAX_CODE_TRIES:
+        raise Conflict("인계코드를 여러 번 틀려 입실을 막았습니다. 상담원에게 전화해 주세요.",
+                       "Too many wrong handover codes: call the operator.")
+    if code.strip() != assignment.handover_code:
+        visit.code_tries += 1
+        session.add(visit)
+        session.flush()
+        raise invalid("code", f"인계코드가 맞지 않습니다. ({MAX_CODE_TRIES - visit.code_tries}번 남음)",
+                      "The handover code does not match.")
+    visit.checked_in_at = now
+    session.add(visit)
+    if request.status == S.confirmed:
+        transition(session, request, S.in_care, actor=actor_of(provider), at=now, reason="기관 입실(인계코드 확인)")
+    else:
+        record(session, request, actor=actor_of(provider), at=now, reason="기관 입실(인계코드 확인)")
+    return visit
+
+
+def write_log(session: Session, provider: Provider, request: CareRequest, *, start_time: str, end_time: str,
+              activities: str, meals: str, incident: bool, incident_note: str, notes: str, health: str,
+              now: datetime) -> ServiceLog:
+    problems = []
+    for name, value in (("start_time", start_time), ("end_time", end_time)):
+        try:
+            datetime.strptime(value, "%H:%M")
+        except ValueError:
+            problems.append(FieldProblem(name, "시각을 09:00처럼 입력해 주세요.", "Type a time like 09:00."))
+    if incident and not incident_note.strip():
+        problems.append(FieldProblem("incident_note", "사고·특이사항 내용을 적어 주세요.", "Describe the incident."))
+    if health.strip() and not request.health_consent:
+        problems.append(FieldProblem("health", "보호자의 건강정보 동의가 없어 건강 정보를 기록할 수 없습니다.",
+                                     "No health-information consent: health details cannot be recorded."))
+    if request.status not in (S.in_care, S.completed):
+        problems.append(FieldProblem("status", "입실 후에 일지를 쓸 수 있습니다.", "Check in before writing the log."))
+    if problems:
+        raise InvalidInput(*problems)
+    day = local(now).date()
+    log = session.exec(select(ServiceLog).where(ServiceLog.request_id == request.id, ServiceLog.day == day)).first()
+    log = log or ServiceLog(request_id=request.id, provider_id=provider.id, day=day, start_time="", end_time="",
+                            written_at=now)
+    log.start_time, log.end_time = start_time, end_time
+    log.activities, log.meals, log.notes = activities.strip()[:500], meals.strip()[:200], notes.strip()[:500]
+    log.incident, log.incident_note, log.written_at = incident, incident_note.strip()[:500], now
+    session.add(log)
+    session.flush()
+    if health.strip():
+        session.add(HealthRecord(request_id=request.id, service_log_id=log.id, note=health.strip()[:500], written_at=now))
+    record(session, request, actor=actor_of(provider), at=now, reason="일일 서비스 제공일지 작성")
+    if incident:
+        open_case(session, request, source="incident", reason=f"일지 특이사항: {incident_note.strip()[:200]}", now=now)
+    return log
+
+
+def ask_adjustment(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, *, kind: str,
+                   minutes: int, reason: str, now: datetime, settings: Settings) -> Adjustment:
+    if request.status not in (S.confirmed, S.in_care):
+        raise Conflict("확정되었거나 돌봄 중인 일정만 조정할 수 있습니다.", "Only confirmed or ongoing care can be adjusted.")
+    if kind not in KINDS_KO:
+        raise invalid("kind", "조정 종류를 골라 주세요.", "Choose the kind of adjustment.")
+    pending = session.exec(select(Adjustment).where(Adjustment.request_id == request.id,
+                                                    Adjustment.status == AdjustmentStatus.pending)).first()
+    if pending is not None:
+        raise Conflict("처리를 기다리는 조정신청이 이미 있습니다.", "An adjustment is already waiting for the operator.")
+    if kind == "end_early":
+        new_end = max(now, assignment.start_at + timedelta(minutes=30))
+    else:
+        if not 15 <= minutes <= 12 * 60:
+            raise invalid("minutes", "조정 시간은 15분 이상 12시간 이하로 입력해 주세요.", "Minutes must be 15 to 720.")
+        new_end = assignment.end_at + timedelta(minutes=minutes if kind == "extend" else -minutes)
+    if new_end <= assignment.start_at or (kind == "shorten" and new_end <= now):
+        raise invalid("minutes", "조정한 종료 시각이 시작 시각이나 지금보다 빠릅니다.", "The new end is before the start or now.")
+    if new_end - assignment.start_at > timedelta(hours=settings.max_window_hours):
+        raise invalid("minutes", f"돌봄 시간은 최대 {settings.max_window_hours:g}시간까지입니다.",
+                      f"Care may last at most {settings.max_window_hours:g} hours.")
+    adjustment = Adjustment(request_id=request.id, provider_id=provider.id, kind=AdjustmentKind(kind), new_end_at=new_end,
+                            reason=reason.strip()[:300], created_at=now)
+    session.add(adjustment)
+    request.needs_attention, request.attention_reason = True, f"서비스 조정신청({KINDS_KO[kind]}) 승인 대기"
+    session.add(request)
+    record(session, request, actor=actor_of(provider), at=now,
+           reason=f"서비스 조정신청: {KINDS_KO[kind]} → 종료 {local(new_end):%H:%M}", detail={"adjustment": kind})
+    session.flush()
+    return adjustment
+
+
+def pending_adjustments(session: Session) -> list[tuple[Adjustment, CareRequest, Provider]]:
+    return list(session.exec(select(Adjustment, CareRequest, Provider)
+                             .join(CareRequest, CareRequest.id == Adjustment.request_id)
+                             .join(Provider, Provider.id == Adjustment.provider_id)
+                             .where(Adjustment.status == AdjustmentStatus.pending).order_by(col(Adjustment.created_at))))
+
+
+def decide_adjustment(session: Session, adjustment_id: int, *, approve: bool, actor: str, now: datetime) -> Adjustment:
+    adjustment = session.get(Adjustment, adjustment_id)
+    if adjustment is None:
+        raise NotFound("조정신청", "Adjustment")
+    if adjustment.status != AdjustmentStatus.pending:
+        raise Conflict("이미 처리한 조정신청입니다.", "The adjustment was already decided.")
+    request = session.get(CareRequest, adjustment.request_id)
+    assignment = active_assignment(session, request)
+    if approve:
+        if assignment is None or request.status not in (S.confirmed, S.in_care):
+            raise Conflict("배정이 없거나 끝난 요청이라 승인할 수 없습니다.", "No active placement to adjust.")
+        new_end = adjustment.new_end_at
+        if new_end > assignment.end_at:
+            _check_room(session, request, assignment, new_end)
+        assignment.end_at = new_end
+        request.end_at = new_end  # the care day job ends the care at the request's end
+        session.add(assignment)
+    adjustment.status = AdjustmentStatus.approved if approve else AdjustmentStatus.rejected
+    adjustment.decided_at, adjustment.decided_by = now, actor
+    session.add(adjustment)
+    request.needs_attention, request.attention_reason = False, None
+    session.add(request)
+    verdict = "승인" if approve else "반려"
+    record(session, request, actor=actor, at=now,
+           reason=f"서비스 조정신청 {verdict}: {KINDS_KO[adjustment.kind]} → 종료 {local(adjustment.new_end_at):%H:%M}")
+    return adjustment
+
+
+def _check_room(session: Session, request: CareRequest, assignment: Assignment, new_end: datetime) -> None:
+    """An extension must keep every child eligible and fit the provider's capacity in the added time."""
+    problems = [p for i, c in enumerate(children_of(session, request))
+                if (p := check_child(i, c.first_name, c.birth_date, request.start_at, new_end))]
+    if problems:
+        raise InvalidInput(*problems)
+    provider = session.get(Provider, assignment.provider_id)
+    others = session.exec(select(Assignment).where(Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
+                                                   Assignment.id != assignment.id, Assignment.start_at < new_end,
+                                                   Assignment.end_at > assignment.end_at)).all()
+    if sum(a.children for a in others) + assignment.children > provider.capacity:
+        raise Conflict("연장 시간에 기관 정원이 부족합니다.", "The provider has no room for the extra time.")
+
+
+def check_out(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, *,
+              now: datetime) -> CareVisit:
+    """Care ends now: the placement frees the provider from now on, the parent gets the survey."""
+    visit = visit_of(session, request, provider)
+    if visit.checked_in_at is None:
+        raise Conflict("입실 처리 후 퇴실할 수 있습니다.", "Check in first.")
+    if visit.checked_out_at is not None:
+        raise Conflict("이미 퇴실 처리했습니다.", "Already checked out.")
+    visit.checked_out_at = now
+    session.add(visit)
+    if now < assignment.end_at:
+        assignment.end_at = max(now, assignment.start_at)
+        session.add(assignment)
+    transition(session, request, S.completed, actor=actor_of(provider), at=now, reason="기관 퇴실(돌봄 종료)")
+    guardian = session.get(Guardian, request.guardian_id)
+    enqueue(session, to=guardian.phone, kind="survey", lang=guardian.language, now=now, request_id=request.id)
+    request.survey_sent_at = now
+    session.add(request)
+    return visit
+
+
+def file_result(session: Session, provider: Provider, request: CareRequest, *, result: str, note: str,
+                now: datetime) -> CareVisit:
+    if result not in RESULTS_KO:
+        raise invalid("result", "서비스 결과를 골라 주세요.", "Choose the service result.")
+    visit = visit_of(session, request, provider)
+    if visit.checked_out_at is None:
+        raise Conflict("퇴실 후 서비스 결과를 등록할 수 있습니다.", "Check out before filing the result.")
+    visit.result, visit.result_note, visit.result_at = result, note.strip()[:500], now
+    session.add(visit)
+    record(session, request, actor=actor_of(provider), at=now, reason=f"서비스 결과 등록: {RESULTS_KO[result]}")
+    return visit
+
+
+def records_of(session: Session, request: CareRequest, *, actor: str, now: datetime) -> dict:
+    """The operator's view of a request's records; reading them (and health details) is logged."""
+    log_access(session, actor=actor, action="read_service_records", request=request, now=now)
+    health = []
+    if request.health_consent:
+        log_access(session, actor=actor, action="read_health_records", request=request, now=now)
+        health = list(session.exec(select(HealthRecord).where(HealthRecord.request_id == request.id)))
+    return {
+        "visit": session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first(),
+        "logs": list(session.exec(select(ServiceLog).where(ServiceLog.request_id == request.id))),
+        "health": health,
+        "adjustments": list(session.exec(select(Adjustment).where(Adjustment.request_id == request.id))),
+    }
+
+
+def purge_request(session: Session, request_id: int) -> None:
+    """Retention: the log's free text goes with the request's personal data; health records are deleted."""
+    from sqlalchemy import delete, update
+
+    session.exec(delete(HealthRecord).where(HealthRecord.request_id == request_id))
+    session.exec(update(ServiceLog).where(ServiceLog.request_id == request_id)
+                 .values(activities="", meals="", notes="", incident_note=""))
+    session.exec(update(CareVisit).where(CareVisit.request_id == request_id).values(result_note=""))
+    session.exec(update(Adjustment).where(Adjustment.request_id == request_id).values(reason=""))
+
+
+def workspace_link(base: str, secret: str, provider: Provider, now: datetime) -> str:
+    from hotline.links import sign
+
+    return f"{base.rstrip('/')}/p/{sign(secret, 'provider', provider.id, now + timedelta(days=30))}"
+
+
+def send_workspace_link(session: Session, provider: Provider, *, base: str, secret: str, now: datetime) -> None:
+    enqueue(session, to=provider.phone, kind="workspace_link", lang=provider.language, now=now,
+            workspace_url=workspace_link(base, secret, provider, now))

@@ -1,0 +1,62 @@
+"""The centre report: the console page (figures, SVG charts, province roll-up), and CSV and XLSX downloads
+whose figures are the page's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from conftest import request_body
+from hotline import offers
+from hotline.applications import service as applications
+from hotline.models import CareRequest, Offer, OfferStatus
+from hotline.schemas import CareRequestCreate
+from test_console import sign_in
+
+
+def test_report_page_csv_and_xlsx_agree(client, app, engine, clock, operator, demo):
+    refs = [client.post("/v1/requests", json=request_body(guardian={"name": "김하늘", "phone": f"010-5550-12{i:02d}",
+                                                                  "language": "ko"}), headers=operator).json()["ref"]
+            for i in range(3)]
+    ctx = app.state.offer_context
+    with Session(engine) as s:
+        body = CareRequestCreate.model_validate(request_body(guardian={"name": "이온라", "phone": "010-5550-9000"}))
+        ticket = applications.send_code(s, body, client="127.0.0.9", now=clock.now(), ctx=ctx, secret="k")
+        s.commit()
+        ticket.code_hash = applications._digest("k", f"code:{ticket.id}", "123456")
+        s.add(ticket)
+        applications.confirm_code(s, ticket.id, "123456", now=clock.now(), ctx=ctx, secret="k")
+        s.commit()
+    clock.advance(minutes=7)
+    with Session(engine) as s:  # the first two are accepted seven minutes after the call
+        for ref in refs[:2]:
+            care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
+            offer = s.exec(select(Offer).where(Offer.request_id == care.id, Offer.status == OfferStatus.pending)).first()
+            offers.answer(s, offer.id, accept=True, channel="sms", now=clock.now(), ctx=ctx)
+        s.commit()
+    sign_in(client, engine)
+    page = client.get("/console/centre-report", params={"month": "2026-11", "city": "평택시"})
+    assert page.status_code == 200 and page.text.count("<svg") == 2 and "도 종합" in page.text
+    shown = dict(re.findall(r'data-key="(\w+)">([^<]*)<', page.text))
+    assert shown["calls"] == "4" and shown["calls_online"] == "1" and shown["calls_phone"] == "3"
+    assert shown["placed"] == "2" and shown["median_minutes"] == "7.0" and shown["providers"] != "0"
+
+    xlsx = client.get("/console/centre-report.xlsx", params={"month": "2026-11", "city": "평택시"})
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(xlsx.content))
+    sheet = book["센터 보고서"]
+    values = {row[0]: row[2] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    labels = dict(re.findall(r'<th scope="row">([^<]+?) <span[^>]*>[^<]*</span></th><td data-key="(\w+)"', page.text))
+    for label, key in labels.items():
+        assert (values[label] is None and shown[key] == "—") or float(values[label]) == float(shown[key]), label
+    rollup = [row for row in book["도 종합"].iter_rows(values_only=True)]
+    assert rollup[-1][0] == "경기도 전체" and rollup[-1][2] == 4
+
+    text = client.get("/console/centre-report.csv", params={"month": "2026-11", "city": "평택시"}).text
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert ["접수 건수", "Requests", "4"] in lines and ["온라인 신청", "Online", "1"] in lines
+    assert client.get("/console/centre-report", params={"month": "2026-13"}).status_code == 422

@@ -1,0 +1,98 @@
+"""The provider's workspace and the operator's side of it: check-in with the handover code (wrong codes
+counted), the daily log (health details only with consent, apart; an incident opens a follow-up case), an
+extension the operator approves that moves the placement the solver sees, check-out that ends care and
+sends the survey, the result, a low score's follow-up case, and the access records of every read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from conftest import request_body
+from hotline import links, offers
+from hotline.aftercare.models import FollowUpCase
+from hotline.clock import SEOUL
+from hotline.lifecycle import RequestStatus
+from hotline.models import AccessLog, Assignment, CareRequest, Offer, OfferStatus, OutboxMessage
+from hotline.records.models import Adjustment, HealthRecord, ServiceLog
+from test_console import sign_in
+
+
+def placed(client, app, engine, clock, operator, **body):
+    ref = client.post("/v1/requests", json=request_body(**body), headers=operator).json()["ref"]
+    with Session(engine, expire_on_commit=False) as s:
+        care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
+        offer = s.exec(select(Offer).where(Offer.request_id == care.id, Offer.status == OfferStatus.pending)).first()
+        offers.answer(s, offer.id, accept=True, channel="link", now=clock.now(), ctx=app.state.offer_context)
+        s.commit()
+        assignment = s.exec(select(Assignment).where(Assignment.request_id == care.id)).one()
+    token = links.sign(app.state.settings.secret_key, "provider", assignment.provider_id, clock.now() + timedelta(days=30))
+    return ref, care.id, assignment, f"/p/{token}"
+
+
+def test_a_shift_from_check_in_to_follow_up(client, app, engine, clock, operator, demo):
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
+    shift = f"{home}/r/{ref}"
+    assert ref in client.get(home).text
+    clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
+    wrong = "0000" if assignment.handover_code != "0000" else "1111"
+    assert client.post(f"{shift}/checkin", data={"code": wrong}).status_code == 422
+    assert client.post(f"{shift}/checkin", data={"code": assignment.handover_code}, follow_redirects=False).status_code == 303
+    log = {"start_time": "09:00", "end_time": "18:00", "activities": "그림 그리기", "meals": "점심", "notes": ""}
+    no_consent = client.post(f"{shift}/log", data={**log, "health": "해열제 복용"})
+    assert no_consent.status_code == 422 and "건강정보 동의" in no_consent.text
+    assert client.post(f"{shift}/log", data={**log, "incident": "yes", "incident_note": "넘어져 무릎 찰과상"},
+                       follow_redirects=False).status_code == 303
+    assert client.post(f"{shift}/adjust", data={"kind": "extend", "minutes": "60", "reason": "보호자 귀가 지연"},
+                       follow_redirects=False).status_code == 303
+    with Session(engine) as s:
+        adjustment = s.exec(select(Adjustment)).one()
+        assert s.get(CareRequest, care_id).status == RequestStatus.in_care
+        assert s.exec(select(ServiceLog)).one().incident
+        assert s.exec(select(HealthRecord)).first() is None
+    sign_in(client, engine)  # the operator's shift (the console session lasts hours, not days)
+    assert "보호자 귀가 지연" in client.get("/console/adjustments").text
+    assert client.post(f"/console/adjustments/{adjustment.id}", data={"decision": "approve"},
+                       follow_redirects=False).status_code == 303
+    with Session(engine) as s:
+        moved = s.get(Assignment, assignment.id)
+        assert moved.end_at == assignment.end_at + timedelta(hours=1)  # the commitment the solver sees
+        assert s.get(CareRequest, care_id).end_at == moved.end_at
+    clock.set(datetime(2026, 11, 25, 19, 0, tzinfo=SEOUL))
+    assert client.post(f"{shift}/checkout", follow_redirects=False).status_code == 303
+    assert client.post(f"{shift}/result", data={"result": "provided", "note": "연장 포함 제공"},
+                       follow_redirects=False).status_code == 303
+    status = "/apply/s/" + links.sign(app.state.settings.secret_key, "apply-status", care_id, clock.now() + timedelta(days=3))
+    assert client.post(f"{status}/survey", data={"score": "2"}, follow_redirects=False).status_code == 303
+    with Session(engine) as s:
+        care = s.get(CareRequest, care_id)
+        assert care.status == RequestStatus.completed and care.survey_score == 2
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "survey")).one()
+        assert sorted(c.source for c in s.exec(select(FollowUpCase))) == ["incident", "survey"]
+    sign_in(client, engine)
+    board = client.get("/console/followups").text
+    assert "만족도 2점" in board and "넘어져 무릎" in board
+    records = client.get(f"/console/requests/{ref}/records").text
+    assert "그림 그리기" in records and "제공 완료" in records and ">전화<" in records
+    with Session(engine) as s:
+        actions = {a.action for a in s.exec(select(AccessLog).where(AccessLog.request_id == care_id))}
+    assert {"provider_read_shift", "read_service_records"} <= actions
+
+
+def test_health_details_apart_and_other_providers_shifts_hidden(client, app, engine, clock, operator, demo):
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator, health_notes="땅콩 알레르기",
+                                            consent={"guardian_consent": True, "health_consent": True})
+    page = client.get(f"{home}/r/{ref}").text
+    assert "땅콩 알레르기" in page
+    clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
+    client.post(f"{home}/r/{ref}/checkin", data={"code": assignment.handover_code})
+    client.post(f"{home}/r/{ref}/log", data={"start_time": "09:00", "end_time": "12:00", "health": "37.8도 발열"})
+    with Session(engine) as s:
+        assert s.exec(select(HealthRecord)).one().note == "37.8도 발열"
+        assert "37.8" not in s.exec(select(ServiceLog)).one().notes
+        actions = [a.action for a in s.exec(select(AccessLog).where(AccessLog.request_id == care_id))]
+    assert "provider_read_health" in actions
+    other = links.sign(app.state.settings.secret_key, "provider", assignment.provider_id + 1, clock.now() + timedelta(days=1))
+    assert client.get(f"/p/{other}/r/{ref}").status_code == 404
+    assert client.get(f"/p/forged.token.x/r/{ref}").status_code == 404

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
+
+@pytest.mark.slow
 def test_the_load_benchmark_runs_end_to_end(tmp_path):
     from bench.load import main
 

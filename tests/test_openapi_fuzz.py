@@ -19,6 +19,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # the schema is the same on both; the rest of the suite covers PostgreSQL
+@pytest.mark.slow
 def test_the_api_keeps_to_its_openapi_document(app, client, operator, admin, demo):
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []

@@ -19,7 +19,7 @@ from fake_twilio import sign
 from hotline.db import make_engine
 from hotline.models import InboundMessage, OutboxMessage, Provider
 
-pytestmark = pytest.mark.twilio
+pytestmark = [pytest.mark.twilio, pytest.mark.slow]
 WORKERS = 2
 BURST = 40
 

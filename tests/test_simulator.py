@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from api import simulator
 from api.cli import main
 from hotline.config import REPO_ROOT
+
+pytestmark = pytest.mark.slow  # its own fixed day: nothing to learn from it at another date
 
 
 def test_a_short_day_is_played_through_the_api_and_adds_up():

@@ -17,7 +17,7 @@ from api import problems
 from api.middleware import BodySizeLimit, LastResort, RefuseNul
 from api.pages import HERE
 from api.routers import auth, console, links, providers, requests, webhooks
-from api.routers import applications, care_records, centre_report, workspace
+from api.routers import applications, care_records, centre_report, official_forms, workspace
 from api.routers import places as places_router
 from hotline import jobs
 from hotline.clock import Clock
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(LastResort)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, requests, providers, places_router, webhooks, links, console, applications, workspace,
-                   care_records, centre_report):
+                   care_records, centre_report, official_forms):
         app.include_router(module.router)
     problems.document(app)
 

@@ -337,3 +337,4 @@ class ConsoleSession(SQLModel, table=True):
 import hotline.aftercare.models  # noqa: E402,F401
 import hotline.applications.models  # noqa: E402,F401
 import hotline.records.models  # noqa: E402,F401
+import hotline.forms.models  # noqa: E402,F401

@@ -52,9 +52,11 @@ def purge(session: Session, *, now: datetime, retention_days: int, access_log_da
 
 def purge_records(session: Session, request_id: int) -> None:
     from hotline.aftercare.models import FollowUpCase
+    from hotline.forms.service import purge_request as purge_forms
     from hotline.records.service import purge_request
 
     purge_request(session, request_id)
+    purge_forms(session, request_id)
     session.exec(update(FollowUpCase).where(FollowUpCase.request_id == request_id).values(note=""))
 
 

@@ -96,3 +96,19 @@ def test_health_details_apart_and_other_providers_shifts_hidden(client, app, eng
     other = links.sign(app.state.settings.secret_key, "provider", assignment.provider_id + 1, clock.now() + timedelta(days=1))
     assert client.get(f"/p/{other}/r/{ref}").status_code == 404
     assert client.get(f"/p/forged.token.x/r/{ref}").status_code == 404
+
+
+def test_officials_forms_are_kept_printable_and_logged(client, engine, operator, demo):
+    ref = client.post("/v1/requests", json=request_body(), headers=operator).json()["ref"]
+    sign_in(client, engine)
+    missing = client.post(f"/console/requests/{ref}/forms/referral", data={"official_name": "", "service_kind": "x"})
+    assert missing.status_code == 422 and "담당 공무원 이름" in missing.text
+    assert client.post(f"/console/requests/{ref}/forms/referral", follow_redirects=False, data={
+        "official_name": "오지원", "official_org": "평택시 비전1동 행정복지센터", "service_kind": "visiting",
+        "needs_summary": "보호자 입원", "consent_confirmed": "yes"}).status_code == 303
+    assert client.post(f"/console/requests/{ref}/forms/site-visit", follow_redirects=False, data={
+        "visitor": "오지원", "child_safe": "yes", "handover": "yes", "findings": "이상 없음"}).status_code == 303
+    printed = client.get(f"/console/requests/{ref}/forms/print").text
+    assert "서비스 제공의뢰서" in printed and "방문형 긴급돌봄" in printed and printed.count("☑ 예") == 2
+    with Session(engine) as s:
+        assert s.exec(select(AccessLog).where(AccessLog.action == "read_official_forms")).first() is not None

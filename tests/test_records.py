@@ -112,3 +112,16 @@ def test_officials_forms_are_kept_printable_and_logged(client, engine, operator,
     assert "서비스 제공의뢰서" in printed and "방문형 긴급돌봄" in printed and printed.count("☑ 예") == 2
     with Session(engine) as s:
         assert s.exec(select(AccessLog).where(AccessLog.action == "read_official_forms")).first() is not None
+
+
+def test_provider_marks_a_closure_but_not_over_confirmed_care(client, app, engine, clock, operator, demo):
+    from hotline.models import Provider
+
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
+    assert "휴무로 표시" in client.get(home).text
+    busy = client.post(f"{home}/closures", data={"day": "2026-11-25", "closed": "yes"})
+    assert busy.status_code == 409 and "확정된 돌봄" in busy.text
+    assert client.post(f"{home}/closures", data={"day": "2026-11-26", "closed": "yes"},
+                       follow_redirects=False).status_code == 303
+    with Session(engine) as s:
+        assert "2026-11-26" in s.get(Provider, assignment.provider_id).closures

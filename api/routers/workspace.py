@@ -39,8 +39,30 @@ def home(token: str, request: Request, session: SessionDep, settings: SettingsDe
     provider = _provider(token, session, settings, clock)
     if provider is None:
         return _gone(request)
+    return _home(request, session, provider, token, clock)
+
+
+def _home(request, session, provider, token, clock, *, errors=None, status_code=200) -> HTMLResponse:
     return render(request, "workspace/home.html", {"provider": provider, "token": token, "now": clock.now(),
-                                                    "shifts": service.shifts(session, provider, now=clock.now())})
+                                                    "shifts": service.shifts(session, provider, now=clock.now()),
+                                                    "days": service.coming_days(provider, now=clock.now()),
+                                                    "errors": errors or []}, status_code=status_code)
+
+
+@router.post("/{token}/closures")
+def closures(token: str, day: Annotated[str, Form(max_length=10)], closed: Annotated[str, Form(pattern="^(yes|no)$")],
+             request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> Response:
+    provider = _provider(token, session, settings, clock)
+    if provider is None:
+        return _gone(request)
+    try:
+        service.set_closure(session, provider, day, closed=closed == "yes", now=clock.now())
+    except DomainError as exc:
+        session.rollback()
+        return _home(request, session, provider, token, clock, status_code=exc.status,
+                     errors=[{"message": exc.detail_ko, "message_en": exc.detail_en}])
+    session.commit()
+    return RedirectResponse(f"/p/{token}", status_code=303)
 
 
 def _shift_page(request, session, provider, token, ref, clock, *, done=None, errors=None, status_code=200):

@@ -292,3 +292,41 @@ def workspace_link(base: str, secret: str, provider: Provider, now: datetime) ->
 def send_workspace_link(session: Session, provider: Provider, *, base: str, secret: str, now: datetime) -> None:
     enqueue(session, to=provider.phone, kind="workspace_link", lang=provider.language, now=now,
             workspace_url=workspace_link(base, secret, provider, now))
+
+
+def coming_days(provider: Provider, *, now: datetime, days: int = 14) -> list[tuple[str, str, bool]]:
+    """The next days with the provider's opening hours and whether each is marked closed."""
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    labels = "월화수목금토일"
+    out = []
+    for i in range(days):
+        day = local(now).date() + timedelta(days=i)
+        hours = provider.weekly_hours.get(names[day.weekday()], [])
+        text = ", ".join(f"{a}–{b}" for a, b in hours) or "운영 안 함"
+        out.append((day.isoformat(), f"{day.month}/{day.day}({labels[day.weekday()]}) {text}", day.isoformat() in provider.closures))
+    return out
+
+
+def set_closure(session: Session, provider: Provider, day_text: str, *, closed: bool, now: datetime) -> None:
+    """A provider marks a coming day closed (or open again) for matching; a day with confirmed care stays open
+    until the operator moves that care."""
+    from datetime import date
+
+    from hotline.providers import update_provider
+    from hotline.schemas import ProviderUpdate
+
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise invalid("day", "날짜가 올바르지 않습니다.", "Invalid day.") from None
+    today = local(now).date()
+    if not today <= day <= today + timedelta(days=30):
+        raise invalid("day", "오늘부터 30일 안의 날짜만 바꿀 수 있습니다.", "Only the next 30 days can be changed.")
+    lo = datetime.combine(day, time(0), SEOUL)
+    if closed and session.exec(select(Assignment).where(Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
+                                                        Assignment.start_at < lo + timedelta(days=1),
+                                                        Assignment.end_at > lo)).first():
+        raise Conflict("그날 확정된 돌봄이 있어 휴무로 바꿀 수 없습니다. 상담원에게 연락해 주세요.",
+                       "There is confirmed care that day: call the operator.")
+    closures = sorted((set(provider.closures) | {day.isoformat()}) if closed else (set(provider.closures) - {day.isoformat()}))
+    update_provider(session, provider, ProviderUpdate(closures=closures), now=now)

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from conftest import request_body
+from test_console import sign_in
 from hotline.aftercare.models import FollowUpCase
 from hotline.applications import ONLINE_ACTOR
 from hotline.lifecycle import RequestStatus
@@ -53,6 +54,10 @@ def test_online_application_lands_in_the_offer_loop(client, engine, demo):
     assert client.post(code_url, data={"code": last_code(engine)}).status_code == 410  # one use
     page = client.get(status_url)
     assert "제안 중" in page.text and care.ref in page.text
+    sign_in(client, engine)  # the operator sees the channel on the board and the request
+    board = client.get("/console").text
+    assert re.search(care.ref + r'</a><div class="muted small-text channel">온라인', board)
+    assert '<span id="channel">온라인</span>' in client.get(f"/console/requests/{care.ref}").text
     assert client.post(status_url + "/callback", follow_redirects=False).status_code == 303
     with Session(engine) as s:
         assert s.get(CareRequest, care.id).needs_attention

@@ -125,3 +125,18 @@ def test_provider_marks_a_closure_but_not_over_confirmed_care(client, app, engin
                        follow_redirects=False).status_code == 303
     with Session(engine) as s:
         assert "2026-11-26" in s.get(Provider, assignment.provider_id).closures
+
+
+def test_a_survey_answered_by_sms_with_1_opens_a_follow_up(client, app, engine, clock, operator, demo):
+    from hotline.inbound import handle_sms
+
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
+    clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
+    client.post(f"{home}/r/{ref}/checkin", data={"code": assignment.handover_code})
+    client.post(f"{home}/r/{ref}/checkout")
+    with Session(engine) as s:
+        assert handle_sms(s, sid="SM-survey-1", from_number="+821055501234", body="1", now=clock.now(),
+                          ctx=app.state.offer_context) == "survey"
+        s.commit()
+        case = s.exec(select(FollowUpCase)).one()
+        assert case.source == "survey" and case.due_at == clock.now() + timedelta(days=2)

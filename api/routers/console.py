@@ -485,7 +485,7 @@ def providers_page(request: Request, session: SessionDep, clock: ClockDep, geoco
         rows.append({"name": p.name, "kind_ko": labels.KIND.get(p.kind, ""), "area": area, "phone": p.phone,
                      "capacity": p.capacity, "ages": f"{p.min_age}–{p.max_age}세", "radius": p.radius_km,
                      "skills": labels.needs(p.skills), "load": load.get(p.id, 0), "hours": hours or "휴무",
-                     "closed": closed, "active": p.active,
+                     "closed": closed, "active": p.active, "id": p.id,
                      "paused_until": p.paused_until if p.paused_until and p.paused_until > now else None})
     from hotline.phones import national
 

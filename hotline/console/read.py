@@ -64,6 +64,7 @@ class Row:
     offer_deadline: datetime | None = None  # the earliest pending offer's expiry
     pending_offers: int = 0
     attention: str | None = None
+    channel_ko: str = "전화"  # 전화 or 온라인 (hotline.applications.channel_of)
 
 
 @dataclass
@@ -148,7 +149,8 @@ def board(session: Session, *, now: datetime, places, filters: Filters | None = 
                   created_at=r.created_at, district=district_name(r, places) or "", children=len(kids[r.id]),
                   needs_ko=labels.needs(r.needs), provider=placed.get(r.id),
                   offer_deadline=min(deadlines[r.id]) if deadlines[r.id] else None,
-                  pending_offers=len(deadlines[r.id]), attention=r.attention_reason if r.needs_attention else None)
+                  pending_offers=len(deadlines[r.id]), attention=r.attention_reason if r.needs_attention else None,
+                  channel_ko="온라인" if r.created_by.startswith("online:") else "전화")
         if r.status in (S.confirmed, S.in_care):
             key = "now" if r.needs_attention else "placed"
         elif r.status == S.unmatched or r.needs_attention:

@@ -7,12 +7,14 @@ import csv
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from conftest import request_body
 from hotline import offers
 from hotline.applications import service as applications
+from hotline.centre_report.figures import ROWS
 from hotline.models import CareRequest, Offer, OfferStatus
 from hotline.schemas import CareRequestCreate
 from test_console import sign_in
@@ -60,3 +62,25 @@ def test_report_page_csv_and_xlsx_agree(client, app, engine, clock, operator, de
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert ["접수 건수", "Requests", "4"] in lines and ["온라인 신청", "Online", "1"] in lines
     assert client.get("/console/centre-report", params={"month": "2026-13"}).status_code == 422
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a month of calls: once is enough
+def test_a_simulated_month_on_the_page_and_in_the_xlsx(client, app, engine, clock, demo):
+    from hotline.centre_report.month_sim import simulate_month
+
+    with Session(engine, expire_on_commit=False) as s:
+        calls = simulate_month(s, ctx=app.state.offer_context, clock=clock, year=2026, month=11, calls_per_day=2)
+    assert calls == 60
+    sign_in(client, engine)
+    page = client.get("/console/centre-report", params={"month": "2026-11", "city": "평택시"}).text
+    shown = dict(re.findall(r'data-key="(\w+)">([^<]*)<', page))
+    assert shown["calls"] == "60" and int(shown["calls_online"]) > 0 and int(shown["placed"]) > 30
+    assert int(shown["follow_ups"]) > 0 and shown["satisfaction"] != "—" and "운영시간 외" in page
+    assert page.count("<rect") > 60  # a bar per day and channel, and the histogram
+    book = load_workbook(io.BytesIO(client.get("/console/centre-report.xlsx",
+                                               params={"month": "2026-11", "city": "평택시"}).content))
+    by_key = dict(zip([k for k, *_ in ROWS], [row[2] for row in book["센터 보고서"].iter_rows(min_row=3, values_only=True)]))
+    for key, value in shown.items():
+        assert (value == "—" and by_key[key] is None) or float(value) == float(by_key[key]), key
+    reasons = {row[0]: row[1] for row in book["미연계 사유"].iter_rows(min_row=2, values_only=True)}
+    assert sum(reasons.values()) == int(shown["unmatched"])

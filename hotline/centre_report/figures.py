@@ -20,6 +20,14 @@ from hotline.models import CareRequest, Provider, RequestEvent
 from hotline.reports import month_bounds
 
 PROVINCE = "경기도 전체"
+# the reason an escalation gives, as the report groups it: the first matching words decide
+REASON_GROUPS = [(("운영", "마감"), "운영시간 외(야간·휴일)"), (("정원",), "정원 초과"), (("연령",), "연령 조건 불가"),
+                 (("시작 시각",), "돌봄 시작 시각 경과"), (("응답", "거절", "만료"), "기관 응답 없음·거절"),
+                 (("반경", "기관 없음"), "가까운 기관 없음")]
+
+
+def reason_group(text: str) -> str:
+    return next((label for words, label in REASON_GROUPS if any(w in text for w in words)), "기타")
 
 
 @dataclass
@@ -92,7 +100,7 @@ def month_report(session: Session, places: Geocoder, year: int, month: int) -> d
             if event.to_status == RequestStatus.confirmed and event.from_status != RequestStatus.confirmed:
                 confirmed_at.setdefault(event.request_id, event.at)
             if event.to_status == RequestStatus.unmatched and event.from_status != RequestStatus.unmatched:
-                unmatched_reason[event.request_id] = event.reason or "사유 없음"
+                unmatched_reason[event.request_id] = reason_group(event.reason or "")
         cases = list(session.exec(select(FollowUpCase).where(col(FollowUpCase.request_id).in_(ids))))
     providers = Counter(_city_of_provider(p, places) for p in session.exec(select(Provider).where(Provider.active == True)))  # noqa: E712
     by_city: dict[str, list[CareRequest]] = {}
@@ -120,7 +128,7 @@ def _figures(label: str, city: str, requests: list[CareRequest], providers: int,
     scores = [r.survey_score for r in requests if r.survey_score is not None]
     online = [r for r in requests if channel_of(r.created_by) == "온라인"]
     cases = [c for r in requests for c in cases_by_request.get(r.id, [])]
-    reasons = Counter(unmatched_reason.get(r.id, "사유 없음") for r in unmatched)
+    reasons = Counter(unmatched_reason.get(r.id, "기타") for r in unmatched)
     per_day = {d: [0, 0] for d in days}
     for r in requests:
         d = local(r.created_at).date()

@@ -5,6 +5,7 @@ sends the survey, the result, a low score's follow-up case, and the access recor
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -140,3 +141,11 @@ def test_a_survey_answered_by_sms_with_1_opens_a_follow_up(client, app, engine, 
         s.commit()
         case = s.exec(select(FollowUpCase)).one()
         assert case.source == "survey" and case.due_at == clock.now() + timedelta(days=2)
+
+
+def test_a_callers_sms_status_page_leads_to_their_own_page(client, app, engine, clock, operator, demo):
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
+    page = client.get(links.status_url("", app.state.settings.secret_key, care_id, clock.now() + timedelta(days=2))).text
+    manage = re.search(r'href="(/apply/s/[^"]+)" id="manage"', page).group(1)
+    own = client.get(manage).text
+    assert "확정" in own and assignment.handover_code in own and "상담원 전화 요청" in own

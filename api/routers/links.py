@@ -58,4 +58,8 @@ def show_status(token: str, request: Request, session: SessionDep, settings: Set
     care = session.get(CareRequest, request_id) if request_id else None
     if care is None:
         return _gone(request)
-    return render(request, "status.html", status_page(session, care))
+    from datetime import timedelta
+
+    # the parent's own page (cancel, call-back, survey: api/routers/applications.py), for calls and applications
+    manage = "/apply/s/" + links.sign(settings.secret_key, "apply-status", care.id, care.end_at + timedelta(days=14))
+    return render(request, "status.html", {**status_page(session, care), "manage_url": manage})

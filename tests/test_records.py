@@ -149,3 +149,34 @@ def test_a_callers_sms_status_page_leads_to_their_own_page(client, app, engine, 
     manage = re.search(r'href="(/apply/s/[^"]+)" id="manage"', page).group(1)
     own = client.get(manage).text
     assert "확정" in own and assignment.handover_code in own and "상담원 전화 요청" in own
+
+
+def test_retention_reaches_the_new_records(client, app, engine, clock, operator, demo):
+    from hotline.applications.models import VerificationCode
+    from hotline.forms.models import ReferralForm
+    from hotline.privacy import purge
+
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator, health_notes="천식",
+                                            consent={"guardian_consent": True, "health_consent": True})
+    client.post("/apply", data={"guardian_name": "김하늘", "guardian_phone": "010-5550-1234", "child0_name": "서윤",
+                                "child0_birth": "2021-03-14", "day": "2026-11-25", "start_time": "09:00",
+                                "end_time": "12:00", "place": "평택시 비전동", "address": "평택시 비전동 1", "consent": "yes"})
+    sign_in(client, engine)
+    client.post(f"/console/requests/{ref}/forms/referral", data={"official_name": "오지원", "official_org": "비전1동",
+                                                                 "official_phone": "031-000-0000", "service_kind": "facility",
+                                                                 "needs_summary": "보호자 입원"})
+    clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
+    client.post(f"{home}/r/{ref}/checkin", data={"code": assignment.handover_code})
+    client.post(f"{home}/r/{ref}/log", data={"start_time": "09:00", "end_time": "18:00", "activities": "서윤이와 놀이",
+                                             "incident": "yes", "incident_note": "서윤 넘어짐", "health": "흡입기 사용"})
+    client.post(f"{home}/r/{ref}/checkout")
+    clock.advance(days=91)
+    with Session(engine) as s:
+        assert purge(s, now=clock.now(), retention_days=90, access_log_days=730) == 1
+        s.commit()
+        assert s.exec(select(HealthRecord)).first() is None
+        log = s.exec(select(ServiceLog)).one()
+        assert log.activities == log.incident_note == "" and log.incident  # the fact stays, the words go
+        assert s.exec(select(ReferralForm)).one().needs_summary == ""
+        assert s.exec(select(VerificationCode)).first() is None
+        assert "(삭제됨)" == s.exec(select(OutboxMessage).where(OutboxMessage.kind == "apply_code")).one().body

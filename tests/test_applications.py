@@ -111,3 +111,30 @@ def test_per_client_limit_and_no_enumeration(client, engine, operator):
     for i in range(8):  # ten codes an hour from one address, whatever the phones
         assert apply(client, guardian_phone=f"010-5551-{i:04d}").status_code == 303
     assert apply(client, guardian_phone="010-5559-0000").status_code == 429
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite serialises writers anyway
+def test_parallel_guesses_count_one_after_another(app, engine, clock, demo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hotline.applications import service
+    from hotline.schemas import CareRequestCreate
+
+    ctx = app.state.offer_context
+    with Session(engine) as s:
+        ticket = service.send_code(s, CareRequestCreate.model_validate(request_body()), client="10.0.0.1",
+                                   now=clock.now(), ctx=ctx, secret="k")
+        s.commit()
+        ticket_id = ticket.id
+
+    def guess(_):
+        with Session(engine) as s:
+            try:
+                service.confirm_code(s, ticket_id, "abcdef", now=clock.now(), ctx=ctx, secret="k")
+            except (service.WrongCode, service.CodeGone) as exc:
+                s.commit()
+                return type(exc).__name__
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(guess, range(12)))
+    assert outcomes.count("WrongCode") == service.MAX_TRIES - 1 and outcomes.count("CodeGone") == 12 - 4

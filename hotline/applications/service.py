@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from hotline.aftercare.service import record_survey
 from hotline.applications import ONLINE_ACTOR
 from hotline.applications.models import VerificationCode
+from hotline.db import lock, serialize_on
 from hotline.errors import DomainError, invalid
 from hotline.intake import cancel_request, create_care_request
 from hotline.lifecycle import CANCELLABLE, RequestStatus, record
@@ -77,6 +78,9 @@ def send_code(session: Session, body: CareRequestCreate, *, client: str, now: da
     check_like_the_operator_form(session, body, now=now, ctx=ctx)
     phone = to_e164(body.guardian.phone, "guardian.phone")
     phone_hash = _digest(secret, "phone", phone)
+    # parallel requests (several workers) count one after another: a burst cannot slip past the limits
+    serialize_on(session, f"apply-phone:{phone_hash}")
+    serialize_on(session, f"apply-client:{client[:64]}")
     since = now - timedelta(hours=1)
     recent = select(func.count()).select_from(VerificationCode).where(col(VerificationCode.created_at) >= since)
     if session.exec(recent.where(VerificationCode.phone_hash == phone_hash)).one() >= PER_PHONE_PER_HOUR or \
@@ -98,6 +102,8 @@ def confirm_code(session: Session, ticket_id: int, code: str, *, now: datetime, 
     """The right code turns the draft into a request in the offer loop; a wrong one counts a try (the
     caller commits it even though this raises)."""
     ticket = session.get(VerificationCode, ticket_id)
+    if ticket is not None:
+        ticket = lock(session, VerificationCode, ticket_id)  # parallel guesses count one after another
     if ticket is None or ticket.used_at is not None or ticket.expires_at <= now or ticket.attempts >= MAX_TRIES:
         raise CodeGone()
     ticket.attempts += 1

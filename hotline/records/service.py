@@ -84,6 +84,9 @@ def shift_view(session: Session, provider: Provider, request: CareRequest, assig
 
 def check_in(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, code: str, *,
              now: datetime) -> CareVisit:
+    from hotline.db import lock
+
+    lock(session, CareRequest, request.id)  # parallel tries of the code are counted one after another
     visit = visit_of(session, request, provider)
     if visit.checked_in_at is not None:
         raise Conflict("이미 입실 처리했습니다.", "Already checked in.")

@@ -188,6 +188,9 @@ def decide_adjustment(session: Session, adjustment_id: int, *, approve: bool, ac
     adjustment = session.get(Adjustment, adjustment_id)
     if adjustment is None:
         raise NotFound("조정신청", "Adjustment")
+    from hotline.db import lock
+
+    adjustment = lock(session, Adjustment, adjustment_id)  # two operators cannot both decide it
     if adjustment.status != AdjustmentStatus.pending:
         raise Conflict("이미 처리한 조정신청입니다.", "The adjustment was already decided.")
     request = session.get(CareRequest, adjustment.request_id)

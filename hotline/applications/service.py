@@ -36,7 +36,7 @@ PER_CLIENT_PER_HOUR = 10
 class TooManyCodes(DomainError):
     def __init__(self) -> None:
         super().__init__("잠시 후 다시 시도해 주세요", "Too many requests",
-                         "인증번호 요청이 너무 많습니다. 1시간 뒤에 다시 시도하거나 상담 전화(1588-0000)를 이용해 주세요.",
+                         "인증번호 요청이 너무 많습니다. 1시간 뒤에 다시 시도하거나 상담 전화를 이용해 주세요.",
                          "Too many code requests. Try again in an hour or call the hotline.",
                          status=429, type="/problems/too-many-codes")
 

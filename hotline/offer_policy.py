@@ -35,13 +35,15 @@ class OfferPolicy(BaseModel):
 
     mode: Literal["waves", "rounds"] = "waves"
     target_minutes: float = Field(15, gt=0, description="minutes from the call to a confirmed place")
-    wave_confidence: float = Field(0.6, gt=0, lt=1, description="ask more providers while P(confirmed by target) is below this")
+    wave_confidence: float = Field(0.7, gt=0, lt=1, description="ask more providers while P(confirmed by target) is below this")
+    urgent_minutes: float = Field(60, ge=0, description="care starting this soon is asked more widely")
+    urgent_confidence: float = Field(0.85, gt=0, lt=1, description="wave_confidence for urgent care")
     wave_seconds: int = Field(60, ge=10, description="how often an offered request is looked at again")
     max_open_offers: int = Field(3, ge=1, le=20, description="providers asked at once for one request")
     offer_minutes: int = Field(30, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
     grace_minutes: float = Field(10, gt=0, description="the horizon once the target has passed")
     candidates: int = Field(12, ge=1, description="how many ranked providers the policy may draw on per wave")
-    detour_km: float = Field(0.0, ge=0, description="a likelier provider this much farther than the nearest goes first")
+    detour_km: float = Field(5.0, ge=0, description="a likelier provider this much farther than the nearest goes first")
     # the prior for a provider with little history: the province's observed shares and delays
     prior_accept: float = Field(0.6, gt=0, lt=1)
     prior_answer: float = Field(0.85, gt=0, le=1)
@@ -128,8 +130,11 @@ def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, m
     """How many of `candidates` (in the solver's order) to ask now. Always at least one when nothing is
     open; never more than `max_open_offers` open at once."""
     ahead = horizon(minutes_since_call, policy)
+    confidence = policy.wave_confidence
     if minutes_to_start is not None:
         ahead = max(0.0, min(ahead, minutes_to_start))
+        if minutes_to_start <= policy.urgent_minutes:  # no second chance before care begins
+            confidence = max(confidence, policy.urgent_confidence)
     miss = 1.0
     for offer in open_offers:
         miss *= 1.0 - offer.odds.accept_between(offer.age_minutes, offer.age_minutes + ahead)
@@ -138,7 +143,7 @@ def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, m
     for candidate in candidates:
         if open_now >= policy.max_open_offers:
             break
-        if open_now > 0 and 1.0 - miss >= policy.wave_confidence:
+        if open_now > 0 and 1.0 - miss >= confidence:
             break
         miss *= 1.0 - candidate.accept_within(ahead)
         ask += 1

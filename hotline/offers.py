@@ -551,9 +551,7 @@ def expire_offer(session: Session, offer_id: int, *, now: datetime, ctx: OfferCo
                reason=f"{provider.code} 연속 {policy.pause_after_expired}회 미응답: "
                       f"{local(provider.paused_until):%H:%M}까지 제안 중지")
     session.add(provider)
-    after_offer_closed(session, request, now=now, ctx=ctx)
-    if policy.mode == "waves" and request.status != S.offered:
-        retry_waiting(session, now=now, ctx=ctx)  # the expired offer held a place someone may be waiting for
+    after_offer_closed(session, request, now=now, ctx=ctx)  # waves: also retries those the offer held up
     return True
 
 

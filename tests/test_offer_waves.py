@@ -250,3 +250,27 @@ def test_a_bare_1_whose_offer_is_withdrawn_meanwhile_answers_the_next_one(client
     assert request_row(engine, b).status == "confirmed"
     jobs.dispatch()
     assert twilio.bodies_to(provider(engine, pid).phone)[-1] != render("already_filled", "ko")
+
+
+def test_care_starting_soon_is_asked_more_widely():
+    policy = OfferPolicy()
+    prior = odds(History(), policy)
+    later = plan_wave([], [prior] * 6, minutes_since_call=0, policy=policy, minutes_to_start=180)
+    soon = plan_wave([], [prior] * 6, minutes_since_call=0, policy=policy, minutes_to_start=45)
+    assert later.ask == 2 and soon.ask == 3  # no second chance before care begins
+
+
+def test_within_a_short_detour_the_likelier_provider_goes_first():
+    from types import SimpleNamespace
+
+    from hotline.offers import Ranked, prefer_responsive
+
+    policy = OfferPolicy()
+    near, close, far = (SimpleNamespace(id=i) for i in (1, 2, 3))
+    ranked = [Ranked(near, 1.0), Ranked(close, 3.5), Ranked(far, 9.0)]
+    quick = odds(History(accepted=15, log_delays=(0.0,) * 15), policy)
+    silent = odds(History(silent=15), policy)
+    order = prefer_responsive(ranked, {1: silent, 2: quick, 3: quick}, 15, policy)
+    assert [r.provider.id for r in order] == [2, 1, 3]  # 2.5 km more for a provider who answers
+    assert prefer_responsive(ranked, {1: silent, 2: quick, 3: quick}, 15,
+                             policy.model_copy(update={"detour_km": 0})) == ranked  # the solver's order

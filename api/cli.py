@@ -203,7 +203,7 @@ def simulate(args: argparse.Namespace) -> int:
               flush=True)
 
     reports = simulator.run(args.worlds.split(","), args.policies.split(","), seeds, behaviour=behaviour,
-                            calls=args.calls, progress=progress)
+                            calls=args.calls, progress=progress, jobs=args.jobs)
     result = simulator.result_json(reports, command, behaviour)
     print(json.dumps(result["summary"], ensure_ascii=False, indent=1))
     if args.json:
@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policies", default="waves,rounds", help="offer policies to compare (waves = default)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--calls", type=int, default=None, help="calls a day (default: the world's own)")
+    p.add_argument("--jobs", type=int, default=1, help="days simulated at once, in separate processes")
     p.add_argument("--accept", type=float, default=0.65)
     p.add_argument("--decline", type=float, default=0.20)
     p.add_argument("--median", type=float, default=4.0, help="median answer delay, minutes")

@@ -481,17 +481,33 @@ def plot(reports: list[Report], path: Path) -> None:
 
 
 def run(worlds: list[str], policies: list[str], seeds: list[int], *, behaviour: Behaviour = Behaviour(),
-        calls: int | None = None, data_dir: Path = REPO_ROOT / "data", progress=None) -> list[Report]:
-    reports = []
-    for w in worlds:
-        world = WORLDS[w](data_dir) if calls is None else WORLDS[w](data_dir, calls=calls)
-        for p in policies:
-            for seed in seeds:
-                report = simulate_day(world, policy=p, seed=seed, behaviour=behaviour, data_dir=data_dir)
-                reports.append(report)
-                if progress:
-                    progress(report)
-    return reports
+        calls: int | None = None, data_dir: Path = REPO_ROOT / "data", progress=None, jobs: int = 1) -> list[Report]:
+    """Every (world, policy, seed) day; `jobs` days at once in separate processes (each has its own
+    database and clock). Reports come back in a fixed order whatever finishes first."""
+    days = [(w, p, seed) for w in worlds for p in policies for seed in seeds]
+    if jobs <= 1:
+        reports = []
+        for day in days:
+            reports.append(_one_day(day, behaviour, calls, data_dir))
+            if progress:
+                progress(reports[-1])
+        return reports
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_one_day, day, behaviour, calls, data_dir): day for day in days}
+        done = {}
+        for future in as_completed(futures):
+            done[futures[future]] = report = future.result()
+            if progress:
+                progress(report)
+    return [done[day] for day in days]
+
+
+def _one_day(day: tuple[str, str, int], behaviour: Behaviour, calls: int | None, data_dir: Path) -> Report:
+    w, policy, seed = day
+    world = WORLDS[w](data_dir) if calls is None else WORLDS[w](data_dir, calls=calls)
+    return simulate_day(world, policy=policy, seed=seed, behaviour=behaviour, data_dir=data_dir)
 
 
 def result_json(reports: list[Report], command: str, behaviour: Behaviour) -> dict:

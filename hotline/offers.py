@@ -25,7 +25,8 @@ from hotline.lifecycle import RequestStatus, record, transition
 from hotline.links import offer_url, status_url
 from hotline.matching_adapter import build_problem, explanation_json, room_for
 from hotline.offer_policy import History, OfferPolicy, Odds, OpenOffer, horizon, odds, plan_wave
-from hotline.models import Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider, ProviderKind
+from hotline.models import (Assignment, CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider,
+                            ProviderKind)
 from hotline.outbox import enqueue
 from hotline.phones import national
 from hotline.sms.templates import children_text, named_children_text, needs_text
@@ -347,9 +348,12 @@ def escalate(session: Session, request: CareRequest, *, now: datetime, ctx: Offe
     request.attention_reason = f"미매칭: {reason}"[:200]
     request.next_wave_at = None
     session.add(request)
-    guardian = session.get(Guardian, request.guardian_id)
-    enqueue(session, to=guardian.phone, kind="unmatched_parent", lang=guardian.language, now=now,
-            request_id=request.id)
+    told = session.exec(select(OutboxMessage.id).where(OutboxMessage.request_id == request.id,
+                                                       OutboxMessage.kind == "unmatched_parent")).first()
+    if told is None:  # the parent hears "an operator will call" once, however often a retry ends here
+        guardian = session.get(Guardian, request.guardian_id)
+        enqueue(session, to=guardian.phone, kind="unmatched_parent", lang=guardian.language, now=now,
+                request_id=request.id)
     if ctx.settings.on_duty_operator_phone:
         enqueue(session, to=ctx.settings.on_duty_operator_phone, kind="escalation_operator", lang="ko", now=now,
                 request_id=request.id, ref=request.ref, reason=reason[:40])

@@ -13,7 +13,7 @@ from hotline import jobs
 from hotline.models import Provider
 from hotline.offer_policy import History, OfferPolicy, OpenOffer, odds, plan_wave
 from hotline.sms.templates import render
-from loop_support import events, guardian_phone, offers_of, pending, provider, request_row, sms_from
+from loop_support import ON_DUTY, events, guardian_phone, offers_of, pending, provider, request_row, sms_from
 
 pytestmark = pytest.mark.twilio
 
@@ -274,3 +274,21 @@ def test_within_a_short_detour_the_likelier_provider_goes_first():
     assert [r.provider.id for r in order] == [2, 1, 3]  # 2.5 km more for a provider who answers
     assert prefer_responsive(ranked, {1: silent, 2: quick, 3: quick}, 15,
                              policy.model_copy(update={"detour_km": 0})) == ranked  # the solver's order
+
+
+def test_an_operator_retry_that_escalates_again_does_not_text_the_parent_again(client, operator, demo, loop, twilio,
+                                                                             engine, clock, app):
+    only_providers(engine, "pt-f01")  # takes ages 6-12 only: the 5-year-old cannot be placed
+    ref = create(client, operator)
+    assert request_row(engine, ref).status == "unmatched"
+    from hotline import offers
+    from hotline.db import unit_of_work
+
+    for _ in range(2):  # the console's 다시 매칭
+        with unit_of_work(engine) as s:
+            offers.retry(s, request_row(engine, ref), actor="operator:op-kim", now=clock.now(), ctx=app.state.offer_context)
+        assert request_row(engine, ref).status == "unmatched"
+    jobs.dispatch()
+    told = [b for b in twilio.bodies_to(guardian_phone(engine, ref)) if "상담원" in b]
+    assert len(told) == 1
+    assert sum(ref in b for b in twilio.bodies_to(ON_DUTY)) == 3  # the on-duty operator hears each time

@@ -13,41 +13,16 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from conftest import NOW, PASSWORD
-from test_journey import CHROMIUM, DESKTOP, FLAGS, PHONE, LiveServer, expect, playwright_api, shot, sign_in
-from hotline.clock import SEOUL, FrozenClock
-from hotline.config import REPO_ROOT, Settings
+from test_journey import DESKTOP, PHONE, expect, launch_chromium, playwright_api, served_world, shot, sign_in
+from hotline.clock import SEOUL
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> Iterator[dict]:
-    from api.main import create_app
-    from hotline.db import create_all, make_engine
-    from hotline.geo import load_places
-    from hotline.models import Role
-    from hotline.security import ensure_user
-    from hotline.seed import seed_demo
-
-    path = tmp_path_factory.mktemp("platform") / "dolbom.db"
-    settings = Settings(environment="test", database_url=f"sqlite:///{path}", data_dir=REPO_ROOT / "data",
-                        secret_key="test-secret-0123456789abcdef0123456789")
-    engine = make_engine(settings.database_url)
-    create_all(engine)
-    clock = FrozenClock(NOW)
-    with Session(engine) as s:
-        seed_demo(s, settings.data_dir, now=clock.now(), places=load_places(settings.data_dir),
-                  operator=("demo-op", PASSWORD))
-        ensure_user(s, "op-park", PASSWORD, Role.operator, full_name="박상담")
-        s.commit()
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_RESET")}
-    with LiveServer(create_app(settings, engine=engine, clock=clock)) as server, \
-            playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, env=env)
-        yield {"base": server.base, "engine": engine, "settings": settings, "clock": clock, "browser": browser}
+    with served_world(tmp_path_factory.mktemp("platform")) as served, playwright_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield {**served, "browser": browser}
         browser.close()
-    engine.dispose()
 
 
 def latest_text(engine, kind: str):

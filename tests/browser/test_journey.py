@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,8 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[dict]:
+@contextmanager
+def served_world(directory: Path) -> Iterator[dict]:
     """A SQLite database with the demo providers and an operator, the app on the frozen clock, served."""
     from api.main import create_app
     from hotline.db import create_all, make_engine
@@ -85,9 +86,8 @@ def world(tmp_path_factory) -> Iterator[dict]:
     from hotline.security import ensure_user
     from hotline.seed import seed_demo
 
-    path = tmp_path_factory.mktemp("browser") / "dolbom.db"
-    settings = Settings(environment="test", database_url=f"sqlite:///{path}", data_dir=REPO_ROOT / "data",
-                        secret_key="test-secret-0123456789abcdef0123456789")
+    settings = Settings(environment="test", database_url=f"sqlite:///{directory / 'dolbom.db'}",
+                        data_dir=REPO_ROOT / "data", secret_key="test-secret-0123456789abcdef0123456789")
     engine = make_engine(settings.database_url)
     create_all(engine)
     clock = FrozenClock(NOW)
@@ -102,13 +102,23 @@ def world(tmp_path_factory) -> Iterator[dict]:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser(world):
+def launch_chromium(p):
     # the browser runs on the machine's real clock even when the suite runs under faketime: countdowns
     # follow the server's clock by an offset, and nothing here reads the browser's date
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_RESET")}
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, env=env)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[dict]:
+    with served_world(tmp_path_factory.mktemp("browser")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def browser(world):
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, env=env)
+        b = launch_chromium(p)
         yield b
         b.close()
 

@@ -3,7 +3,8 @@ API (operator intake, signed Twilio SMS replies), the real offer loop and the sc
 FrozenClock, with providers that accept, decline or stay silent after a log-normal delay.
 
 Worlds come from `data/`: "pyeongtaek" (the 28 demo providers, calls across Pyeongtaek's 동) and
-"gyeonggi" (300 providers spread over the 31 cities by population, calls likewise). Every provider has
+"gyeonggi" (300 providers spread over the 31 cities by population, calls from every city alike, so the
+small cities' few providers are tested as often as Suwon's many). Every provider has
 its own accept / answer shares and delay around the parameters' means; each (provider, call) pair's
 answer is drawn from the seed alone, so two policies face exactly the same providers.
 
@@ -141,7 +142,7 @@ def gyeonggi(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 
             "weekly_hours": {d: [["07:00", "22:00"]] for d in DAYS} if caregiver else week,
             "closures": [],
         })
-    places = [(c["code"], c["name_ko"], float(c["lat"]), float(c["lon"])) for c in cities for _ in range(1)]
+    places = [(c["code"], c["name_ko"], float(c["lat"]), float(c["lon"])) for c in cities]
     return World("gyeonggi", calls, out, places)
 
 

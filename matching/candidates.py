@@ -71,16 +71,25 @@ class ProviderTable:
         return len(self.ids)
 
 
-_table_cache: list[tuple[Sequence[Provider], ProviderTable]] = []
+_table_cache: list[tuple[tuple[Provider, ...], ProviderTable]] = []
+
+
+def _same_objects(a: Sequence, b: Sequence) -> bool:
+    """The same objects in the same order (requests and providers are frozen, so equal content)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def provider_table(providers: Sequence[Provider]) -> ProviderTable:
-    """Columns for the providers; the last table is reused when the same sequence object is passed."""
-    for seq, table in _table_cache:
-        if seq is providers:
+    """Columns for the providers; the last table is reused when the same provider objects are passed.
+
+    The key is a snapshot of the provider objects, not the sequence: a list changed in place (a
+    provider added, replaced by one with new commitments) is a different key and gets a new table.
+    """
+    for snap, table in _table_cache:
+        if _same_objects(snap, providers):
             return table
     table = _build_provider_table(providers)
-    _table_cache[:] = [(providers, table)]
+    _table_cache[:] = [(tuple(providers), table)]
     return table
 
 
@@ -185,16 +194,15 @@ class RequestTable:
         return len(self.ids)
 
 
-def request_table(requests: Sequence[Request], pt: ProviderTable) -> RequestTable:
+_RT_COLUMNS = (("lat", float), ("lon", float), ("start", np.int64), ("end", np.int64), ("children", np.int64),
+               ("min_age", np.int64), ("max_age", np.int64), ("need_mask", np.int64), ("need_unknown", bool),
+               ("lang_bit", np.int64), ("priority", np.int64))
+_rt_cache: list[tuple[ProviderTable, tuple[Request, ...], RequestTable]] = []
+
+
+def _request_columns(requests: Sequence[Request], pt: ProviderTable) -> dict[str, np.ndarray]:
     R = len(requests)
-    ids = [r.id for r in requests]
-    index = {rid: i for i, rid in enumerate(ids)}
-    if len(index) != R:
-        raise ValueError("duplicate request ids")
-    return RequestTable(
-        requests=requests,
-        ids=ids,
-        index=index,
+    return dict(
         lat=np.fromiter((r.location.lat for r in requests), float, R),
         lon=np.fromiter((r.location.lon for r in requests), float, R),
         start=np.fromiter((r.start for r in requests), np.int64, R),
@@ -207,6 +215,41 @@ def request_table(requests: Sequence[Request], pt: ProviderTable) -> RequestTabl
         lang_bit=np.fromiter((pt.lang_bits.get(r.language, 0) for r in requests), np.int64, R),
         priority=np.fromiter((r.priority for r in requests), np.int64, R),
     )
+
+
+def request_table(requests: Sequence[Request], pt: ProviderTable) -> RequestTable:
+    """Columns for the requests (their skill and language bits depend on `pt`).
+
+    The last table is kept: the same request objects against the same provider table reuse it, and
+    when the new sequence only appends requests to the last one (a new call during the day) only the
+    new rows are built. Anything else (a request removed, replaced or reordered; other providers)
+    builds the table from scratch. The cached arrays are never written to.
+    """
+    snap = tuple(requests)
+    if _rt_cache:
+        cpt, csnap, ct = _rt_cache[0]
+        n = len(csnap)
+        if cpt is pt and len(snap) >= n and all(x is y for x, y in zip(csnap, snap)):
+            if len(snap) == n:
+                return ct
+            tail = snap[n:]
+            tail_ids = [r.id for r in tail]
+            if len(set(tail_ids)) == len(tail_ids) and not any(i in ct.index for i in tail_ids):
+                cols = _request_columns(tail, pt)
+                index = dict(ct.index)
+                index.update((rid, n + i) for i, rid in enumerate(tail_ids))
+                table = RequestTable(requests=requests, ids=ct.ids + tail_ids, index=index,
+                                     **{k: np.concatenate([getattr(ct, k), cols[k]]) for k, _ in _RT_COLUMNS})
+                _rt_cache[:] = [(pt, snap, table)]
+                return table
+    R = len(requests)
+    ids = [r.id for r in requests]
+    index = {rid: i for i, rid in enumerate(ids)}
+    if len(index) != R:
+        raise ValueError("duplicate request ids")
+    table = RequestTable(requests=requests, ids=ids, index=index, **_request_columns(requests, pt))
+    _rt_cache[:] = [(pt, snap, table)]
+    return table
 
 
 # ---------------------------------------------------------------------------------------------

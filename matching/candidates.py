@@ -11,6 +11,7 @@ per request, are the flat arrays the CP-SAT model is built from.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -76,7 +77,7 @@ _table_cache: list[tuple[tuple[Provider, ...], ProviderTable]] = []
 
 def _same_objects(a: Sequence, b: Sequence) -> bool:
     """The same objects in the same order (requests and providers are frozen, so equal content)."""
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def provider_table(providers: Sequence[Provider]) -> ProviderTable:
@@ -229,7 +230,7 @@ def request_table(requests: Sequence[Request], pt: ProviderTable) -> RequestTabl
     if _rt_cache:
         cpt, csnap, ct = _rt_cache[0]
         n = len(csnap)
-        if cpt is pt and len(snap) >= n and all(x is y for x, y in zip(csnap, snap)):
+        if cpt is pt and len(snap) >= n and all(map(operator.is_, csnap, snap)):
             if len(snap) == n:
                 return ct
             tail = snap[n:]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,21 +103,27 @@ def constraint_rows(cs: CandidateSet, pairs: np.ndarray, encoding: str = "linear
     ri, pi = cs.ri[pairs], cs.pi[pairs]
     s, e, d = cs.rt.start[ri], cs.rt.end[ri], cs.rt.children[ri]
     order = np.argsort(pi, kind="stable")
-    cuts = np.flatnonzero(np.diff(pi[order])) + 1
-    groups = np.split(order, cuts)
-    provs = np.array([pi[g[0]] for g in groups], dtype=np.int64)
+    if not len(order):
+        return rows
+    first = np.r_[0, np.flatnonzero(np.diff(pi[order])) + 1]
+    bounds = np.r_[first, len(order)]
+    provs = pi[order][first].astype(np.int64)
     care = cs.pt.caregiver[provs]
 
     # Facilities whose candidates all fit together even at the committed peak need nothing.
-    lo = np.array([s[g].min() for g in groups], dtype=np.int64)
-    hi = np.array([e[g].max() for g in groups], dtype=np.int64)
+    lo = np.minimum.reduceat(s[order], first).astype(np.int64)
+    hi = np.maximum.reduceat(e[order], first).astype(np.int64)
     peak = max_load(cs.loads, provs, lo, hi)
-    demand = np.array([d[g].sum() for g in groups], dtype=np.int64)
+    demand = np.add.reduceat(d[order], first).astype(np.int64)
     may_bind = ~care & (demand + peak > cs.pt.cap[provs])
+    sizes = np.diff(bounds)
+
+    def group(k: int) -> np.ndarray:
+        return order[bounds[k]:bounds[k + 1]]
 
     L = cs.loads
-    for k in np.flatnonzero(may_bind):
-        g, p = groups[k], int(provs[k])
+    for k in np.flatnonzero(may_bind).tolist():
+        g, p = group(k), int(provs[k])
         cap = int(cs.pt.cap[p])
         ss, ee, dd = s[g], e[g], d[g]
         seg = slice(L.seg_offs[p], L.seg_offs[p + 1])
@@ -135,10 +142,8 @@ def constraint_rows(cs: CandidateSet, pairs: np.ndarray, encoding: str = "linear
             rows.linear.append((g[a], dd[a], int(r)))
 
     travel = cs.problem.travel
-    for k in np.flatnonzero(care):
-        g = groups[k]
-        if len(g) < 2:
-            continue
+    for k in np.flatnonzero(care & (sizes >= 2)).tolist():
+        g = group(k)
         g = g[np.argsort(s[g], kind="stable")]
         ss, ee = s[g], e[g]
         lat, lon = cs.rt.lat[ri[g]], cs.rt.lon[ri[g]]
@@ -437,6 +442,24 @@ def _direct(cs: CandidateSet, pairs: np.ndarray) -> np.ndarray | None:
     return first.astype(np.int64)
 
 
+class _Overlay(dict):
+    """`items` seen through a copy-on-write layer: `fill` appends to its own copies, never to `items`."""
+
+    def __init__(self, base: Mapping[int, list]):
+        super().__init__()
+        self.base = base
+
+    def get(self, p, default=None):
+        if dict.__contains__(self, p):
+            return dict.__getitem__(self, p)
+        return self.base.get(p, default)
+
+    def setdefault(self, p, default=None):
+        if not dict.__contains__(self, p):
+            dict.__setitem__(self, p, list(self.base.get(p, ())))
+        return dict.__getitem__(self, p)
+
+
 def _greedy_start(cs: CandidateSet, pairs: np.ndarray, items: dict[int, list], hint: dict[int, int]) -> np.ndarray:
     """A feasible assignment of the part: hinted providers first, then nearest with room."""
     ri, pi = cs.ri[pairs], cs.pi[pairs]
@@ -448,8 +471,7 @@ def _greedy_start(cs: CandidateSet, pairs: np.ndarray, items: dict[int, list], h
             cands[r] = [p] + [q for q in cands[r] if q != p]
     hinted = [r for r in cands if r in hint]
     rest = sorted((r for r in cands if r not in hint), key=lambda r: (len(cands[r]), -int(cs.rt.priority[r])))
-    local = {p: list(items.get(p, ())) for p in set(pi.tolist())}
-    chosen = fill(cs.problem, cs.pt, cs.rt, hinted + rest, cands, local)
+    chosen = fill(cs.problem, cs.pt, cs.rt, hinted + rest, cands, _Overlay(items))
     return np.fromiter((chosen.get(r) == p for r, p in zip(ri.tolist(), pi.tolist())), np.int64, len(pairs))
 
 

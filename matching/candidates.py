@@ -304,20 +304,37 @@ def load_index(P: int, prov, start, end, children, lat, lon) -> LoadIndex:
     )
 
 
-def base_loads(problem: Problem, pt: ProviderTable, rt: RequestTable, assignments: Mapping[str, str]) -> LoadIndex:
-    """Commitments plus the given assignments (e.g. fixed ones) as load."""
+def base_loads(problem: Problem, pt: ProviderTable, rt: RequestTable, assignments: Mapping[str, str],
+               only: np.ndarray | None = None) -> LoadIndex:
+    """Commitments plus the given assignments (e.g. fixed ones) as load.
+
+    `only` (a flag per provider row) leaves every other provider's load out: for callers that read
+    no other provider.
+    """
     rows = [(pt.index[p], rt.index[r]) for r, p in assignments.items() if r in rt.index and p in pt.index]
     pi = np.fromiter((p for p, _ in rows), np.int64, len(rows))
     ri = np.fromiter((r for _, r in rows), np.int64, len(rows))
+    cm = slice(None)
+    if only is not None:
+        cm = only[pt.com_prov]
+        keep = only[pi]
+        pi, ri = pi[keep], ri[keep]
     return load_index(
         len(pt),
-        np.concatenate([pt.com_prov, pi]),
-        np.concatenate([pt.com_start, rt.start[ri]]),
-        np.concatenate([pt.com_end, rt.end[ri]]),
-        np.concatenate([pt.com_children, rt.children[ri]]),
-        np.concatenate([pt.com_lat, rt.lat[ri]]),
-        np.concatenate([pt.com_lon, rt.lon[ri]]),
+        np.concatenate([pt.com_prov[cm], pi]),
+        np.concatenate([pt.com_start[cm], rt.start[ri]]),
+        np.concatenate([pt.com_end[cm], rt.end[ri]]),
+        np.concatenate([pt.com_children[cm], rt.children[ri]]),
+        np.concatenate([pt.com_lat[cm], rt.lat[ri]]),
+        np.concatenate([pt.com_lon[cm], rt.lon[ri]]),
     )
+
+
+# Explanations look this far for a provider whose wider radius would place a request.
+WIDEN_MAX_KM = 30.0
+# Up to this many request rows, a candidate set built for some rows only carries the load of the
+# providers those rows can reach (radius or WIDEN_MAX_KM, plus a margin): all any reader looks at.
+LOCAL_LOAD_ROWS = 64
 
 
 def _expand(offs: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -443,7 +460,7 @@ class CandidateSet:
     problem: Problem
     pt: ProviderTable
     rt: RequestTable
-    loads: LoadIndex  # commitments + fixed assignments
+    loads: LoadIndex  # commitments + fixed assignments (built for some rows: only the providers they reach)
     decide: np.ndarray  # per request: left to the solver (not fixed)
     # every in-radius pair, grouped by request, nearest (road km) first
     all_ri: np.ndarray
@@ -482,13 +499,19 @@ def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: i
     for r, p in given.items():
         if p not in pt.index:
             raise ValueError(f"assignment {r} -> unknown provider {p}")
-    loads = base_loads(problem, pt, rt, given)
+    rows = np.arange(len(rt)) if requests is None else np.asarray(requests, dtype=np.int64)
+    near = None
+    if requests is not None and len(rows) <= LOCAL_LOAD_ROWS and len(pt) > 4 * LOCAL_LOAD_ROWS:
+        reach = max(float(pt.radius.max()), WIDEN_MAX_KM) + 1.0
+        near = np.zeros(len(pt), dtype=bool)
+        for r in rows.tolist():
+            near |= haversine_km(rt.lat[r], rt.lon[r], pt.lat, pt.lon) <= reach
+    loads = base_loads(problem, pt, rt, given, only=near)
     decide = np.ones(len(rt), dtype=bool)
     for r in given:
         if r in rt.index:
             decide[rt.index[r]] = False
 
-    rows = np.arange(len(rt)) if requests is None else np.asarray(requests, dtype=np.int64)
     ri, pi, straight = pairs_in_radius(pt, rt.lat[rows], rt.lon[rows], use_grid=prune)
     ri = rows[ri]
     travel = problem.travel

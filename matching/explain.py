@@ -14,7 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from .candidates import (
-    FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_EXCLUDED, R_FULL, R_LANGUAGE, R_SKILL, R_TOO_MANY, REASONS,
+    FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_EXCLUDED, R_FULL, R_LANGUAGE, R_SKILL, R_TOO_MANY, REASONS, WIDEN_MAX_KM,
     CandidateSet, busy_span, classify, provider_items,
 )
 from .distance import haversine_km
@@ -26,7 +26,6 @@ REASON_CODES = {
     "full": "capacity_full", "busy": "caregiver_busy", "not_selected": "not_selected",
 }
 SHIFTS = (30, -30, 60, -60, 90, -90, 120, -120, 180, -180, 240, -240)
-WIDEN_MAX_KM = 30.0
 N_ALTERNATIVES = 3
 
 

@@ -10,6 +10,7 @@ per request, are the flat arrays the CP-SAT model is built from.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from dataclasses import dataclass
@@ -304,6 +305,15 @@ def load_index(P: int, prov, start, end, children, lat, lon) -> LoadIndex:
     )
 
 
+def index_pairs(rt: RequestTable, pt: ProviderTable, assignments: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """(request row, provider row) of each assignment whose request and provider are in the tables, in order."""
+    n = len(assignments)
+    ri = np.fromiter(map(rt.index.get, assignments.keys(), itertools.repeat(-1)), np.int64, n)
+    pi = np.fromiter(map(pt.index.get, assignments.values(), itertools.repeat(-1)), np.int64, n)
+    ok = (ri >= 0) & (pi >= 0)
+    return ri[ok], pi[ok]
+
+
 def base_loads(problem: Problem, pt: ProviderTable, rt: RequestTable, assignments: Mapping[str, str],
                only: np.ndarray | None = None) -> LoadIndex:
     """Commitments plus the given assignments (e.g. fixed ones) as load.
@@ -311,9 +321,7 @@ def base_loads(problem: Problem, pt: ProviderTable, rt: RequestTable, assignment
     `only` (a flag per provider row) leaves every other provider's load out: for callers that read
     no other provider.
     """
-    rows = [(pt.index[p], rt.index[r]) for r, p in assignments.items() if r in rt.index and p in pt.index]
-    pi = np.fromiter((p for p, _ in rows), np.int64, len(rows))
-    ri = np.fromiter((r for _, r in rows), np.int64, len(rows))
+    ri, pi = index_pairs(rt, pt, assignments)
     cm = slice(None)
     if only is not None:
         cm = only[pt.com_prov]

@@ -15,7 +15,7 @@ import numpy as np
 
 from .candidates import (
     FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_EXCLUDED, R_FULL, R_LANGUAGE, R_SKILL, R_TOO_MANY, REASONS, WIDEN_MAX_KM,
-    CandidateSet, busy_span, classify, provider_items,
+    CandidateSet, busy_span, classify, index_pairs, provider_items,
 )
 from .distance import haversine_km
 from .types import Explanation, Plan, Problem
@@ -32,12 +32,10 @@ N_ALTERNATIVES = 3
 def plan_figures(problem: Problem, cs: CandidateSet, plan: Plan) -> None:
     """Fill placed, placed_weight and total_km from the assignments."""
     rt, pt = cs.rt, cs.pt
-    rows = [(rt.index[r], pt.index[p]) for r, p in plan.assignments.items() if r in rt.index and p in pt.index]
-    ri = np.fromiter((r for r, _ in rows), np.int64, len(rows))
-    pi = np.fromiter((p for _, p in rows), np.int64, len(rows))
-    plan.placed = len(rows)
+    ri, pi = index_pairs(rt, pt, plan.assignments)
+    plan.placed = len(ri)
     plan.placed_weight = int(rt.priority[ri].sum())
-    plan.total_km = float(problem.travel.road_km(rt.lat[ri], rt.lon[ri], pt.lat[pi], pt.lon[pi]).sum()) if rows else 0.0
+    plan.total_km = float(problem.travel.road_km(rt.lat[ri], rt.lon[ri], pt.lat[pi], pt.lon[pi]).sum()) if len(ri) else 0.0
 
 
 def explain_all(problem: Problem, cs: CandidateSet, assignments: Mapping[str, str],

@@ -100,8 +100,8 @@ def solve_incremental(problem: Problem, new_request_id: str, plan: Plan | None =
 
 
 def _rows(problem: Problem, ids) -> np.ndarray:
-    pos = {r.id: i for i, r in enumerate(problem.requests)}
-    return np.array([pos[i] for i in ids], dtype=np.int64)
+    index = request_table(problem.requests, provider_table(problem.providers)).index  # cached
+    return np.array([index[i] for i in ids], dtype=np.int64)
 
 
 def _reshuffle(problem: Problem, movable: Mapping[str, str], hood: list[str], new_id: str, deadline: float,

@@ -668,13 +668,27 @@ def busy_span(provider: Provider, start: int, end: int, children: int, loc_lat: 
     return None
 
 
+_com_items_cache: list[tuple[ProviderTable, dict[int, tuple]]] = []
+
+
+def _commitment_items(pt: ProviderTable) -> dict[int, tuple]:
+    """The providers' own commitments as scalar items per provider row (kept for the last table)."""
+    for table, com in _com_items_cache:
+        if table is pt:
+            return com
+    com: dict[int, list] = {}
+    for row in zip(pt.com_prov.tolist(), pt.com_start.tolist(), pt.com_end.tolist(), pt.com_children.tolist(),
+                   pt.com_lat.tolist(), pt.com_lon.tolist()):
+        com.setdefault(row[0], []).append(row[1:])
+    frozen = {p: tuple(c) for p, c in com.items()}
+    _com_items_cache[:] = [(pt, frozen)]
+    return frozen
+
+
 def provider_items(problem: Problem, pt: ProviderTable, assignments: Mapping[str, str],
                    requests: Mapping[str, Request]) -> dict[int, list[tuple[int, int, int, float, float]]]:
     """Per provider row: its commitments plus the given assignments, as scalar items."""
-    items: dict[int, list[tuple[int, int, int, float, float]]] = {}
-    for k in range(len(pt.com_prov)):
-        items.setdefault(int(pt.com_prov[k]), []).append(
-            (int(pt.com_start[k]), int(pt.com_end[k]), int(pt.com_children[k]), float(pt.com_lat[k]), float(pt.com_lon[k])))
+    items: dict[int, list[tuple[int, int, int, float, float]]] = {p: list(c) for p, c in _commitment_items(pt).items()}
     for rid, pid in assignments.items():
         r = requests.get(rid)
         if r is None or pid not in pt.index:

@@ -37,6 +37,16 @@ def provider(engine, provider_id: int) -> Provider:
         return s.get(Provider, provider_id)
 
 
+def only_providers(engine, *codes: str) -> list[int]:
+    """Deactivate every provider but `codes`; their row ids, in that order."""
+    with Session(engine) as s:
+        for p in s.exec(select(Provider)):
+            p.active = p.code in codes
+            s.add(p)
+        s.commit()
+        return [s.exec(select(Provider.id).where(Provider.code == c)).one() for c in codes]
+
+
 def request_row(engine, ref: str) -> CareRequest:
     with Session(engine) as s:
         return s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()

@@ -226,15 +226,20 @@ def test_a_note_is_an_event_with_who_wrote_it(client, engine, demo):
     assert "상담 메모: 보호자가 오후 3시 이후 통화 가능" in page and "상담원 박상담" in page
 
 
-def test_accepted_request_shows_provider_phone_address_and_handover_code(client, engine, demo, app, clock):
-    sign_in(client, engine)
-    ref = log_call(client)
+def accept_first_offer(engine, app, clock, ref: str) -> None:
+    """The request's first offer accepted through its link, as a provider would."""
     with Session(engine) as s:
         care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
         offer = s.exec(select(Offer).where(Offer.request_id == care.id)).first()
         assert offers.answer(s, offer.id, accept=True, channel="link", now=clock.now(),
                              ctx=app.state.offer_context) == offers.Outcome.accepted
         s.commit()
+
+
+def test_accepted_request_shows_provider_phone_address_and_handover_code(client, engine, demo, app, clock):
+    sign_in(client, engine)
+    ref = log_call(client)
+    accept_first_offer(engine, app, clock, ref)
     page = client.get(f"/console/requests/{ref}").text
     assert "확정" in page and 'id="handover-code"' in page and "인계코드" in page
     provider = re.search(r'<dl class="facts" id="provider">(.*?)</dl>', page, re.S).group(1)
@@ -310,11 +315,7 @@ def test_outbox_names_the_request_and_masks_foreign_numbers(client, engine, demo
 def test_providers_directory_search_and_day_load(client, engine, demo, app, clock):
     sign_in(client, engine)
     ref = log_call(client)
-    with Session(engine) as s:
-        care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
-        offer = s.exec(select(Offer).where(Offer.request_id == care.id)).first()
-        offers.answer(s, offer.id, accept=True, channel="link", now=clock.now(), ctx=app.state.offer_context)
-        s.commit()
+    accept_first_offer(engine, app, clock, ref)
     page = client.get("/console/providers", params={"when": "1125"}).text
     assert page.count("<tr>") == 29 and "2 / " in page  # two children placed that day
     assert client.get("/console/providers", params={"q": "비전동"}).text.count("<tr>") < 29

@@ -7,7 +7,8 @@ from datetime import timedelta
 from conftest import request_body
 import pytest
 
-from loop_support import ON_DUTY, events, guardian_phone, offers_of, pending, provider, request_row, sms_from
+from loop_support import (ON_DUTY, events, guardian_phone, offers_of, only_providers, pending, provider, request_row,
+                          sms_from)
 from hotline import jobs
 from hotline.sms.templates import render
 
@@ -100,21 +101,8 @@ def test_near_start_offers_the_best_three_at_once_and_first_accept_wins(client, 
     assert twilio.bodies_to(provider(engine, others[0].provider_id).phone)[-1] == render("already_filled", "ko")
 
 
-def only_provider(engine, code: str) -> int:
-    from sqlmodel import Session, select
-
-    from hotline.models import Provider
-
-    with Session(engine) as s:
-        for p in s.exec(select(Provider)):
-            p.active = p.code == code
-            s.add(p)
-        s.commit()
-        return s.exec(select(Provider.id).where(Provider.code == code)).one()
-
-
 def test_two_expired_offers_in_a_row_pause_the_provider(client, operator, admin, demo, loop, engine, clock):
-    pid = only_provider(engine, "pt-f03")
+    [pid] = only_providers(engine, "pt-f03")
     for phone in ("010-5550-7001", "010-5550-7002"):
         ref = create(client, operator, guardian={"name": "이바다", "phone": phone, "language": "ko"})
         [offer] = pending(offers_of(engine, ref))
@@ -178,7 +166,7 @@ def test_care_that_should_have_begun_is_never_offered(client, operator, demo, lo
 
 
 def test_a_visiting_caregiver_is_sent_to_the_family_not_the_other_way(client, operator, demo, loop, twilio, engine):
-    only_provider(engine, "pt-c01")
+    only_providers(engine, "pt-c01")
     ref = create(client, operator)
     [offer] = pending(offers_of(engine, ref))
     caregiver = provider(engine, offer.provider_id)

@@ -13,7 +13,8 @@ from hotline import jobs
 from hotline.models import Provider
 from hotline.offer_policy import History, OfferPolicy, OpenOffer, odds, plan_wave
 from hotline.sms.templates import render
-from loop_support import ON_DUTY, events, guardian_phone, offers_of, pending, provider, request_row, sms_from
+from loop_support import (ON_DUTY, events, guardian_phone, offers_of, only_providers, pending, provider, request_row,
+                          sms_from)
 
 pytestmark = pytest.mark.twilio
 
@@ -23,15 +24,6 @@ def create(client, operator, phone: str = "010-5550-1234", **overrides) -> str:
     res = client.post("/v1/requests", json=body, headers=operator)
     assert res.status_code == 201, res.text
     return res.json()["ref"]
-
-
-def only_providers(engine, *codes: str) -> list[int]:
-    with Session(engine) as s:
-        for p in s.exec(select(Provider)):
-            p.active = p.code in codes
-            s.add(p)
-        s.commit()
-        return [s.exec(select(Provider.id).where(Provider.code == c)).one() for c in codes]
 
 
 def reply(client, twilio, engine, offer, text: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 
 from hotline.clock import Clock
@@ -64,6 +65,19 @@ def _prepare(settings) -> None:
     engine.dispose()
 
 
+def tcp_listener(sock: socket.socket) -> socket.socket:
+    """The listening socket uvicorn bound for its workers, re-wrapped to say it is TCP.
+
+    uvicorn's `bind_socket()` leaves `proto` at 0; accepted connections inherit it, and asyncio turns
+    TCP_NODELAY on only when `proto == IPPROTO_TCP` — so with `--workers N` every keep-alive response waited
+    on the client's delayed ACK, ~40 ms a request on Linux (Kludex/uvicorn#3149, open)."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
+        return sock
+    tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    tcp.set_inheritable(True)
+    return tcp
+
+
 def serve(args: argparse.Namespace) -> int:
     import os
 
@@ -86,8 +100,14 @@ def serve(args: argparse.Namespace) -> int:
         # each worker process builds its app (api.main.worker_app); the first to take the scheduler lock
         # also runs the scheduler, and if it dies, its restarted successor takes the lock over
         os.environ["DOLBOM_SERVE_SCHEDULER"] = "0" if args.no_scheduler else "1"
-        uvicorn.run("api.main:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port,
-                    log_config=LOG_CONFIG)
+        from uvicorn.supervisors import Multiprocess
+
+        config = uvicorn.Config("api.main:worker_app", factory=True, workers=args.workers, host=args.host,
+                                port=args.port, log_config=LOG_CONFIG)
+        try:
+            Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
+        except KeyboardInterrupt:
+            pass
         return 0
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
     uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port,

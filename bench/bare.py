@@ -20,3 +20,20 @@ class Body(BaseModel):
 @app.post("/bare")
 def bare(body: Body) -> Body:
     return body
+
+
+if __name__ == "__main__":
+    # served the way `dolbom serve --workers N` serves the hotline (same listener fix), so the two compare
+    import argparse
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from api.cli import tcp_listener
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--workers", type=int, default=4)
+    args = p.parse_args()
+    config = uvicorn.Config("bench.bare:app", workers=args.workers, port=args.port, log_level="info", access_log=False)
+    Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()

@@ -184,9 +184,8 @@ def main(argv: list[str] | None = None) -> int:
            "DOLBOM_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(repo)}
     server = start([sys.executable, "-m", "api.cli", "serve", "--workers", str(args.workers), "--port", str(port)],
                    env, "Application startup complete", args.workers, tmp)
-    bare = start([sys.executable, "-m", "uvicorn", "bench.bare:app", "--workers", str(args.workers), "--port",
-                  str(bare_port), "--log-level", "info", "--no-access-log"], env, "Application startup complete",
-                 args.workers, str(repo))
+    bare = start([sys.executable, "-m", "bench.bare", "--workers", str(args.workers), "--port", str(bare_port)],
+                 env, "Application startup complete", args.workers, str(repo))
     result: dict = {"command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
                     "database": "postgresql" if args.database else "sqlite", "workers": args.workers,
                     "clients": args.clients, "cpus": os.cpu_count(), "at": datetime.now(SEOUL).isoformat(timespec="minutes")}

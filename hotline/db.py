@@ -113,6 +113,19 @@ def lock(session: Session, model, ident: int):
                         .execution_options(populate_existing=True)).one()
 
 
+def created_in_this_transaction(session: Session, row) -> None:
+    """Note that `row` was inserted by the session's current transaction: until it commits, no other
+    transaction can see the row, so `needs_lock` can skip re-reading it under a lock."""
+    session.info.setdefault("created_here", {})[(type(row), row.id)] = session.get_transaction()
+
+
+def needs_lock(session: Session, row) -> bool:
+    """False only for a row this very transaction inserted (a later transaction of the same session —
+    after a commit or a rollback — is another transaction object and locks as usual)."""
+    made_in = session.info.get("created_here", {}).get((type(row), row.id))
+    return made_in is None or made_in is not session.get_transaction()
+
+
 def serialize_on(session: Session, key: str) -> None:
     """Until this transaction ends, no other transaction passes `serialize_on` with the same key (a
     PostgreSQL transaction-level advisory lock; SQLite's BEGIN IMMEDIATE already serialises writers)."""

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from hotline.clock import SEOUL, as_utc, local, local_day_bounds
 from hotline.config import Settings
+from hotline.db import created_in_this_transaction
 from hotline.errors import FieldProblem, InvalidInput, NotFound, invalid
 from hotline.geo import Geocoder, Place, in_service_area
 from hotline.lifecycle import LABELS_KO, RequestStatus, transition
@@ -225,12 +226,15 @@ def create_care_request(
         if existing is None:
             raise
         return _replay(existing, digest)
-    for child in data.children:
-        session.add(Child(request_id=request.id, first_name=child.first_name, birth_date=child.birth_date))
+    children = [Child(request_id=request.id, first_name=child.first_name, birth_date=child.birth_date)
+                for child in data.children]
+    session.add_all(children)
     session.add(RequestEvent(request_id=request.id, at=now, actor=actor, from_status=None,
                              to_status=RequestStatus.received, reason="상담 접수",
                              detail={"children": len(data.children), "consent_by": actor}))
     session.flush()
+    session.info.setdefault("children_of", {})[(request.id, request.ref)] = children
+    created_in_this_transaction(session, request)
     return Created(request, replayed=False)
 
 
@@ -246,7 +250,14 @@ def get_request(session: Session, request_id: int | str) -> CareRequest:
 
 
 def children_of(session: Session, request: CareRequest) -> list[Child]:
-    return list(session.exec(select(Child).where(Child.request_id == request.id).order_by(Child.id)))
+    """The request's children, read once per session: they are written at intake and never added to, and an
+    intake reads them for the solver, every offer text and the answer. Keyed by id and ref together: SQLite
+    may hand a rolled-back request's id out again, never with the same ref."""
+    memo = session.info.setdefault("children_of", {})
+    key = (request.id, request.ref)
+    if key not in memo:
+        memo[key] = list(session.exec(select(Child).where(Child.request_id == request.id).order_by(Child.id)))
+    return list(memo[key])
 
 
 def events_of(session: Session, request: CareRequest) -> list[RequestEvent]:

@@ -83,12 +83,12 @@ def transition(
     """Move `request` to `target`, appending the event; the caller's transaction commits both or neither.
     The row is re-read under a lock first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises), so two
     writers — a parent cancelling as care starts, say — cannot both move it from the same state."""
-    from hotline.db import lock
+    from hotline.db import lock, needs_lock
     from hotline.models import RequestEvent
 
     if not can_transition(RequestStatus(request.status), target):
         raise IllegalTransition(RequestStatus(request.status), target)
-    if request.id is not None:
+    if request.id is not None and needs_lock(session, request):
         lock(session, type(request), request.id)  # refreshes `request` itself
     current = RequestStatus(request.status)
     if not can_transition(current, target):

@@ -13,14 +13,14 @@ from sqlmodel import Session, col, select
 import matching
 from hotline.clock import at_local, epoch_minutes, local
 from hotline.config import Settings
-from hotline.intake import age_on
+from hotline.intake import age_on, children_of
 from hotline.schemas import DAYS
 from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider,
                             RequestEvent)
 
 
 
-def availability(provider: Provider, first: date, last: date) -> tuple[matching.Interval, ...]:
+def availability(provider: Any, first: date, last: date) -> tuple[matching.Interval, ...]:
     """Opening hours from `first` to `last` (local dates) minus dated closures, as merged epoch-minute
     intervals: Mon 07:00–24:00 followed by Tue 00:00–02:00 is one interval, so overnight care fits."""
     closed = set(provider.closures)
@@ -64,38 +64,50 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
     is blocked only by other requests' pending offers."""
     ids = [r.id for r in requests]
     children: dict[int, list[Child]] = {i: [] for i in ids}
-    for child in session.exec(select(Child).where(col(Child.request_id).in_(ids)).order_by(Child.id)):
-        children[child.request_id].append(child)
+    if len(requests) == 1:  # an intake or an answer: the session has read them already
+        children[ids[0]] = children_of(session, requests[0])
+    else:
+        for child in session.exec(select(Child).where(col(Child.request_id).in_(ids)).order_by(Child.id)):
+            children[child.request_id].append(child)
     m_requests = [to_request(r, children[r.id], now) for r in requests]
 
     lo = min((r.start_at for r in requests), default=now)
     hi = max((r.end_at for r in requests), default=now)
     first, last = local(lo).date() - timedelta(days=1), local(hi).date() + timedelta(days=1)
 
+    # plain columns, not entities: this runs at every intake and answer, and the rows are only read
+    window_lo, window_hi = lo - timedelta(days=1), hi + timedelta(days=1)
     busy: dict[int, list[matching.Commitment]] = {}
-    rows = session.exec(
-        select(Assignment, CareRequest).join(CareRequest, CareRequest.id == Assignment.request_id)
-        .where(Assignment.active == True, Assignment.start_at < hi + timedelta(days=1),  # noqa: E712
-               Assignment.end_at > lo - timedelta(days=1))
+    placed = session.exec(
+        select(Assignment.provider_id, Assignment.start_at, Assignment.end_at, Assignment.children,
+               CareRequest.id, CareRequest.lat, CareRequest.lon)
+        .join(CareRequest, CareRequest.id == Assignment.request_id)
+        .where(Assignment.active == True, Assignment.start_at < window_hi,  # noqa: E712
+               Assignment.end_at > window_lo)
     ).all()
-    for a, care in rows:
-        busy.setdefault(a.provider_id, []).append(matching.Commitment(
-            epoch_minutes(a.start_at), epoch_minutes(a.end_at), a.children,
-            matching.Location(care.lat, care.lon), str(care.id)))
+    for provider_id, start, end, n, rid, lat, lon in placed:
+        busy.setdefault(provider_id, []).append(matching.Commitment(
+            epoch_minutes(start), epoch_minutes(end), n, matching.Location(lat, lon), str(rid)))
+    # a pending offer holds the place until it is answered or expires; only those near these windows matter
     pending = session.exec(
-        select(Offer, CareRequest).join(CareRequest, CareRequest.id == Offer.request_id)
-        .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids))
+        select(Offer.provider_id, CareRequest.id, CareRequest.start_at, CareRequest.end_at, CareRequest.lat,
+               CareRequest.lon)
+        .join(CareRequest, CareRequest.id == Offer.request_id)
+        .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
+               CareRequest.start_at < window_hi, CareRequest.end_at > window_lo)
     ).all() if count_pending_offers else []
-    counts = _child_counts(session, {care.id for _, care in pending})
-    for offer, care in pending:
-        # a pending offer holds the place until it is answered or expires
-        busy.setdefault(offer.provider_id, []).append(matching.Commitment(
-            epoch_minutes(care.start_at), epoch_minutes(care.end_at), counts.get(care.id, 1),
-            matching.Location(care.lat, care.lon), str(care.id)))
+    counts = _child_counts(session, {rid for _, rid, *_ in pending})
+    for provider_id, rid, start, end, lat, lon in pending:
+        busy.setdefault(provider_id, []).append(matching.Commitment(
+            epoch_minutes(start), epoch_minutes(end), counts.get(rid, 1), matching.Location(lat, lon), str(rid)))
 
     opted_out = set(session.exec(select(OptOut.phone)).all())  # they said STOP: no offers by SMS
-    providers = [p for p in session.exec(select(Provider).where(Provider.active == True))  # noqa: E712
-                 if p.phone not in opted_out]
+    providers = session.exec(
+        select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
+               Provider.weekly_hours, Provider.closures, Provider.min_age, Provider.max_age, Provider.skills,
+               Provider.languages, Provider.radius_km, Provider.phone, Provider.paused_until)
+        .where(Provider.active == True)  # noqa: E712
+    ).all()
     m_providers = [
         matching.Provider(
             # codes, not row ids: the solver's explanations name providers to operators
@@ -106,7 +118,7 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
             radius_km=p.radius_km,
         )
         for p in providers
-        if include_paused or not (p.paused_until and p.paused_until > now)
+        if p.phone not in opted_out and (include_paused or not (p.paused_until and p.paused_until > now))
     ]
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
                          .where(col(Offer.request_id).in_(ids), Offer.status != OfferStatus.pending)).all()

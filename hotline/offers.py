@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 import matching
 from hotline.clock import fmt_window, local
 from hotline.config import Settings
-from hotline.db import after_commit, lock
+from hotline.db import after_commit, lock, needs_lock
 from hotline.geo import PlaceTable
 from hotline.intake import Created, active_assignment, children_of, create_care_request
 from hotline.lifecycle import RequestStatus, record, transition
@@ -164,8 +164,11 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
             transition(session, request, S.matching, actor=SYSTEM, at=now, reason="돌봄 시작 시각 도달")
         escalate(session, request, now=now, ctx=ctx, reason="돌봄 시작 시각이 지나 자동 제안 불가")
         return
-    open_offers = list(session.exec(select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
-                                    .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)))
+    # a request taken by this very transaction and not yet offered has no offers (the intake's first wave)
+    fresh = request.offer_rounds == 0 and not needs_lock(session, request)
+    open_offers = [] if fresh else list(session.exec(
+        select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
+        .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)))
     asked = {p.code for _, p in open_offers}
     ranked, explanation, solver_status = _ranked(session, request, now=now, ctx=ctx, policy=policy,
                                                  problem=problem, plan=plan, skip=asked)
@@ -175,7 +178,8 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
     ranked = prefer_responsive(ranked, odds, horizon(since_call, policy), policy)
     wave = plan_wave([OpenOffer(odds[p.id], (now - o.created_at).total_seconds() / 60) for o, p in open_offers],
                      [odds[c.provider.id] for c in ranked], minutes_since_call=since_call, policy=policy,
-                     minutes_to_start=(request.start_at - now).total_seconds() / 60)
+                     minutes_to_start=(request.start_at - now).total_seconds() / 60,
+                     everyone_left=len(ranked) < policy.candidates)
     chosen = ranked[:wave.ask]
     if not chosen and not open_offers:
         _nobody_now(session, request, now=now, ctx=ctx, policy=policy, explanation=explanation)

@@ -53,8 +53,10 @@ def present_request(session: Session, request: CareRequest, *, places=None, deta
     ages = child_ages(children, request.start_at)
     assignment = active_assignment(session, request)
     offers = session.exec(select(Offer).where(Offer.request_id == request.id).order_by(Offer.id)).all()
-    from hotline.matching_adapter import last_explanation
-
+    events = events_of(session, request) if detail else []
+    # the newest solver explanation recorded, for the console
+    explanation = next((e.detail["explanation"] for e in reversed(events) if e.detail and "explanation" in e.detail),
+                       None)
     return CareRequestPublic(
         id=request.id, ref=request.ref, status=request.status, status_label=status_label(request.status),
         reason=request.reason, notes=request.notes, start_at=request.start_at, end_at=request.end_at,
@@ -68,8 +70,8 @@ def present_request(session: Session, request: CareRequest, *, places=None, deta
         needs_attention=request.needs_attention, attention_reason=request.attention_reason,
         assignment=present_assignment(session, assignment) if assignment else None,
         offers=[present_offer(session, o, places=places) for o in offers] if detail else [],
-        events=[EventPublic.model_validate(e) for e in events_of(session, request)] if detail else [],
-        explanation=last_explanation(session, request) if detail else None,
+        events=[EventPublic.model_validate(e) for e in events],
+        explanation=explanation,
         created_at=request.created_at,
     )
 

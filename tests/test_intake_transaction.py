@@ -1,0 +1,35 @@
+"""What an intake transaction may skip because it wrote the row itself — the lock on a request nobody else can
+see yet, a second read of its children — and that it stops skipping once the transaction is over."""
+
+from __future__ import annotations
+
+from conftest import request_body
+from hotline.config import Settings
+from hotline.db import needs_lock
+from hotline.geo import load_places
+from hotline.intake import children_of, create_care_request
+from hotline.schemas import CareRequestCreate
+
+
+def _take(session, settings: Settings, clock, **overrides):
+    body = CareRequestCreate.model_validate(request_body(**overrides))
+    return create_care_request(session, body, actor="op", now=clock.now(), settings=settings,
+                               geocoder=load_places(settings.data_dir)).request
+
+
+def test_a_request_is_locked_again_once_its_intake_has_committed(session, settings, clock):
+    care = _take(session, settings, clock)
+    assert not needs_lock(session, care)  # invisible to everyone else until the commit
+    session.commit()
+    assert needs_lock(session, care)  # now a parent's cancel may race an answer: lock as usual
+
+
+def test_a_rolled_back_intake_leaves_nothing_for_the_next_one_to_reuse(session, settings, clock):
+    first = _take(session, settings, clock)
+    assert [c.first_name for c in children_of(session, first)] == ["서윤", "도윤"]
+    session.rollback()
+    # SQLite may hand the rolled-back id out again: the new request must not inherit the old children
+    second = _take(session, settings, clock, children=[{"first_name": "하준", "birth_date": "2019-07-07"}])
+    assert [c.first_name for c in children_of(session, second)] == ["하준"]
+    session.commit()
+    assert needs_lock(session, second)

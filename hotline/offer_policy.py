@@ -40,6 +40,8 @@ class OfferPolicy(BaseModel):
     urgent_confidence: float = Field(0.85, gt=0, lt=1, description="wave_confidence for urgent care")
     wave_seconds: int = Field(60, ge=10, description="how often an offered request is looked at again")
     max_open_offers: int = Field(3, ge=1, le=20, description="providers asked at once for one request")
+    last_few: int = Field(3, ge=0, le=20, description="when no more than this many suitable providers are left "
+                          "untried, max_open_offers no longer holds them back (0: never)")
     offer_minutes: int = Field(30, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
     grace_minutes: float = Field(10, gt=0, description="the horizon once the target has passed")
     candidates: int = Field(12, ge=1, description="how many ranked providers the policy may draw on per wave")
@@ -126,9 +128,16 @@ def horizon(minutes_since_call: float, policy: OfferPolicy) -> float:
 
 
 def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, minutes_since_call: float,
-              policy: OfferPolicy, minutes_to_start: float | None = None) -> Wave:
+              policy: OfferPolicy, minutes_to_start: float | None = None, everyone_left: bool = False) -> Wave:
     """How many of `candidates` (in the solver's order) to ask now. Always at least one when nothing is
-    open; never more than `max_open_offers` open at once."""
+    open; never more than `max_open_offers` open at once — unless `candidates` are everyone left to ask
+    and no more than `last_few` of them: then the cap does not hold them back. The cap spares the many
+    suitable providers of a busy city from being asked for nothing; when only a few are left, they are the
+    request's last chance, and keeping them waiting behind offers that have gone silent only loses time."""
+    candidates = list(candidates)
+    cap = policy.max_open_offers
+    if everyone_left and len(candidates) <= policy.last_few:
+        cap = max(cap, len(open_offers) + len(candidates))
     ahead = horizon(minutes_since_call, policy)
     confidence = policy.wave_confidence
     if minutes_to_start is not None:
@@ -141,7 +150,7 @@ def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, m
     before = 1.0 - miss
     ask, open_now = 0, len(open_offers)
     for candidate in candidates:
-        if open_now >= policy.max_open_offers:
+        if open_now >= cap:
             break
         if open_now > 0 and 1.0 - miss >= confidence:
             break

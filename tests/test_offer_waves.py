@@ -49,7 +49,9 @@ def test_first_wave_asks_two_then_a_third_as_the_target_nears(client, operator, 
     assert len(now_open) == 3 and now_open[2].provider_id not in {o.provider_id for o in first}
     clock.advance(minutes=2)
     jobs.tick()
-    assert len(pending(offers_of(engine, ref))) == 3  # never more than max_open_offers at once
+    # six demo providers suit this call: the three not yet asked are the last few, and with the target
+    # two minutes away they are asked too (the cap of three holds while more are left: see below)
+    assert len(pending(offers_of(engine, ref))) == 6
     assert any("3차 제안" in e.reason or "2차 제안" in e.reason for e in events(engine, ref))
 
 
@@ -284,3 +286,38 @@ def test_an_operator_retry_that_escalates_again_does_not_text_the_parent_again(c
     told = [b for b in twilio.bodies_to(guardian_phone(engine, ref)) if "상담원" in b]
     assert len(told) == 1
     assert sum(ref in b for b in twilio.bodies_to(ON_DUTY)) == 3  # the on-duty operator hears each time
+
+
+def test_the_last_few_suitable_providers_are_not_held_back_by_silent_offers(client, operator, demo, loop, twilio,
+                                                                             engine, clock):
+    """Issue 8: with three offers open and silent, the old cap kept the last suitable providers waiting
+    until the target had passed; when they are the request's last chance they are asked in time."""
+    only_providers(engine, "pt-f03", "pt-f05", "pt-c01", "pt-c02", "pt-c03")
+    ref = create(client, operator)
+    assert len(pending(offers_of(engine, ref))) == 2
+    clock.advance(minutes=12)
+    jobs.tick()
+    asked = pending(offers_of(engine, ref))
+    assert len(asked) > 3  # past the usual three at once: nobody else is left to ask
+    clock.advance(minutes=1)
+    jobs.tick()
+    asked = pending(offers_of(engine, ref))
+    assert len(asked) == 5 and len({o.provider_id for o in asked}) == 5  # all of them, each once
+    offer = asked[-1]
+    reply(client, twilio, engine, offer, f"1 {offer.reply_code}")
+    assert request_row(engine, ref).status == "confirmed"
+    assert [o.status for o in offers_of(engine, ref)].count("withdrawn") == 4
+
+
+def test_a_wave_lifts_the_cap_only_for_the_last_few():
+    policy = OfferPolicy()
+    prior = odds(History(), policy)
+    silent = [OpenOffer(prior, 12)] * 3
+    kw = dict(minutes_since_call=12, policy=policy)
+    assert plan_wave(silent, [prior] * 2, **kw).ask == 0  # others may be left: the cap holds
+    assert plan_wave(silent, [prior] * 2, everyone_left=True, **kw).ask == 2
+    assert plan_wave(silent, [prior] * 4, everyone_left=True, **kw).ask == 0  # more than last_few left
+    assert plan_wave(silent, [prior] * 2, everyone_left=True,
+                     **kw | {"policy": policy.model_copy(update={"last_few": 0})}).ask == 0
+    fresh = plan_wave([], [prior] * 3, everyone_left=True, minutes_since_call=0, policy=policy)
+    assert fresh.ask == 2  # the odds still decide how many: two give a good chance

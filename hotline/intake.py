@@ -111,6 +111,8 @@ def payload_hash(data: CareRequestCreate) -> str:
 class Created:
     request: CareRequest
     replayed: bool  # True when an Idempotency-Key matched an earlier call
+    # held here so the session's (weak) identity map keeps it for the texts and the answer: no re-read
+    guardian: Guardian | None = None
 
 
 def new_ref() -> str:
@@ -235,7 +237,7 @@ def create_care_request(
     session.flush()
     session.info.setdefault("children_of", {})[(request.id, request.ref)] = children
     created_in_this_transaction(session, request)
-    return Created(request, replayed=False)
+    return Created(request, replayed=False, guardian=guardian)
 
 
 def get_request(session: Session, request_id: int | str) -> CareRequest:

@@ -8,9 +8,11 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 import matching
+from hotline.db import needs_lock
 from hotline.clock import at_local, epoch_minutes, local
 from hotline.config import Settings
 from hotline.intake import age_on, children_of
@@ -89,17 +91,17 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
         busy.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n, matching.Location(lat, lon), str(rid)))
     # a pending offer holds the place until it is answered or expires; only those near these windows matter
+    kids = select(func.count()).where(Child.request_id == CareRequest.id).correlate(CareRequest).scalar_subquery()
     pending = session.exec(
         select(Offer.provider_id, CareRequest.id, CareRequest.start_at, CareRequest.end_at, CareRequest.lat,
-               CareRequest.lon)
+               CareRequest.lon, kids)
         .join(CareRequest, CareRequest.id == Offer.request_id)
         .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
                CareRequest.start_at < window_hi, CareRequest.end_at > window_lo)
     ).all() if count_pending_offers else []
-    counts = _child_counts(session, {rid for _, rid, *_ in pending})
-    for provider_id, rid, start, end, lat, lon in pending:
+    for provider_id, rid, start, end, lat, lon, n in pending:
         busy.setdefault(provider_id, []).append(matching.Commitment(
-            epoch_minutes(start), epoch_minutes(end), counts.get(rid, 1), matching.Location(lat, lon), str(rid)))
+            epoch_minutes(start), epoch_minutes(end), n or 1, matching.Location(lat, lon), str(rid)))
 
     opted_out = set(session.exec(select(OptOut.phone)).all())  # they said STOP: no offers by SMS
     providers = session.exec(
@@ -120,8 +122,11 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
         for p in providers
         if p.phone not in opted_out and (include_paused or not (p.paused_until and p.paused_until > now))
     ]
+    # a request taken by this transaction and never offered has tried nobody yet (the intake's first solve)
+    asked = [r.id for r in requests if r.offer_rounds or needs_lock(session, r)]
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
-                         .where(col(Offer.request_id).in_(ids), Offer.status != OfferStatus.pending)).all()
+                         .where(col(Offer.request_id).in_(asked), Offer.status != OfferStatus.pending)
+                         ).all() if asked else []
     return matching.Problem(
         requests=m_requests, providers=m_providers, now=epoch_minutes(now),
         exclude=frozenset((str(r), str(p)) for r, p in tried),
@@ -148,16 +153,6 @@ def room_for(session: Session, provider: Provider, request: CareRequest, childre
                               capacity=provider.capacity, availability=())
     return matching.room_ok(shape, epoch_minutes(request.start_at), epoch_minutes(request.end_at), children,
                             request.lat, request.lon, items, travel_model(settings))
-
-
-def _child_counts(session: Session, request_ids: set[int]) -> dict[int, int]:
-    from sqlalchemy import func
-
-    if not request_ids:
-        return {}
-    rows = session.exec(select(Child.request_id, func.count()).where(col(Child.request_id).in_(request_ids))
-                        .group_by(Child.request_id)).all()
-    return dict(rows)
 
 
 def explanation_json(explanation: matching.Explanation | None) -> dict[str, Any] | None:

@@ -195,10 +195,11 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
         else:
             transition(session, request, S.offered, actor=SYSTEM, at=now, reason=reason, detail=detail)
         rank = len(open_offers)
+        seen = codes_seen(session, [c.provider.id for c in chosen], now)
         for candidate in chosen:
             rank += 1
             make_offer(session, request, candidate.provider, rank=rank, distance_km=candidate.distance_km, now=now,
-                       ctx=ctx)
+                       ctx=ctx, codes=seen[candidate.provider.id])
     request.next_wave_at = now + timedelta(seconds=policy.wave_seconds)
     session.add(request)
     ctx.wake(session, request.next_wave_at)
@@ -304,10 +305,19 @@ def provider_odds(session: Session, provider_ids: list[int], *, now: datetime,
             for i, h in history.items()}
 
 
-def reply_code(session: Session, provider: Provider, now: datetime) -> str:
+def codes_seen(session: Session, provider_ids: list[int], now: datetime) -> dict[int, set[str]]:
+    """The reply codes each provider has seen on an offer in two days (one read for a whole wave)."""
+    seen: dict[int, set[str]] = {i: set() for i in provider_ids}
+    for pid, code in session.exec(select(Offer.provider_id, Offer.reply_code)
+                                  .where(col(Offer.provider_id).in_(provider_ids),
+                                         Offer.created_at >= now - timedelta(days=2))):
+        seen[pid].add(code)
+    return seen
+
+
+def reply_code(session: Session, provider: Provider, now: datetime, seen: set[str] | None = None) -> str:
     """The first code (A1, A2, … Z9; no I or O) the provider has not seen on an offer in two days."""
-    used = set(session.exec(select(Offer.reply_code).where(Offer.provider_id == provider.id,
-                                                           Offer.created_at >= now - timedelta(days=2))))
+    used = codes_seen(session, [provider.id], now)[provider.id] if seen is None else seen
     for letter in CODE_LETTERS:
         for digit in "123456789":
             if (code := letter + digit) not in used:
@@ -319,12 +329,12 @@ CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def make_offer(session: Session, request: CareRequest, provider: Provider, *, rank: int, distance_km: float | None,
-               now: datetime, ctx: OfferContext) -> Offer:
+               now: datetime, ctx: OfferContext, codes: set[str] | None = None) -> Offer:
     policy = policy_for(request, ctx)
     expires = offer_expiry(now, request.start_at, ctx.settings, policy)
     offer = Offer(request_id=request.id, provider_id=provider.id, round=request.offer_rounds, rank=rank,
                   distance_km=round(distance_km, 2) if distance_km is not None else None, created_at=now,
-                  expires_at=expires, reply_code=reply_code(session, provider, now))
+                  expires_at=expires, reply_code=reply_code(session, provider, now, codes))
     session.add(offer)
     session.flush()
     lang = provider.language

@@ -37,7 +37,7 @@ class OfferPolicy(BaseModel):
     target_minutes: float = Field(15, gt=0, description="minutes from the call to a confirmed place")
     wave_confidence: float = Field(0.7, gt=0, lt=1, description="ask more providers while P(confirmed by target) is below this")
     urgent_minutes: float = Field(60, ge=0, description="care starting this soon is asked more widely")
-    urgent_confidence: float = Field(0.85, gt=0, lt=1, description="wave_confidence for urgent care")
+    urgent_confidence: float = Field(0.8, gt=0, lt=1, description="wave_confidence for urgent care")
     wave_seconds: int = Field(60, ge=10, description="how often an offered request is looked at again")
     max_open_offers: int = Field(3, ge=1, le=20, description="providers asked at once for one request")
     last_few: int = Field(3, ge=0, le=20, description="when no more than this many suitable providers are left "

@@ -106,10 +106,16 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 
 def lock(session: Session, model, ident: int):
     """Re-read a row under a row lock (PostgreSQL). On SQLite the whole transaction already holds the
-    write lock (BEGIN IMMEDIATE), where FOR UPDATE would compile to nothing."""
+    write lock (BEGIN IMMEDIATE), where FOR UPDATE would compile to nothing.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it keeps every other writer of the row out just the same, but lets in
+    rows that only refer to it (their foreign-key check takes FOR KEY SHARE, which FOR UPDATE blocks). An
+    answer at a full provider re-plans its request in the same transaction and offers it to another provider,
+    inserting an offer that refers to that provider; with FOR UPDATE, two such answers whose re-plans went to
+    each other's provider deadlocked (500s and lost inbound SMS in a burst; bench/burst.py, issue 9)."""
     from sqlmodel import select
 
-    return session.exec(select(model).where(model.id == ident).with_for_update()
+    return session.exec(select(model).where(model.id == ident).with_for_update(key_share=True)
                         .execution_options(populate_existing=True)).one()
 
 

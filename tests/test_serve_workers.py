@@ -1,6 +1,9 @@
-"""Black box: `dolbom serve --workers 2` started for real on loopback (two API worker processes, one of them
-the scheduler's leader) takes a burst of 40 signed SMS at once: no server error, no inbound message lost,
-every reply sent (issue 9, defect 1 and the several-workers acceptance)."""
+"""Black box: `dolbom serve --workers N` started for real on loopback (N API worker processes, one of them
+the scheduler's leader). With two workers it takes a burst of 40 signed SMS at once: no server error, no
+inbound message lost, every reply sent (issue 9, defect 1 and the several-workers acceptance). With four, a
+burst of 200 accepts at once, signed SMS and offer-link POSTs racing for the same offers, requests and
+squeezed capacity (bench/burst.py, whose full matrix is in docs/load-benchmark.md): no server error, no
+inbound message lost, no capacity exceeded, every confirmation SMS sent within 30 s (issue 9, bursts)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import socket
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -43,17 +48,17 @@ def served(backend, database_url, engine, tmp_path):
     own.dispose()
 
 
-@pytest.fixture
-def server(served, twilio, tmp_path):
-    database_url, _ = served
+@contextmanager
+def serving(database_url: str, twilio, cwd, workers: int, **env: str):
+    """`dolbom serve --workers N` on a free loopback port against the fake Twilio; (base URL, its log)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DOLBOM_ENVIRONMENT": "development", "DOLBOM_DATABASE_URL": database_url,
            "DOLBOM_SMS_BACKEND": "twilio", "DOLBOM_TWILIO_ACCOUNT_SID": twilio.account_sid,
            "DOLBOM_TWILIO_AUTH_TOKEN": twilio.auth_token, "DOLBOM_TWILIO_BASE_URL": twilio.base_url,
-           "DOLBOM_TWILIO_FROM_NUMBER": "+15005550006", "DOLBOM_PUBLIC_URL": base}
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--workers", str(WORKERS), "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+           "DOLBOM_TWILIO_FROM_NUMBER": "+15005550006", "DOLBOM_PUBLIC_URL": base, **env}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--workers", str(workers), "--port", str(port)],
+                            cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str | None] = queue.Queue()
     log: list[str] = []
 
@@ -66,7 +71,7 @@ def server(served, twilio, tmp_path):
     threading.Thread(target=read, daemon=True).start()
     started = 0
     try:
-        while started < WORKERS:  # each worker says so once its app (and lifespan) is up
+        while started < workers:  # each worker says so once its app (and lifespan) is up
             line = lines.get(timeout=90)
             if line is None:
                 pytest.fail("dolbom serve exited:\n" + "".join(log))
@@ -79,6 +84,12 @@ def server(served, twilio, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def server(served, twilio, tmp_path):
+    with serving(served[0], twilio, tmp_path, WORKERS) as running:
+        yield running
 
 
 def test_a_burst_of_signed_sms_against_several_workers(server, served, twilio):
@@ -109,3 +120,26 @@ def test_a_burst_of_signed_sms_against_several_workers(server, served, twilio):
     assert replies == BURST  # a help text or an "already filled" for each
     assert twilio.wait_for(BURST, timeout=30), f"{len(twilio.messages)} of {BURST} replies sent in 30 s"
     assert not [line for line in log if "Traceback" in line or " ERROR " in line], "".join(log[-40:])
+
+
+def test_a_burst_of_200_accepts_by_sms_and_link_against_four_workers(served, twilio, tmp_path):
+    """bench/burst.py's burst of 200 against `--workers 4`: about 100 pending offers (50 requests) on the next
+    weekdays, four facilities squeezed to a quarter of what their pending offers hold, and 200 accepts fired at
+    once, half signed SMS ("1 A7"), half link POSTs; every offer accepted by both channels or texted twice."""
+    from bench.burst import SECRET, burst
+
+    database_url, _ = served
+    twilio.clock = lambda: datetime.now(timezone.utc)  # the server runs on the wall clock; so does this fake
+    with serving(database_url, twilio, tmp_path, 4, DOLBOM_SECRET_KEY=SECRET) as (base, log):
+        report = burst(base, database_url, twilio, 200, offers=100, confirm_timeout=45, log=log)
+    summary = {k: report[k] for k in ("shots", "answers", "inbound", "confirmations", "capacity_breaches")}
+    assert report["server_errors"] == 0, (report["server_error_samples"], "".join(log[-40:]))
+    assert report["unexpected_answers"] == 0 and report["errors_logged"] == 0, (report, "".join(log[-40:]))
+    assert report["inbound"]["sms_posted"] == 100 and report["inbound"]["lost"] == 0, summary
+    assert report["inbound"]["unhandled"] == 0, summary
+    assert report["capacity_breaches"] == [], summary
+    assert report["prepared"]["squeezed"] and all(q["placed_peak"] <= q["capacity"] for q in report["prepared"]["squeezed"])
+    confirmed = report["confirmations"]
+    assert confirmed["placements"] > 0 and confirmed["sms_missing"] == 0, summary
+    assert confirmed["max_s"] <= 30, summary
+    assert report["ok"], summary

@@ -56,7 +56,8 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def epoch_minutes(value: datetime) -> int:
-    return int(as_utc(value).timestamp() // 60)
+    # an aware datetime's timestamp is absolute: no conversion (the solver's problem makes thousands)
+    return int((value if value.tzinfo is not None else as_utc(value)).timestamp() // 60)
 
 
 def from_epoch_minutes(minutes: int) -> datetime:

@@ -5,10 +5,11 @@ or expired pairs → exclusions) and turns explanations into JSON for the event 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
 import matching
@@ -58,12 +59,25 @@ def to_request(care: CareRequest, children: list[Child], now: datetime) -> match
     )
 
 
-def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
-                  include_paused: bool = False, count_pending_offers: bool = True) -> matching.Problem:
-    """The problem of placing `requests` given everything already committed: active placements and other
-    requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
-    providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
-    is blocked only by other requests' pending offers."""
+@dataclass(frozen=True)
+class _Reads:
+    """What a problem is built from, read once per step: the intake's or an answer's first solve, and the
+    "with paused providers" / "without others' pending offers" views its offer wave may then ask for."""
+    m_requests: list[matching.Request]
+    first: date
+    last: date
+    placed: dict[int, list[matching.Commitment]]
+    pending: dict[int, list[matching.Commitment]]
+    providers: list[Any]
+    tried: frozenset[tuple[str, str]]
+
+
+def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
+    # reused until the session writes anything (any flush), rolls back, or its transaction ends
+    key = (tuple(r.id for r in requests), now, session.get_transaction())
+    held = session.info.get("problem_reads")
+    if held is not None and held[0] == key:
+        return held[1]
     ids = [r.id for r in requests]
     children: dict[int, list[Child]] = {i: [] for i in ids}
     if len(requests) == 1:  # an intake or an answer: the session has read them already
@@ -79,59 +93,75 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
 
     # plain columns, not entities: this runs at every intake and answer, and the rows are only read
     window_lo, window_hi = lo - timedelta(days=1), hi + timedelta(days=1)
-    busy: dict[int, list[matching.Commitment]] = {}
-    placed = session.exec(
+    placed: dict[int, list[matching.Commitment]] = {}
+    for provider_id, start, end, n, rid, lat, lon in session.exec(
         select(Assignment.provider_id, Assignment.start_at, Assignment.end_at, Assignment.children,
                CareRequest.id, CareRequest.lat, CareRequest.lon)
         .join(CareRequest, CareRequest.id == Assignment.request_id)
         .where(Assignment.active == True, Assignment.start_at < window_hi,  # noqa: E712
                Assignment.end_at > window_lo)
-    ).all()
-    for provider_id, start, end, n, rid, lat, lon in placed:
-        busy.setdefault(provider_id, []).append(matching.Commitment(
+    ):
+        placed.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n, matching.Location(lat, lon), str(rid)))
     # a pending offer holds the place until it is answered or expires; only those near these windows matter
     kids = select(func.count()).where(Child.request_id == CareRequest.id).correlate(CareRequest).scalar_subquery()
-    pending = session.exec(
+    pending: dict[int, list[matching.Commitment]] = {}
+    for provider_id, rid, start, end, lat, lon, n in session.exec(
         select(Offer.provider_id, CareRequest.id, CareRequest.start_at, CareRequest.end_at, CareRequest.lat,
                CareRequest.lon, kids)
         .join(CareRequest, CareRequest.id == Offer.request_id)
         .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
                CareRequest.start_at < window_hi, CareRequest.end_at > window_lo)
-    ).all() if count_pending_offers else []
-    for provider_id, rid, start, end, lat, lon, n in pending:
-        busy.setdefault(provider_id, []).append(matching.Commitment(
+    ):
+        pending.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n or 1, matching.Location(lat, lon), str(rid)))
 
     opted_out = set(session.exec(select(OptOut.phone)).all())  # they said STOP: no offers by SMS
-    providers = session.exec(
+    providers = [p for p in session.exec(
         select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
                Provider.weekly_hours, Provider.closures, Provider.min_age, Provider.max_age, Provider.skills,
                Provider.languages, Provider.radius_km, Provider.phone, Provider.paused_until)
         .where(Provider.active == True)  # noqa: E712
-    ).all()
-    m_providers = [
-        matching.Provider(
-            # codes, not row ids: the solver's explanations name providers to operators
-            id=p.code, kind=str(p.kind),
-            location=matching.Location(p.lat, p.lon), capacity=p.capacity,
-            availability=availability(p, first, last), commitments=tuple(busy.get(p.id, ())),
-            min_age=p.min_age, max_age=p.max_age, skills=frozenset(p.skills), languages=frozenset(p.languages),
-            radius_km=p.radius_km,
-        )
-        for p in providers
-        if p.phone not in opted_out and (include_paused or not (p.paused_until and p.paused_until > now))
-    ]
+    ) if p.phone not in opted_out]
     # a request taken by this transaction and never offered has tried nobody yet (the intake's first solve)
     asked = [r.id for r in requests if r.offer_rounds or needs_lock(session, r)]
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
                          .where(col(Offer.request_id).in_(asked), Offer.status != OfferStatus.pending)
                          ).all() if asked else []
+    reads = _Reads(m_requests, first, last, placed, pending, providers,
+                   frozenset((str(r), str(p)) for r, p in tried))
+    if not session.info.get("problem_reads_listening"):
+        for name in ("after_flush", "after_soft_rollback"):
+            event.listen(session, name, lambda *_: session.info.pop("problem_reads", None))
+        session.info["problem_reads_listening"] = True
+    session.info["problem_reads"] = (key, reads)
+    return reads
+
+
+def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
+                  include_paused: bool = False, count_pending_offers: bool = True) -> matching.Problem:
+    """The problem of placing `requests` given everything already committed: active placements and other
+    requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
+    providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
+    is blocked only by other requests' pending offers."""
+    reads = _read(session, requests, now)
+    m_providers = [
+        matching.Provider(
+            # codes, not row ids: the solver's explanations name providers to operators
+            id=p.code, kind=str(p.kind),
+            location=matching.Location(p.lat, p.lon), capacity=p.capacity,
+            availability=availability(p, reads.first, reads.last),
+            commitments=tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ()))
+                                                             if count_pending_offers else ()),
+            min_age=p.min_age, max_age=p.max_age, skills=frozenset(p.skills), languages=frozenset(p.languages),
+            radius_km=p.radius_km,
+        )
+        for p in reads.providers
+        if include_paused or not (p.paused_until and p.paused_until > now)
+    ]
     return matching.Problem(
-        requests=m_requests, providers=m_providers, now=epoch_minutes(now),
-        exclude=frozenset((str(r), str(p)) for r, p in tried),
-        travel=travel_model(settings),
-        caregiver_lead_min=settings.caregiver_lead_minutes,
+        requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
+        travel=travel_model(settings), caregiver_lead_min=settings.caregiver_lead_minutes,
     )
 
 

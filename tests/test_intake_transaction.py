@@ -33,3 +33,29 @@ def test_a_rolled_back_intake_leaves_nothing_for_the_next_one_to_reuse(session, 
     assert [c.first_name for c in children_of(session, second)] == ["하준"]
     session.commit()
     assert needs_lock(session, second)
+
+
+def test_the_solver_sees_an_offer_made_earlier_in_the_same_transaction(session, settings, clock, demo):
+    """The problem's reads are reused within one step, but never across a write: an offer made a moment
+    ago to a provider holds its place for the next request matched in the same transaction."""
+    from datetime import timedelta
+
+    from hotline.matching_adapter import build_problem
+    from hotline.models import Offer, Provider
+    from sqlmodel import select
+
+    first = _take(session, settings, clock)
+    second = _take(session, settings, clock, guardian={"name": "박하늘", "phone": "010-5550-9876", "language": "ko"})
+    provider = session.exec(select(Provider).order_by(Provider.id)).first()
+
+    def held(problem) -> int:
+        return len(next(p for p in problem.providers if p.id == provider.code).commitments)
+
+    before = held(build_problem(session, [second], now=clock.now(), settings=settings))
+    assert held(build_problem(session, [second], now=clock.now(), settings=settings)) == before  # same step
+    session.add(Offer(request_id=first.id, provider_id=provider.id, created_at=clock.now(),
+                      expires_at=clock.now() + timedelta(minutes=30), reply_code="A1"))
+    session.flush()
+    assert held(build_problem(session, [second], now=clock.now(), settings=settings)) == before + 1
+    unheld = build_problem(session, [second], now=clock.now(), settings=settings, count_pending_offers=False)
+    assert held(unheld) == before

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,10 @@ logger = logging.getLogger("hotline.outbox")
 
 # Set by the scheduler: wakes the dispatcher once a transaction that wrote messages has committed.
 KICK: Callable[[], None] | None = None
+# In a process without the scheduler (another worker of `dolbom serve --workers N`) on PostgreSQL, the
+# transaction itself notifies this channel; PostgreSQL delivers it only if the transaction commits, and the
+# scheduler's worker listens (hotline.jobs.OutboxListener). No second connection, nothing sent on rollback.
+CHANNEL = "dolbom_outbox"
 
 MAX_BACKOFF = timedelta(minutes=5)
 # Kinds a person who said STOP still gets: the confirmation of that STOP and of a later START.
@@ -53,9 +57,24 @@ def enqueue(session: Session, *, to: str, kind: str, lang: str, now: datetime, r
     session.add(message)
     if opted_out and request_id is not None and kind in ABOUT_THE_CARE:
         _flag(session, message, "보호자·기관이 문자 수신을 거부함: 전화로 안내 필요")
-    if message.status == OutboxStatus.pending and KICK is not None:
-        after_commit(session, KICK)
+    if message.status == OutboxStatus.pending:
+        if KICK is not None:
+            after_commit(session, KICK)
+        else:
+            _notify_once(session)
     return message
+
+
+def _notify_once(session: Session) -> None:
+    """NOTIFY the scheduler's worker, once per transaction (PostgreSQL folds repeats, but each costs a trip)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite workers share no channel; the dispatcher's 5-second interval finds the rows
+    # per (sub)transaction: a NOTIFY inside a savepoint that is rolled back is discarded with it
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if session.info.get("outbox_notified") is transaction:
+        return
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    session.info["outbox_notified"] = transaction
 
 
 def backoff(attempts: int) -> timedelta:

@@ -149,6 +149,31 @@ def concurrent(fn, clients: int, total: int) -> tuple[list[float], float]:
     return latencies, time.perf_counter() - t
 
 
+def sms_delays(url: str) -> dict:
+    """Seconds from an SMS row's creation (its request's clock) to its hand-over to the sender, over every
+    SMS of the run: whichever worker wrote it, the scheduler's dispatcher should send it at once."""
+    from sqlmodel import Session, select
+
+    from hotline.db import make_engine
+    from hotline.models import OutboxMessage
+
+    from hotline.models import OutboxStatus
+
+    engine = make_engine(url)
+    deadline = time.monotonic() + 15
+    with Session(engine) as session:
+        while time.monotonic() < deadline and session.exec(  # the last intakes' texts still going out
+                select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.pending)).first():
+            session.rollback()
+            time.sleep(0.2)
+        rows = session.exec(select(OutboxMessage.created_at, OutboxMessage.sent_at)
+                            .where(OutboxMessage.sent_at != None)).all()  # noqa: E711
+    engine.dispose()
+    delays = [(sent - created).total_seconds() for created, sent in rows]
+    return {"sent": len(delays), "p50_s": round(pct(delays, 50), 3), "p99_s": round(pct(delays, 99), 3),
+            "max_s": round(max(delays), 3)} if delays else {"sent": 0}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     p.add_argument("--database", default=None, help="PostgreSQL server URL (a database of its own is created); "
@@ -224,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         result["open_requests"] = {"few": summary(few), "many": summary(many),
                                    "open_at_many": flow.counter - len(accepts),
                                    "p50_ratio": round(pct(many, 50) / pct(few, 50), 2)}
+        result["sms_after_commit"] = sms_delays(url)
     finally:
         for proc in (server, bare):
             proc.terminate()

@@ -21,3 +21,4 @@ def test_the_load_benchmark_runs_end_to_end(tmp_path):
     assert result["sequential"]["accept"]["n"] >= 1  # an offer was made and accepted through its link
     assert result["concurrent"]["intake"]["rps"] > 0 and 0 < result["concurrent"]["intake_share_of_bare_rps"]
     assert result["open_requests"]["many"]["n"] == 20 and result["open_requests"]["open_at_many"] >= 4
+    assert result["sms_after_commit"]["sent"] > 0  # the acknowledgements and offers of the run went out

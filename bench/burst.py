@@ -47,10 +47,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from bench.load import body as load_body
+
 SEOUL = ZoneInfo("Asia/Seoul")
 SECRET = "burst-secret-" + "0" * 40
 PASSWORD = "dolbom-demo-1234"  # the development seed's demo operator and admin
-PLACES = ["평택시 비전동", "평택시 지산동", "평택시 세교동", "평택시 합정동", "평택시 송탄동", "평택시 안중읍"]
 CONFIRMATION_KINDS = ("confirmation", "offer_details")  # to the parent, to the provider
 CONFIRM_LIMIT_S = 30.0
 REPO = Path(__file__).resolve().parents[1]
@@ -134,14 +135,6 @@ def read_engine(database_url: str):
     return create_engine(database_url, pool_pre_ping=True)
 
 
-def intake_body(i: int, day: date) -> dict:
-    born = date(day.year - 6, 1, 1)
-    return {"guardian": {"name": f"폭주시험{i}", "phone": f"010-{5700 + i // 10000:04d}-{i % 10000:04d}"},
-            "children": [{"first_name": "아이", "birth_date": born.isoformat()}], "reason": "illness",
-            "start_at": f"{day}T09:00:00+09:00", "end_at": f"{day}T13:00:00+09:00",
-            "location": {"address": "평택시 1", "place": PLACES[i % len(PLACES)]}, "consent": {"guardian_consent": True}}
-
-
 def token(http: httpx.Client, base: str, username: str) -> dict[str, str]:
     res = http.post(f"{base}/v1/auth/token", data={"username": username, "password": PASSWORD})
     res.raise_for_status()
@@ -194,7 +187,7 @@ def open_requests(base: str, engine, offers_wanted: int, *, clients: int = 3, mo
                         return
                     made[0] += 1
                     i = made[0]
-                res = http.post(f"{base}/v1/requests", json=intake_body(i, days[i % len(days)]),
+                res = http.post(f"{base}/v1/requests", json=load_body(i, days[i % len(days)], "폭주시험", 5700),
                                 headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
                 if res.status_code != 201:
                     errors.append(f"intake answered {res.status_code}: {res.text[:300]}")

@@ -67,9 +67,11 @@ def start(cmd: list[str], env: dict[str, str], ready: str, workers: int, cwd: st
     return proc
 
 
-def body(i: int, day: date) -> dict:
+def body(i: int, day: date, name: str = "부하시험", block: int = 5600) -> dict:
+    """The i-th test call (a 6-year-old, 09:00–13:00 on `day`, one of six Pyeongtaek places), its guardian
+    named `name`+i with a number of its own in the 010-`block` range."""
     born = date(day.year - 6, 1, 1)
-    return {"guardian": {"name": f"부하시험{i}", "phone": f"010-{5600 + i // 10000:04d}-{i % 10000:04d}"},
+    return {"guardian": {"name": f"{name}{i}", "phone": f"010-{block + i // 10000:04d}-{i % 10000:04d}"},
             "children": [{"first_name": "아이", "birth_date": born.isoformat()}], "reason": "illness",
             "start_at": f"{day}T09:00:00+09:00", "end_at": f"{day}T13:00:00+09:00",
             "location": {"address": "평택시 1", "place": PLACES[i % len(PLACES)]}, "consent": {"guardian_consent": True}}

@@ -320,7 +320,9 @@ class OutboxListener:
 
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self.url, autocommit=True) as conn:
+                # TCP keepalives: a connection dropped silently (NAT, partition) errors out and is remade
+                with psycopg.connect(self.url, autocommit=True, keepalives=1, keepalives_idle=30,
+                                     keepalives_interval=10, keepalives_count=3) as conn:
                     conn.execute(f"LISTEN {outbox.CHANNEL}")
                     self.listening.set()
                     while not self._stopping.is_set():

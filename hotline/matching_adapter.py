@@ -74,6 +74,7 @@ class _Reads:
 
 def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
     # reused until the session writes anything (any flush), rolls back, or its transaction ends
+    session.connection()  # begins the transaction if none is open: the key must never hold None
     key = (tuple(r.id for r in requests), now, session.get_transaction())
     held = session.info.get("problem_reads")
     if held is not None and held[0] == key:
@@ -132,7 +133,7 @@ def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Read
                    frozenset((str(r), str(p)) for r, p in tried))
     if not session.info.get("problem_reads_listening"):
         for name in ("after_flush", "after_soft_rollback"):
-            event.listen(session, name, lambda *_: session.info.pop("problem_reads", None))
+            event.listen(session, name, lambda s, *_: s.info.pop("problem_reads", None))
         session.info["problem_reads_listening"] = True
     session.info["problem_reads"] = (key, reads)
     return reads

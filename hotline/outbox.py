@@ -70,6 +70,7 @@ def _notify_once(session: Session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite workers share no channel; the dispatcher's 5-second interval finds the rows
     # per (sub)transaction: a NOTIFY inside a savepoint that is rolled back is discarded with it
+    session.connection()  # a transaction is open (get_transaction() is None between transactions)
     transaction = session.get_nested_transaction() or session.get_transaction()
     if session.info.get("outbox_notified") is transaction:
         return

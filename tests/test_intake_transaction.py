@@ -59,3 +59,31 @@ def test_the_solver_sees_an_offer_made_earlier_in_the_same_transaction(session, 
     assert held(build_problem(session, [second], now=clock.now(), settings=settings)) == before + 1
     unheld = build_problem(session, [second], now=clock.now(), settings=settings, count_pending_offers=False)
     assert held(unheld) == before
+
+
+def test_a_later_transaction_of_the_same_session_reads_afresh(session, engine, settings, clock, demo):
+    """Between transactions a session has none; reads cached then must not serve the next transaction."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from hotline.matching_adapter import build_problem
+    from hotline.models import Offer, Provider
+
+    first = _take(session, settings, clock)
+    second = _take(session, settings, clock, guardian={"name": "박하늘", "phone": "010-5550-9876", "language": "ko"})
+    session.commit()
+    provider = session.exec(select(Provider).order_by(Provider.id)).first()
+    session.commit()
+
+    def held() -> int:
+        problem = build_problem(session, [second], now=clock.now(), settings=settings)
+        return len(next(p for p in problem.providers if p.id == provider.code).commitments)
+
+    before = held()  # the first statement of its transaction
+    session.commit()
+    with Session(engine) as other:  # another worker offers the first request to that provider meanwhile
+        other.add(Offer(request_id=first.id, provider_id=provider.id, created_at=clock.now(),
+                        expires_at=clock.now() + timedelta(minutes=30), reply_code="A1"))
+        other.commit()
+    assert held() == before + 1

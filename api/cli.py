@@ -78,6 +78,16 @@ def tcp_listener(sock: socket.socket) -> socket.socket:
     return tcp
 
 
+def run_workers(config) -> None:
+    """uvicorn's multi-worker supervisor on the fixed listener (`tcp_listener`), until Ctrl-C or SIGTERM."""
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
+    except KeyboardInterrupt:
+        pass
+
+
 def serve(args: argparse.Namespace) -> int:
     import os
 
@@ -100,14 +110,8 @@ def serve(args: argparse.Namespace) -> int:
         # each worker process builds its app (api.main.worker_app); the first to take the scheduler lock
         # also runs the scheduler, and if it dies, its restarted successor takes the lock over
         os.environ["DOLBOM_SERVE_SCHEDULER"] = "0" if args.no_scheduler else "1"
-        from uvicorn.supervisors import Multiprocess
-
-        config = uvicorn.Config("api.main:worker_app", factory=True, workers=args.workers, host=args.host,
-                                port=args.port, log_config=LOG_CONFIG)
-        try:
-            Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
-        except KeyboardInterrupt:
-            pass
+        run_workers(uvicorn.Config("api.main:worker_app", factory=True, workers=args.workers, host=args.host,
+                                   port=args.port, log_config=LOG_CONFIG))
         return 0
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
     uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port,

@@ -27,13 +27,12 @@ if __name__ == "__main__":
     import argparse
 
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
-    from api.cli import tcp_listener
+    from api.cli import run_workers
 
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--workers", type=int, default=4)
     args = p.parse_args()
-    config = uvicorn.Config("bench.bare:app", workers=args.workers, port=args.port, log_level="info", access_log=False)
-    Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
+    run_workers(uvicorn.Config("bench.bare:app", workers=args.workers, port=args.port, log_level="info",
+                               access_log=False))

@@ -58,15 +58,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def fake_twilio():
-    """tests/fake_twilio.py's FakeTwilio (it runs standalone), stamping messages with the wall clock."""
+    """tests/fake_twilio.py's FakeTwilio (it runs standalone); `burst` sets its clock."""
     tests = str(REPO / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
     from fake_twilio import FakeTwilio
 
-    fake = FakeTwilio()
-    fake.clock = lambda: datetime.now(timezone.utc)
-    return fake
+    return FakeTwilio()
 
 
 def client(**kw) -> httpx.Client:
@@ -439,7 +437,10 @@ def inbound_check(engine, shots: list[Shot]) -> dict:
 def burst(base: str, database_url: str, twilio, size: int, *, offers: int | None = None, secret: str = SECRET,
           squeeze_providers: int = 4, confirm_timeout: float = 60, log: list[str] | None = None) -> dict:
     """Prepare (`offers` pending offers; default four fifths of `size`), fire `size` accepts at once and
-    check; a report (dict) with `ok` and the figures. `log`: the server's log lines, scanned for errors."""
+    check; a report (dict) with `ok` and the figures. `log`: the server's log lines, scanned for errors.
+    The fake Twilio is put on the wall clock: the server runs on it, and confirmation delays are measured
+    from the server's placement time to the fake's stamp."""
+    twilio.clock = lambda: datetime.now(timezone.utc)
     engine = read_engine(database_url)
     wanted = offers or size - size // 5
     try:
@@ -509,7 +510,6 @@ def run_one(workers: int, server_url: str | None, size: int, twilio, tmp: str) -
         url = f"sqlite:///{tmp}/burst-{workers}-{size}-{uuid.uuid4().hex[:6]}.db"
     port = free_port()
     twilio.reset()
-    twilio.clock = lambda: datetime.now(timezone.utc)
     server = None
     try:
         t0 = time.perf_counter()

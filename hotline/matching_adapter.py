@@ -59,6 +59,12 @@ def to_request(care: CareRequest, children: list[Child], now: datetime) -> match
     )
 
 
+def never_offered(session: Session, request: CareRequest) -> bool:
+    """Taken by this very transaction and not offered yet (the intake's first solve and wave): it has no
+    offers, pending or closed, so nobody needs to look for them. Every path that offers counts a round."""
+    return request.offer_rounds == 0 and not needs_lock(session, request)
+
+
 @dataclass(frozen=True)
 class _Reads:
     """What a problem is built from, read once per step: the intake's or an answer's first solve, and the
@@ -124,8 +130,7 @@ def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Read
                Provider.languages, Provider.radius_km, Provider.phone, Provider.paused_until)
         .where(Provider.active == True)  # noqa: E712
     ) if p.phone not in opted_out]
-    # a request taken by this transaction and never offered has tried nobody yet (the intake's first solve)
-    asked = [r.id for r in requests if r.offer_rounds or needs_lock(session, r)]
+    asked = [r.id for r in requests if not never_offered(session, r)]
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
                          .where(col(Offer.request_id).in_(asked), Offer.status != OfferStatus.pending)
                          ).all() if asked else []

@@ -18,12 +18,12 @@ from sqlmodel import Session, col, select
 import matching
 from hotline.clock import fmt_window, local
 from hotline.config import Settings
-from hotline.db import after_commit, lock, needs_lock
+from hotline.db import after_commit, lock
 from hotline.geo import PlaceTable
 from hotline.intake import Created, active_assignment, children_of, create_care_request
 from hotline.lifecycle import RequestStatus, record, transition
 from hotline.links import offer_url, status_url
-from hotline.matching_adapter import build_problem, explanation_json, room_for
+from hotline.matching_adapter import build_problem, explanation_json, never_offered, room_for
 from hotline.offer_policy import History, OfferPolicy, Odds, OpenOffer, horizon, odds, plan_wave
 from hotline.models import (Assignment, CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider,
                             ProviderKind)
@@ -164,9 +164,7 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
             transition(session, request, S.matching, actor=SYSTEM, at=now, reason="돌봄 시작 시각 도달")
         escalate(session, request, now=now, ctx=ctx, reason="돌봄 시작 시각이 지나 자동 제안 불가")
         return
-    # a request taken by this very transaction and not yet offered has no offers (the intake's first wave)
-    fresh = request.offer_rounds == 0 and not needs_lock(session, request)
-    open_offers = [] if fresh else list(session.exec(
+    open_offers = [] if never_offered(session, request) else list(session.exec(
         select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
         .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)))
     asked = {p.code for _, p in open_offers}

@@ -3,6 +3,7 @@ Link scanners and previews open links, so a GET only shows; only a POST with the
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -58,8 +59,6 @@ def show_status(token: str, request: Request, session: SessionDep, settings: Set
     care = session.get(CareRequest, request_id) if request_id else None
     if care is None:
         return _gone(request)
-    from datetime import timedelta
-
     # the parent's own page (cancel, call-back, survey: api/routers/applications.py), for calls and applications
     manage = "/apply/s/" + links.sign(settings.secret_key, "apply-status", care.id, care.end_at + timedelta(days=14))
     return render(request, "status.html", {**status_page(session, care), "manage_url": manage})

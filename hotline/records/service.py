@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from hotline.aftercare.service import open_case
 from hotline.clock import SEOUL, local
 from hotline.config import Settings
+from hotline.db import lock
 from hotline.errors import Conflict, FieldProblem, InvalidInput, NotFound, invalid
 from hotline.intake import active_assignment, check_child, children_of, get_request, log_access
 from hotline.lifecycle import RequestStatus, record, transition
@@ -84,8 +85,6 @@ def shift_view(session: Session, provider: Provider, request: CareRequest, assig
 
 def check_in(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, code: str, *,
              now: datetime) -> CareVisit:
-    from hotline.db import lock
-
     lock(session, CareRequest, request.id)  # parallel tries of the code are counted one after another
     visit = visit_of(session, request, provider)
     if visit.checked_in_at is not None:
@@ -188,8 +187,6 @@ def decide_adjustment(session: Session, adjustment_id: int, *, approve: bool, ac
     adjustment = session.get(Adjustment, adjustment_id)
     if adjustment is None:
         raise NotFound("조정신청", "Adjustment")
-    from hotline.db import lock
-
     adjustment = lock(session, Adjustment, adjustment_id)  # two operators cannot both decide it
     if adjustment.status != AdjustmentStatus.pending:
         raise Conflict("이미 처리한 조정신청입니다.", "The adjustment was already decided.")

@@ -23,7 +23,7 @@ from fake_twilio import sign
 from hotline.db import make_engine
 from hotline.models import InboundMessage, OutboxMessage, Provider
 
-pytestmark = [pytest.mark.twilio, pytest.mark.slow]
+pytestmark = [pytest.mark.twilio, pytest.mark.slow, pytest.mark.servers]
 WORKERS = 2
 BURST = 40
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -131,22 +132,14 @@ def _replay(existing: CareRequest, digest: str) -> Created:
 
 
 def _guardian(session: Session, phone: str, data: CareRequestCreate, now: datetime) -> Guardian:
-    """Get or create the guardian by phone; a concurrent call may insert the same number first."""
-    query = select(Guardian).where(Guardian.phone == phone)
-    guardian = session.exec(query).first()
-    if guardian is None:
-        try:
-            with session.begin_nested():
-                guardian = Guardian(name=data.guardian.name, phone=phone, language=data.guardian.language,
-                                    created_at=now)
-                session.add(guardian)
-                session.flush()
-            return guardian
-        except IntegrityError:
-            guardian = session.exec(query).one()
-    guardian.name, guardian.language = data.guardian.name, data.guardian.language
-    session.add(guardian)
-    return guardian
+    """The guardian of this phone number, created or given this call's name and language in one statement
+    (INSERT … ON CONFLICT DO UPDATE): a concurrent call from the same number cannot make a second row."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = upsert(Guardian).values(name=data.guardian.name, phone=phone, language=data.guardian.language,
+                                   created_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=[Guardian.phone],
+                                      set_={"name": stmt.excluded.name, "language": stmt.excluded.language})
+    return session.scalars(stmt.returning(Guardian), execution_options={"populate_existing": True}).one()
 
 
 def create_care_request(

@@ -18,8 +18,8 @@ from hotline.clock import at_local, epoch_minutes, local
 from hotline.config import Settings
 from hotline.intake import age_on, children_of
 from hotline.schemas import DAYS
-from hotline.models import (Assignment, CareRequest, Child, Offer, OfferStatus, OptOut, Provider,
-                            RequestEvent)
+from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
+from hotline.outbox import opted_out_phones
 
 
 
@@ -123,7 +123,7 @@ def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Read
         pending.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n or 1, matching.Location(lat, lon), str(rid)))
 
-    opted_out = set(session.exec(select(OptOut.phone)).all())  # they said STOP: no offers by SMS
+    opted_out = opted_out_phones(session)  # they said STOP: no offers by SMS
     providers = [p for p in session.exec(
         select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
                Provider.weekly_hours, Provider.closures, Provider.min_age, Provider.max_age, Provider.skills,

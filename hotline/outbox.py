@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, event, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -50,7 +50,7 @@ STATUS_RANK = {"queued": 1, "accepted": 1, "sending": 2, "sent": 3, "delivered":
 def enqueue(session: Session, *, to: str, kind: str, lang: str, now: datetime, request_id: int | None = None,
             offer_id: int | None = None, expires_at: datetime | None = None, **values: object) -> OutboxMessage:
     body = render(kind, lang, **values)
-    opted_out = kind not in ALWAYS_SENT and session.get(OptOut, to) is not None
+    opted_out = kind not in ALWAYS_SENT and to in opted_out_phones(session)
     message = OutboxMessage(to=to, body=body, kind=kind, language=lang, request_id=request_id, offer_id=offer_id,
                             status=OutboxStatus.suppressed if opted_out else OutboxStatus.pending,
                             next_attempt_at=now, expires_at=expires_at, created_at=now)
@@ -69,13 +69,39 @@ def _notify_once(session: Session) -> None:
     """NOTIFY the scheduler's worker, once per transaction (PostgreSQL folds repeats, but each costs a trip)."""
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite workers share no channel; the dispatcher's 5-second interval finds the rows
-    # per (sub)transaction: a NOTIFY inside a savepoint that is rolled back is discarded with it
+    # per (sub)transaction: a NOTIFY inside a savepoint that is rolled back is discarded with it, while one
+    # sent by an enclosing transaction stands (its rows commit only with it)
     session.connection()  # a transaction is open (get_transaction() is None between transactions)
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if session.info.get("outbox_notified") is transaction:
-        return
+    notified, enclosing = session.info.get("outbox_notified"), transaction
+    while enclosing is not None:
+        if enclosing is notified:
+            return
+        enclosing = enclosing.parent
     session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     session.info["outbox_notified"] = transaction
+
+
+def opted_out_phones(session: Session) -> frozenset[str]:
+    """The numbers that said STOP, read once per transaction: every text and every solve asks, and an
+    intake sends several. Read again after the session writes an opt-out, rolls back, or its transaction ends."""
+    session.connection()  # a transaction is open: the key is never "no transaction"
+    key = session.get_transaction()
+    held = session.info.get("opted_out")
+    if held is not None and held[0] is key:
+        return held[1]
+    phones = frozenset(session.exec(select(OptOut.phone)).all())
+    if not session.info.get("opted_out_listening"):
+        event.listen(session, "after_flush", _forget_if_opt_outs_written)
+        event.listen(session, "after_soft_rollback", lambda s, *_: s.info.pop("opted_out", None))
+        session.info["opted_out_listening"] = True
+    session.info["opted_out"] = (key, phones)
+    return phones
+
+
+def _forget_if_opt_outs_written(session: Session, _flush_context) -> None:
+    if any(isinstance(row, OptOut) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop("opted_out", None)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -87,3 +87,32 @@ def test_a_later_transaction_of_the_same_session_reads_afresh(session, engine, s
                         expires_at=clock.now() + timedelta(minutes=30), reply_code="A1"))
         other.commit()
     assert held() == before + 1
+
+
+def test_a_returning_caller_keeps_one_guardian_row_with_this_calls_name_and_language(session, settings, clock):
+    """The guardian is written in one statement (insert, or update on the same number): a second call from
+    the same phone reuses the row and takes the name and language given this time."""
+    from sqlmodel import select
+
+    from hotline.models import Guardian
+
+    first = _take(session, settings, clock)
+    session.commit()
+    second = _take(session, settings, clock, guardian={"name": "김바다", "phone": "010-5550-1234", "language": "en"})
+    session.commit()
+    rows = session.exec(select(Guardian)).all()
+    assert len(rows) == 1 and second.guardian_id == first.guardian_id == rows[0].id
+    assert (rows[0].name, rows[0].language, rows[0].phone) == ("김바다", "en", "+821055501234")
+
+
+def test_a_stop_written_in_the_transaction_silences_its_later_texts(session, clock):
+    """Opt-outs are read once per transaction, and read again once the session writes one."""
+    from hotline.models import OptOut, OutboxStatus
+    from hotline.outbox import enqueue
+
+    phone = "+821055507777"
+    before = enqueue(session, to=phone, kind="survey", lang="ko", now=clock.now())
+    session.add(OptOut(phone=phone, at=clock.now()))
+    session.flush()
+    after = enqueue(session, to=phone, kind="survey", lang="ko", now=clock.now())
+    assert (before.status, after.status) == (OutboxStatus.pending, OutboxStatus.suppressed)

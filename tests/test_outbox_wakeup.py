@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session
 
 from hotline import outbox
@@ -59,3 +60,28 @@ def test_a_savepoint_rolled_back_does_not_swallow_the_wake_up(engine, clock, wak
         enqueue(s, to=PHONE, kind="survey", lang="en", now=clock.now())
         s.commit()
     assert wait_for(1)
+
+
+def test_a_savepoint_inside_a_transaction_that_has_notified_costs_no_second_notify(backend, engine, clock,
+                                                                                    monkeypatch):
+    """The intake texts the parent, then matches inside a savepoint and texts providers: one NOTIFY is
+    enough, since the first one stands as long as the transaction that carries every row commits."""
+    if backend != "postgres":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    monkeypatch.setattr(outbox, "KICK", None)
+    notifies: list[str] = []
+
+    def count(conn, cursor, statement, *_) -> None:
+        if "pg_notify" in statement:
+            notifies.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as s:
+            enqueue(s, to=PHONE, kind="survey", lang="ko", now=clock.now())
+            with s.begin_nested():
+                enqueue(s, to=PHONE, kind="survey", lang="en", now=clock.now())
+            s.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(notifies) == 1

@@ -8,8 +8,10 @@ run, as the yardstick. Reports requests/s and p50/p99 latencies, and the ratio t
 
 Phases: sequential intakes (and the accept of each one's offer through the signed link), the bare
 endpoint sequentially; C concurrent clients on each for a fixed number of requests; then sequential intake
-latency with 10 open requests and with --open (1,000) open requests. It reads the wall clock (it
-measures), creates a database of its own and drops it at the end."""
+latency with 10 open requests and with --open (1,000) open requests. The server runs with development
+data (28 demo providers, the demo operator) but without the living demo, which production does not have:
+the offers are answered by the benchmark's own accepts (`--living-demo` turns it on). It reads the wall
+clock (it measures), creates a database of its own and drops it at the end."""
 
 from __future__ import annotations
 
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrent", type=int, default=400, help="requests in the concurrent phase")
     p.add_argument("--open", type=int, default=1000, help="open requests for the last phase")
     p.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
+    p.add_argument("--living-demo", action="store_true",
+                   help="let the demo providers answer offers in the background, as `make run` does (off by "
+                        "default: production has no living demo; the benchmark's own accepts answer)")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     if args.quick:
@@ -207,14 +212,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         url = f"sqlite:///{tmp}/load.db"
     port, bare_port = free_port(), free_port()
+    # development for the demo providers and operator account; the living demo only when asked
     env = {**os.environ, "DOLBOM_ENVIRONMENT": "development", "DOLBOM_DATABASE_URL": url, "DOLBOM_SECRET_KEY": SECRET,
-           "DOLBOM_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(repo)}
+           "DOLBOM_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(repo),
+           "DOLBOM_DEMO_PROVIDERS_ANSWER": "true" if args.living_demo else "false"}
     server = start([sys.executable, "-m", "api.cli", "serve", "--workers", str(args.workers), "--port", str(port)],
                    env, "Application startup complete", args.workers, tmp)
     bare = start([sys.executable, "-m", "bench.bare", "--workers", str(args.workers), "--port", str(bare_port)],
                  env, "Application startup complete", args.workers, str(repo))
     result: dict = {"command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
                     "database": "postgresql" if args.database else "sqlite", "workers": args.workers,
+                    "living_demo": args.living_demo,
                     "clients": args.clients, "cpus": os.cpu_count(), "at": datetime.now(SEOUL).isoformat(timespec="minutes")}
     try:
         base, bare_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}/bare"

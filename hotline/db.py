@@ -132,13 +132,17 @@ def needs_lock(session: Session, row) -> bool:
     return made_in is None or made_in is not session.get_transaction()
 
 
-def serialize_on(session: Session, key: str) -> None:
-    """Until this transaction ends, no other transaction passes `serialize_on` with the same key (a
-    PostgreSQL transaction-level advisory lock; SQLite's BEGIN IMMEDIATE already serialises writers)."""
-    if session.get_bind().dialect.name == "postgresql":
+def serialize_on(session: Session, *keys: str) -> None:
+    """Until this transaction ends, no other transaction passes `serialize_on` with any of the same keys (a
+    PostgreSQL transaction-level advisory lock each, taken in one statement in the order given; SQLite's
+    BEGIN IMMEDIATE already serialises writers)."""
+    if keys and session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import text
 
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+        # volatile functions in the select list run after the ORDER BY: the locks are taken in key order
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(k)) "
+                             "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n) ORDER BY n"),
+                        {"keys": list(keys)})
 
 
 def after_commit(session: Session, fn) -> None:

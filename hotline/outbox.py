@@ -2,7 +2,9 @@
 it, and a dispatcher sends pending rows.
 
 Delivery guarantee. A row is marked `sending` (committed) before the SMS provider is called and `sent`
-(committed, with the provider's sid) after. A process that dies in between leaves it `sending`; a 5xx or
+(committed, with the provider's sid) after; the dispatcher does both for a chunk of rows at a time (one
+transaction to claim ten, one to record their results: ~1 ms a text instead of ~10 on PostgreSQL, whose
+every commit waits for the disk). A process that dies in between leaves them `sending`; a 5xx or
 a timeout leaves it `pending` with `attempt_started_at` set. Either way the next attempt first asks the
 provider whether a message with exactly this body went to this number since that attempt began, and sends
 only if none did. So a message is sent twice only if the provider accepted it yet does not list it — never
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, text, update
@@ -23,7 +26,7 @@ from sqlmodel import Session, col, select
 from hotline.db import after_commit, serialize_on
 from hotline.models import CareRequest, EarlyStatus, Offer, OfferStatus, OptOut, OutboxMessage, OutboxStatus
 from hotline.phones import mask
-from hotline.sms.senders import PermanentSendError, SmsSender, TransientSendError
+from hotline.sms.senders import PermanentSendError, SendResult, SmsSender, TransientSendError
 from hotline.sms.templates import render
 
 logger = logging.getLogger("hotline.outbox")
@@ -124,19 +127,6 @@ def _known_sids(session: Session, row: OutboxMessage) -> frozenset[str]:
                                                                   OutboxMessage.sid != None)).all())  # noqa: E711
 
 
-def _claim(engine: Engine, message_id: int, now: datetime) -> OutboxMessage | None:
-    """Mark one due row `sending` and commit, so no other dispatcher (or restart) sends it blindly."""
-    with Session(engine, expire_on_commit=False) as session:
-        claimed = session.exec(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending,
-                   OutboxMessage.next_attempt_at <= now)
-            .values(status=OutboxStatus.sending, attempts=OutboxMessage.attempts + 1)
-        ).rowcount
-        session.commit()
-        return session.get(OutboxMessage, message_id) if claimed else None
-
-
 def recover(engine: Engine) -> int:
     """At start-up (only one dispatcher runs): rows a crash left `sending` are due again; their
     `attempt_started_at` makes the next attempt reconcile before it resends."""
@@ -147,10 +137,25 @@ def recover(engine: Engine) -> int:
     return count
 
 
+@dataclass
+class _Attempt:
+    """One claimed row on its way to the SMS provider, and what became of it."""
+    row: OutboxMessage
+    reconcile: bool  # an earlier attempt may have gone through: look it up before sending
+    known: frozenset[str] = frozenset()
+    result: SendResult | None = None
+    resent: bool = False  # handed to the provider by this attempt (not adopted by a look-up)
+    transient: TransientSendError | None = None
+    never_reached: bool = False  # this send provably did not reach the provider
+    permanent: PermanentSendError | None = None
+    unexpected: bool = False
+
+
 def dispatch(engine: Engine, sender: SmsSender, *, now: datetime, status_callback: str | None = None,
-             limit: int = 100) -> int:
-    """Send what is due, one transaction per message. Exactly one dispatcher may run at a time (the
-    scheduler's job has max_instances=1). Returns how many were accepted."""
+             limit: int = 100, chunk: int = 10) -> int:
+    """Send what is due, `chunk` rows at a time: one transaction claims them (`sending`, committed), the
+    provider is called with no transaction open, one transaction records the results. Exactly one
+    dispatcher may run at a time (the scheduler's job has max_instances=1). Returns how many were accepted."""
     # Being the only dispatcher, a row still `sending` now was left by an attempt whose result could not be
     # recorded (the database failed just then): it is due again, reconciled before any resend. Without
     # this it stayed `sending`, unsent and unlooked-at, until the next restart (issue 9, defect 7).
@@ -161,83 +166,116 @@ def dispatch(engine: Engine, sender: SmsSender, *, now: datetime, status_callbac
                                                           OutboxMessage.next_attempt_at <= now)
                            .order_by(col(OutboxMessage.id)).limit(limit)).all()
     sent = 0
-    for message_id in due:
-        message = _claim(engine, message_id, now)
-        if message is None:
-            continue
+    for first in range(0, len(due), chunk):
+        ids = due[first:first + chunk]
         try:
-            sent += _send_one(engine, sender, message, now=now, status_callback=status_callback)
-        except Exception:  # noqa: BLE001  (one bad row must not stop the batch)
-            logger.exception("SMS %s: unexpected failure; retried later with a look-up first", message_id)
-            try:
-                with Session(engine) as session:
-                    row = session.get(OutboxMessage, message_id)
-                    row.status, row.next_attempt_at = OutboxStatus.pending, now + backoff(row.attempts)
-                    session.add(row)
-                    session.commit()
-            except Exception:  # noqa: BLE001  (still `sending`: the next dispatch recovers it)
-                logger.exception("SMS %s: could not record the failure either", message_id)
+            attempts = _claim(engine, ids, now)
+        except Exception:  # noqa: BLE001  (still `pending`: the next run claims them)
+            logger.exception("SMS %s–%s: could not be claimed; tried again at the next run", ids[0], ids[-1])
+            continue
+        for attempt in attempts:
+            _send(sender, attempt, now=now, status_callback=status_callback)
+        try:
+            sent += _record(engine, attempts, now)
+        except Exception:  # noqa: BLE001  (still `sending`: the next dispatch recovers and reconciles them)
+            logger.exception("SMS %s–%s: results could not be recorded; the next run looks them up first",
+                             ids[0], ids[-1])
     return sent
 
 
-def _send_one(engine: Engine, sender: SmsSender, message: OutboxMessage, *, now: datetime,
-              status_callback: str | None) -> int:
+def _claim(engine: Engine, ids: list[int], now: datetime) -> list[_Attempt]:
+    """Mark due rows `sending` and commit, so no other dispatcher (or restart) sends them blindly; rows
+    whose offer closed or whose validity ran out meanwhile fail here, unsent."""
     with Session(engine, expire_on_commit=False) as session:
-        row = session.get(OutboxMessage, message.id)
-        if row.expires_at is not None and row.expires_at <= now:
-            row.status, row.error = OutboxStatus.failed, "expired before it could be sent"
-            session.add(row)
-            session.commit()
-            return 0
-        sending = False
-        if row.kind == "offer" and row.offer_id is not None and \
-                session.get(Offer, row.offer_id).status != OfferStatus.pending:
-            row.status, row.error = OutboxStatus.failed, "offer closed before it could be sent"
-            session.add(row)
-            session.commit()
-            return 0
-        known = _known_sids(session, row) if row.attempt_started_at is not None else frozenset()
-        # end the transaction before asking Twilio: on SQLite it holds the database's write lock, and a slow
-        # look-up stalled every writer behind it (issue 9, defect 8)
-        session.commit()
-        try:
-            if row.attempt_started_at is not None and (found := sender.find_sent(
-                    row.to, row.body, row.attempt_started_at, exclude=known)):
-                result = found  # an earlier attempt went through after all: do not send again
+        rows = session.exec(select(OutboxMessage)
+                            .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == OutboxStatus.pending,
+                                   OutboxMessage.next_attempt_at <= now)
+                            .order_by(col(OutboxMessage.id)).with_for_update()).all()
+        offers = [r.offer_id for r in rows if r.kind == "offer" and r.offer_id is not None]
+        closed = set(session.exec(select(Offer.id).where(col(Offer.id).in_(offers),
+                                                         Offer.status != OfferStatus.pending)).all()) if offers else set()
+        attempts = []
+        for row in rows:
+            row.attempts += 1
+            if row.expires_at is not None and row.expires_at <= now:
+                row.status, row.error = OutboxStatus.failed, "expired before it could be sent"
+            elif row.kind == "offer" and row.offer_id in closed:
+                row.status, row.error = OutboxStatus.failed, "offer closed before it could be sent"
             else:
-                sending = True
-                row.attempt_started_at = now
-                session.add(row)
-                session.commit()
-                validity = int((row.expires_at - now).total_seconds()) if row.expires_at else None
-                result = sender.send(row.to, row.body, validity_period_s=validity, status_callback=status_callback)
-        except TransientSendError as exc:
-            row.status = OutboxStatus.pending
-            row.next_attempt_at = now + backoff(row.attempts)
-            row.error = str(exc)[:300]
-            if sending and not exc.maybe_sent:
-                row.attempt_started_at = None  # this send provably never reached Twilio: nothing to reconcile
+                row.status = OutboxStatus.sending
+                if row.attempt_started_at is None:
+                    row.attempt_started_at = now
+                    attempts.append(_Attempt(row, reconcile=False))
+                else:
+                    attempts.append(_Attempt(row, reconcile=True, known=_known_sids(session, row)))
             session.add(row)
-            session.commit()
-            logger.warning("SMS %s transient failure (attempt %d): %s", row.id, row.attempts, exc)
-            return 0
-        except PermanentSendError as exc:
-            # Twilio's message quotes the number: keep the code and the masked number only
-            row.status, row.error = OutboxStatus.failed, f"Twilio {exc.code or exc.status}: {mask(row.to)}"
-            session.add(row)
-            _flag(session, row, f"문자 발송 실패({row.kind}, 오류 {exc.code or exc.status})")
-            session.commit()
-            logger.error("SMS %s failed permanently: %s", row.id, row.error)
-            return 0
-        serialize_on(session, f"sms-status:{result.sid}")
-        row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, result.sid, now, None
-        row.provider_status = result.status
-        for early in session.exec(select(EarlyStatus).where(EarlyStatus.sid == result.sid)).all():
-            _apply(session, row, early.status, early.error_code)  # a callback that came before the sid
-            session.delete(early)
-        session.add(row)
         session.commit()
-        return 1
+    return attempts
+
+
+def _send(sender: SmsSender, attempt: _Attempt, *, now: datetime, status_callback: str | None) -> None:
+    """Ask the provider, with no transaction open: on SQLite one would hold the database's write lock, and
+    a slow look-up stalled every writer behind it (issue 9, defect 8)."""
+    row, sending = attempt.row, False
+    try:
+        if attempt.reconcile and (found := sender.find_sent(row.to, row.body, row.attempt_started_at,
+                                                            exclude=attempt.known)):
+            attempt.result = found  # an earlier attempt went through after all: do not send again
+            return
+        sending = True
+        validity = int((row.expires_at - now).total_seconds()) if row.expires_at else None
+        attempt.result = sender.send(row.to, row.body, validity_period_s=validity, status_callback=status_callback)
+        attempt.resent = attempt.reconcile
+    except TransientSendError as exc:
+        attempt.transient, attempt.never_reached = exc, sending and not exc.maybe_sent
+        logger.warning("SMS %s transient failure (attempt %d): %s", row.id, row.attempts, exc)
+    except PermanentSendError as exc:
+        attempt.permanent = exc
+    except Exception:  # noqa: BLE001  (one bad row must not stop the batch)
+        attempt.unexpected = True
+        logger.exception("SMS %s: unexpected failure; retried later with a look-up first", row.id)
+
+
+def _record(engine: Engine, attempts: list[_Attempt], now: datetime) -> int:
+    """The results of one chunk, in one transaction. Returns how many the provider accepted."""
+    if not attempts:
+        return 0
+    sent = 0
+    with Session(engine) as session:
+        sids = sorted(a.result.sid for a in attempts if a.result is not None)
+        # against a status callback for one of these sids being recorded just now (apply_status)
+        serialize_on(session, *(f"sms-status:{sid}" for sid in sids))
+        early: dict[str, list[EarlyStatus]] = {}
+        if sids:
+            for status in session.exec(select(EarlyStatus).where(col(EarlyStatus.sid).in_(sids))
+                                       .order_by(col(EarlyStatus.id))):
+                early.setdefault(status.sid, []).append(status)
+        for attempt in attempts:
+            row = session.merge(attempt.row, load=False)
+            if attempt.result is not None:
+                row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, attempt.result.sid, now, None
+                row.provider_status = attempt.result.status
+                if attempt.resent:
+                    row.attempt_started_at = now
+                for status in early.get(attempt.result.sid, []):
+                    _apply(session, row, status.status, status.error_code)  # a callback that came before the sid
+                    session.delete(status)
+                sent += 1
+            elif attempt.permanent is not None:
+                exc = attempt.permanent
+                # the provider's message quotes the number: keep the code and the masked number only
+                row.status, row.error = OutboxStatus.failed, f"Twilio {exc.code or exc.status}: {mask(row.to)}"
+                _flag(session, row, f"문자 발송 실패({row.kind}, 오류 {exc.code or exc.status})")
+                logger.error("SMS %s failed permanently: %s", row.id, row.error)
+            else:  # transient or unexpected: due again after the backoff
+                row.status, row.next_attempt_at = OutboxStatus.pending, now + backoff(row.attempts)
+                if attempt.transient is not None:
+                    row.error = str(attempt.transient)[:300]
+                if attempt.never_reached:
+                    row.attempt_started_at = None  # nothing to reconcile
+            session.add(row)
+        session.commit()
+    return sent
 
 
 def apply_status(session: Session, sid: str, status: str, error_code: str | None = None, *,

@@ -224,3 +224,46 @@ def test_the_look_up_at_twilio_holds_no_database_lock(engine, app, clock, twilio
     assert outbox.dispatch(engine, WritesDuringLookUp(), now=clock.now()) == 1
     assert wrote == [True]
     assert rows(engine)[0].status == OutboxStatus.sent
+
+
+def test_a_crash_in_the_middle_of_a_chunk_sends_nothing_twice_and_loses_nothing(engine, app, clock, twilio):
+    """The dispatcher claims rows a chunk at a time and records their results together: a crash after the
+    second send leaves two texts sent but unrecorded and two claimed but unsent. After the restart every
+    number has its text exactly once, and every row carries the sid of its own message."""
+    queue(engine, clock, PHONES[:4])
+    real = app.state.sender
+
+    class Killed(BaseException):
+        pass
+
+    sends: list[str] = []
+
+    class DiesOnTheSecondSend:
+        def send(self, *args, **kwargs):
+            result = real.send(*args, **kwargs)
+            sends.append(result.sid)
+            if len(sends) == 2:
+                raise Killed  # the process is gone before any result of the chunk is recorded
+            return result
+
+        def find_sent(self, *args, **kwargs):
+            return real.find_sent(*args, **kwargs)
+
+    with pytest.raises(Killed):
+        outbox.dispatch(engine, DiesOnTheSecondSend(), now=clock.now())
+    assert [r.status for r in rows(engine)] == [OutboxStatus.sending] * 4
+    clock.advance(seconds=5)
+    assert outbox.recover(engine) == 4
+    assert outbox.dispatch(engine, real, now=clock.now()) == 4
+    for phone in PHONES[:4]:
+        assert len(twilio.bodies_to(phone)) == 1, phone
+    assert {r.status for r in rows(engine)} == {OutboxStatus.sent}
+    assert sorted(r.sid for r in rows(engine)) == sorted(m.sid for m in twilio.messages)
+
+
+def test_more_than_a_chunk_is_sent_in_one_run(engine, app, clock, twilio):
+    phones = [f"+8210555{n:05d}" for n in range(25)]
+    queue(engine, clock, phones)
+    assert outbox.dispatch(engine, app.state.sender, now=clock.now(), chunk=10) == 25
+    assert {r.status for r in rows(engine)} == {OutboxStatus.sent}
+    assert sorted(m.to for m in twilio.messages) == phones

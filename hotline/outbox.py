@@ -144,7 +144,6 @@ class _Attempt:
     reconcile: bool  # an earlier attempt may have gone through: look it up before sending
     known: frozenset[str] = frozenset()
     result: SendResult | None = None
-    resent: bool = False  # handed to the provider by this attempt (not adopted by a look-up)
     transient: TransientSendError | None = None
     never_reached: bool = False  # this send provably did not reach the provider
     permanent: PermanentSendError | None = None
@@ -225,7 +224,6 @@ def _send(sender: SmsSender, attempt: _Attempt, *, now: datetime, status_callbac
         sending = True
         validity = int((row.expires_at - now).total_seconds()) if row.expires_at else None
         attempt.result = sender.send(row.to, row.body, validity_period_s=validity, status_callback=status_callback)
-        attempt.resent = attempt.reconcile
     except TransientSendError as exc:
         attempt.transient, attempt.never_reached = exc, sending and not exc.maybe_sent
         logger.warning("SMS %s transient failure (attempt %d): %s", row.id, row.attempts, exc)
@@ -255,8 +253,6 @@ def _record(engine: Engine, attempts: list[_Attempt], now: datetime) -> int:
             if attempt.result is not None:
                 row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, attempt.result.sid, now, None
                 row.provider_status = attempt.result.status
-                if attempt.resent:
-                    row.attempt_started_at = now
                 for status in early.get(attempt.result.sid, []):
                     _apply(session, row, status.status, status.error_code)  # a callback that came before the sid
                     session.delete(status)

@@ -28,6 +28,12 @@ from hotline.security import ensure_user, use_fast_hashing_for_tests
 use_fast_hashing_for_tests()
 
 PG_URL = os.environ.get("DOLBOM_TEST_DATABASE_URL")
+PUBLIC_URL = "https://dolbom.test"
+ON_DUTY = "+821055509999"
+PASSWORD = "test-password-1"
+# Tuesday 24 November 2026, 08:00 in Seoul: the tests' "now"
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SEOUL)
+
 # libfaketime (the suite at other dates) moves CLOCK_MONOTONIC with the wall clock but does not intercept
 # sem_clockwait, so CPython's timed waits (Event.wait(1), Queue.get(timeout=…)) sleep for the whole shift
 # (`faketime -f +365d python -c "import threading; threading.Event().wait(1)"` never returns), and an
@@ -44,11 +50,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("servers"):
             item.add_marker(skip)
-PUBLIC_URL = "https://dolbom.test"
-ON_DUTY = "+821055509999"
-PASSWORD = "test-password-1"
-# Tuesday 24 November 2026, 08:00 in Seoul: the tests' "now"
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=SEOUL)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,9 @@ capacity, an idempotent insert) holds the write lock from its first read, as a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 from pathlib import Path
 
 from sqlalchemy import event
@@ -148,6 +149,33 @@ def serialize_on(session: Session, *keys: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(k)) "
                              "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n) ORDER BY n"),
                         {"keys": list(keys)})
+
+
+T = TypeVar("T")
+
+
+def kept_for_transaction(session: Session, name: str, key: Hashable, compute: Callable[[], T], *,
+                         stale_after_flush: Callable[[Session], bool] = lambda session: True) -> T:
+    """`compute()`, read once and kept in the session under `name` for this transaction and `key`: until
+    the transaction ends, it rolls back, or a flush for which `stale_after_flush` says so (by default
+    any write)."""
+    session.connection()  # a transaction is open: the key never holds "no transaction"
+    full_key = (key, session.get_transaction())
+    held = session.info.get(name)
+    if held is not None and held[0] == full_key:
+        return held[1]
+    value = compute()
+    listening = session.info.setdefault("kept_listening", set())
+    if name not in listening:
+        def forget_if_stale(s: Session, _flush_context) -> None:
+            if stale_after_flush(s):
+                s.info.pop(name, None)
+
+        event.listen(session, "after_flush", forget_if_stale)
+        event.listen(session, "after_soft_rollback", lambda s, *_: s.info.pop(name, None))
+        listening.add(name)
+    session.info[name] = (full_key, value)
+    return value
 
 
 def after_commit(session: Session, fn) -> None:

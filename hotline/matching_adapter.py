@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 import matching
-from hotline.db import needs_lock
+from hotline.db import kept_for_transaction, needs_lock
 from hotline.clock import at_local, epoch_minutes, local
 from hotline.config import Settings
 from hotline.intake import age_on, children_of
@@ -80,11 +80,11 @@ class _Reads:
 
 def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
     # reused until the session writes anything (any flush), rolls back, or its transaction ends
-    session.connection()  # begins the transaction if none is open: the key must never hold None
-    key = (tuple(r.id for r in requests), now, session.get_transaction())
-    held = session.info.get("problem_reads")
-    if held is not None and held[0] == key:
-        return held[1]
+    return kept_for_transaction(session, "problem_reads", (tuple(r.id for r in requests), now),
+                                lambda: _read_rows(session, requests, now))
+
+
+def _read_rows(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
     ids = [r.id for r in requests]
     children: dict[int, list[Child]] = {i: [] for i in ids}
     if len(requests) == 1:  # an intake or an answer: the session has read them already
@@ -134,14 +134,8 @@ def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Read
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
                          .where(col(Offer.request_id).in_(asked), Offer.status != OfferStatus.pending)
                          ).all() if asked else []
-    reads = _Reads(m_requests, first, last, placed, pending, providers,
-                   frozenset((str(r), str(p)) for r, p in tried))
-    if not session.info.get("problem_reads_listening"):
-        for name in ("after_flush", "after_soft_rollback"):
-            event.listen(session, name, lambda s, *_: s.info.pop("problem_reads", None))
-        session.info["problem_reads_listening"] = True
-    session.info["problem_reads"] = (key, reads)
-    return reads
+    return _Reads(m_requests, first, last, placed, pending, providers,
+                  frozenset((str(r), str(p)) for r, p in tried))
 
 
 def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,

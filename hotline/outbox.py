@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from hotline.db import after_commit, serialize_on
+from hotline.db import after_commit, kept_for_transaction, serialize_on
 from hotline.models import CareRequest, EarlyStatus, Offer, OfferStatus, OptOut, OutboxMessage, OutboxStatus
 from hotline.phones import mask
 from hotline.sms.senders import PermanentSendError, SendResult, SmsSender, TransientSendError
@@ -88,23 +88,13 @@ def _notify_once(session: Session) -> None:
 def opted_out_phones(session: Session) -> frozenset[str]:
     """The numbers that said STOP, read once per transaction: every text and every solve asks, and an
     intake sends several. Read again after the session writes an opt-out, rolls back, or its transaction ends."""
-    session.connection()  # a transaction is open: the key is never "no transaction"
-    key = session.get_transaction()
-    held = session.info.get("opted_out")
-    if held is not None and held[0] is key:
-        return held[1]
-    phones = frozenset(session.exec(select(OptOut.phone)).all())
-    if not session.info.get("opted_out_listening"):
-        event.listen(session, "after_flush", _forget_if_opt_outs_written)
-        event.listen(session, "after_soft_rollback", lambda s, *_: s.info.pop("opted_out", None))
-        session.info["opted_out_listening"] = True
-    session.info["opted_out"] = (key, phones)
-    return phones
+    return kept_for_transaction(session, "opted_out", None,
+                                lambda: frozenset(session.exec(select(OptOut.phone)).all()),
+                                stale_after_flush=_opt_outs_written)
 
 
-def _forget_if_opt_outs_written(session: Session, _flush_context) -> None:
-    if any(isinstance(row, OptOut) for row in (*session.new, *session.dirty, *session.deleted)):
-        session.info.pop("opted_out", None)
+def _opt_outs_written(session: Session) -> bool:
+    return any(isinstance(row, OptOut) for row in (*session.new, *session.dirty, *session.deleted))
 
 
 def backoff(attempts: int) -> timedelta:

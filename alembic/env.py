@@ -1,12 +1,12 @@
 """Alembic environment: the models' metadata is the target; the URL comes from the service settings
-unless a connection is handed in (`hotline.db.migrate`)."""
+unless a connection is handed in (`hotline.core.db.migrate`)."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
 import hotline.models  # noqa: F401  (registers the tables)
-from hotline.config import get_settings
-from hotline.db import make_engine
+from hotline.core.config import get_settings
+from hotline.core.db import make_engine
 
 target_metadata = SQLModel.metadata
 

@@ -7,7 +7,7 @@ import logging
 import socket
 import sys
 
-from hotline.clock import Clock
+from hotline.core.clock import Clock
 
 
 class SeoulFormatter(logging.Formatter):
@@ -16,7 +16,7 @@ class SeoulFormatter(logging.Formatter):
     def formatTime(self, record, datefmt=None):  # noqa: N802
         from datetime import datetime
 
-        from hotline.clock import SEOUL
+        from hotline.core.clock import SEOUL
 
         return datetime.fromtimestamp(record.created, SEOUL).strftime("%Y-%m-%d %H:%M:%S+09:00")
 
@@ -47,9 +47,9 @@ def _prepare(settings) -> None:
     """Migrate; in development only, load the invented demo providers and demo accounts."""
     from sqlmodel import Session
 
-    from hotline.db import make_engine, migrate
-    from hotline.geo import load_places
-    from hotline.seed import seed_demo
+    from hotline.core.db import make_engine, migrate
+    from hotline.places.geo import load_places
+    from hotline.demo.seed import seed_demo
 
     engine = make_engine(settings.database_url)
     migrate(engine)
@@ -94,7 +94,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
-    from hotline.config import exposed_development, get_settings
+    from hotline.core.config import exposed_development, get_settings
 
     settings = get_settings()
     if refusal := exposed_development(settings, args.host):
@@ -125,10 +125,10 @@ def scheduler(args: argparse.Namespace) -> int:
     import threading
 
     from hotline import jobs
-    from hotline.config import get_settings
-    from hotline.db import make_engine
-    from hotline.geo import load_places
-    from hotline.offers import OfferContext
+    from hotline.core.config import get_settings
+    from hotline.core.db import make_engine
+    from hotline.places.geo import load_places
+    from hotline.offers.loop import OfferContext
     from hotline.sms.senders import sender_from_settings
 
     settings = get_settings()
@@ -153,11 +153,11 @@ def scheduler(args: argparse.Namespace) -> int:
 
 def demo_day(args: argparse.Namespace) -> int:
     """Invented calls: development databases only."""
-    from hotline.config import get_settings
-    from hotline.db import make_engine
-    from hotline.demo import play_day
-    from hotline.geo import load_places
-    from hotline.offers import OfferContext
+    from hotline.core.config import get_settings
+    from hotline.core.db import make_engine
+    from hotline.demo.day import play_day
+    from hotline.places.geo import load_places
+    from hotline.offers.loop import OfferContext
 
     settings = get_settings()
     if not settings.is_development:
@@ -177,8 +177,8 @@ def demo(args: argparse.Namespace) -> int:
     from sqlmodel import SQLModel
 
     import hotline.models  # noqa: F401  (registers the tables)
-    from hotline.config import get_settings
-    from hotline.db import make_engine
+    from hotline.core.config import get_settings
+    from hotline.core.db import make_engine
 
     settings = get_settings()
     if not settings.is_development:
@@ -207,11 +207,11 @@ def bench(args: list[str]) -> int:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    """Days of calls through the real API and offer loop on a frozen clock (api.simulator)."""
+    """Days of calls through the real API and offer loop on a frozen clock (bench.simulator)."""
     import json
     from pathlib import Path
 
-    from api import simulator
+    from bench import simulator
 
     logging.getLogger().setLevel(logging.WARNING)
     behaviour = simulator.Behaviour(accept=args.accept, decline=args.decline, median_minutes=args.median,

@@ -11,13 +11,13 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hotline.clock import Clock
-from hotline.config import Settings
-from hotline.errors import Forbidden
-from hotline.geo import Geocoder
+from hotline.core.clock import Clock
+from hotline.core.config import Settings
+from hotline.core.errors import Forbidden
+from hotline.places.geo import Geocoder
 from hotline.models import Role, User
-from hotline.offers import OfferContext
-from hotline.security import Unauthorized, user_from_token
+from hotline.offers.loop import OfferContext
+from hotline.accounts.security import Unauthorized, user_from_token
 
 
 def get_settings(request: Request) -> Settings:

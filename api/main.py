@@ -20,12 +20,12 @@ from api.routers import auth, console, links, providers, requests, webhooks
 from api.routers import applications, care_records, centre_report, official_forms, workspace
 from api.routers import places as places_router
 from hotline import jobs
-from hotline.clock import Clock
-from hotline.config import Settings, get_settings
-from hotline.db import make_engine
-from hotline.geo import load_places
-from hotline.offers import OfferContext
-from hotline.security import LoginThrottle
+from hotline.core.clock import Clock
+from hotline.core.config import Settings, get_settings
+from hotline.core.db import make_engine
+from hotline.places.geo import load_places
+from hotline.offers.loop import OfferContext
+from hotline.accounts.security import LoginThrottle
 from hotline.sms.senders import SmsSender, sender_from_settings
 
 logger = logging.getLogger("api")

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline.db import describe_error
+from hotline.core.db import describe_error
 
 logger = logging.getLogger("api.errors")
 
@@ -95,7 +95,7 @@ NUL_KO, NUL_EN = "NUL(\\x00) 문자는 쓸 수 없습니다.", "must not contain
 
 class RefuseNul:
     """PostgreSQL cannot store a NUL character in text (issue 9, defect 5): refuse one in the path, the query
-    or a form body, naming the field. JSON bodies are checked by the schemas (`hotline.schemas.Strict`)."""
+    or a form body, naming the field. JSON bodies are checked by the schemas (`hotline.core.schemas.Strict`)."""
 
     def __init__(self, app: ASGIApp):
         self.app = app

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hotline.clock import fmt_window, local
+from hotline.core.clock import fmt_window, local
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hotline.errors import DomainError
+from hotline.core.errors import DomainError
 
 PROBLEM = "application/problem+json"
 

@@ -124,7 +124,7 @@ class Server:
 
 
 def read_engine(database_url: str):
-    """An engine for looking on while the server works: on SQLite without hotline.db's BEGIN IMMEDIATE (a
+    """An engine for looking on while the server works: on SQLite without hotline.core.db's BEGIN IMMEDIATE (a
     reader must not take the write lock)."""
     from sqlmodel import create_engine
 
@@ -292,7 +292,7 @@ def plan(base: str, offers: list[PendingOffer], size: int, twilio, secret: str, 
     fifth are left alone), the rest the other channel for the same offers (or a second SMS), shuffled."""
     from fake_twilio import sign as twilio_sign
 
-    from hotline.links import sign
+    from hotline.core.links import sign
 
     rng = random.Random(seed)
     offers = list(offers)
@@ -499,7 +499,7 @@ def run_one(workers: int, server_url: str | None, size: int, twilio, tmp: str) -
         from sqlalchemy import text
         from sqlalchemy.engine import make_url
 
-        from hotline.db import make_engine
+        from hotline.core.db import make_engine
 
         db_name = f"dolbom_burst_{uuid.uuid4().hex[:8]}"
         admin = make_engine(server_url, isolation_level="AUTOCOMMIT")

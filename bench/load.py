@@ -113,7 +113,7 @@ class Flow:
         return elapsed, res.json()
 
     def accept(self, client: httpx.Client, created: dict) -> float | None:
-        from hotline.links import sign
+        from hotline.core.links import sign
 
         pending = [o for o in created["offers"] if o["status"] == "pending"]
         if not pending:
@@ -158,7 +158,7 @@ def sms_delays(url: str) -> dict:
     SMS of the run: whichever worker wrote it, the scheduler's dispatcher should send it at once."""
     from sqlmodel import Session, select
 
-    from hotline.db import make_engine
+    from hotline.core.db import make_engine
     from hotline.models import OutboxMessage
 
     from hotline.models import OutboxStatus
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy import text
         from sqlalchemy.engine import make_url
 
-        from hotline.db import make_engine
+        from hotline.core.db import make_engine
 
         db_name = f"dolbom_load_{uuid.uuid4().hex[:8]}"
         admin = make_engine(args.database, isolation_level="AUTOCOMMIT")

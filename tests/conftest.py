@@ -18,12 +18,13 @@ from sqlmodel import Session, SQLModel
 
 from fake_twilio import FakeTwilio
 from hotline import jobs
-from hotline.clock import SEOUL, FrozenClock
-from hotline.config import REPO_ROOT, Settings
-from hotline.db import create_all, make_engine, migrate
-from hotline.geo import load_places
+from hotline.core.clock import SEOUL, FrozenClock
+from hotline.core.config import REPO_ROOT, Settings
+from hotline.core.db import make_engine, migrate
+from hotline.models import create_all
+from hotline.places.geo import load_places
 from hotline.models import Role
-from hotline.security import ensure_user, use_fast_hashing_for_tests
+from hotline.accounts.security import ensure_user, use_fast_hashing_for_tests
 
 use_fast_hashing_for_tests()
 
@@ -207,7 +208,7 @@ def admin(client: TestClient, engine: Engine) -> dict[str, str]:
 @pytest.fixture
 def demo(engine: Engine, settings: Settings, clock: FrozenClock, places):
     """The 28 demo providers, each with a provider account named after its code."""
-    from hotline.seed import seed_demo
+    from hotline.demo.seed import seed_demo
 
     with Session(engine) as s:
         seed_demo(s, settings.data_dir, now=clock.now(), places=places, operator=("demo-op", PASSWORD))

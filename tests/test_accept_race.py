@@ -11,8 +11,8 @@ from conftest import NOW
 import pytest
 
 from loop_support import post_signed
-from hotline import links
-from hotline.lifecycle import RequestStatus
+from hotline.core import links
+from hotline.requests.lifecycle import RequestStatus
 from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, Provider, ProviderKind
 
 CAPACITY = 7

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from conftest import request_body
 from test_console import sign_in
-from hotline.aftercare.models import FollowUpCase
+from hotline.models.aftercare import FollowUpCase
 from hotline.applications import ONLINE_ACTOR
-from hotline.lifecycle import RequestStatus
+from hotline.requests.lifecycle import RequestStatus
 from hotline.models import AccessLog, CareRequest, Offer, OutboxMessage
 
 FORM = {
@@ -118,7 +118,7 @@ def test_parallel_guesses_count_one_after_another(app, engine, clock, demo):
     from concurrent.futures import ThreadPoolExecutor
 
     from hotline.applications import service
-    from hotline.schemas import CareRequestCreate
+    from hotline.requests.schemas import CareRequestCreate
 
     ctx = app.state.offer_context
     with Session(engine) as s:

@@ -15,10 +15,11 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from conftest import NOW
-from hotline.db import lock
-from hotline.lifecycle import RequestStatus
+from hotline.core.db import lock
+from hotline.requests.lifecycle import RequestStatus
 from hotline.models import Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, Provider, ProviderKind
-from hotline.offers import OfferContext, Outcome, answer
+from hotline.offers.loop import OfferContext
+from hotline.offers.answers import Outcome, answer
 
 ALL_WEEK = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 

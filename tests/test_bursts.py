@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from conftest import request_body, token_for
 from loop_support import outbox, post_signed
 from hotline import jobs
-from hotline.db import make_engine
+from hotline.core.db import make_engine
 from hotline.models import InboundMessage, Offer, OutboxStatus, Provider
 
 pytestmark = pytest.mark.twilio

@@ -16,7 +16,7 @@ from hotline import offers
 from hotline.applications import service as applications
 from hotline.centre_report.figures import ROWS
 from hotline.models import CareRequest, Offer, OfferStatus
-from hotline.schemas import CareRequestCreate
+from hotline.requests.schemas import CareRequestCreate
 from test_console import sign_in
 
 

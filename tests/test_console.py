@@ -10,11 +10,12 @@ import pytest
 from sqlmodel import Session, select
 
 from conftest import PASSWORD
-from hotline import intake, offers
-from hotline.lifecycle import RequestStatus, transition
+from hotline.requests import intake
+from hotline import offers
+from hotline.requests.lifecycle import RequestStatus, transition
 from hotline.models import AccessLog, CareRequest, Offer, OfferStatus, OutboxMessage, RequestEvent, Role
-from hotline.schemas import CareRequestCreate
-from hotline.security import ensure_user
+from hotline.requests.schemas import CareRequestCreate
+from hotline.accounts.security import ensure_user
 
 
 def sign_in(client, engine, role=Role.operator, username="op-park"):
@@ -276,7 +277,7 @@ def test_board_groups_searches_and_filters(client, engine, demo, places, setting
 
 def test_every_page_is_korean(client, engine, demo, app, clock, settings):
     """No English status word, stored code or raw field name on any Korean page."""
-    from hotline.links import offer_url, status_url
+    from hotline.core.links import offer_url, status_url
 
     sign_in(client, engine)
     ref = log_call(client)
@@ -408,7 +409,7 @@ def test_a_suggestion_is_applied_for_this_request_only(client, engine, demo):
 
 
 def test_a_shifted_window_is_applied_and_matched_again(client, engine, demo, places, settings, clock):
-    from hotline.lifecycle import record
+    from hotline.requests.lifecycle import record
 
     sign_in(client, engine)
     ref = unmatched_request(engine, places, settings, clock)

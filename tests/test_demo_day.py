@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, func, select
 
-from hotline.demo import play_day
+from hotline.demo.day import play_day
 from hotline.models import CareRequest
 
 

@@ -8,10 +8,10 @@ import logging
 from sqlmodel import Session, select
 
 from api.cli import LOG_CONFIG, NoPolls, SeoulFormatter, main
-from hotline.config import get_settings
-from hotline.db import make_engine
+from hotline.core.config import get_settings
+from hotline.core.db import make_engine
 from hotline.models import CareRequest, Provider, Role, User
-from hotline.security import ensure_user
+from hotline.accounts.security import ensure_user
 
 
 def test_demo_reset_empties_the_development_database(tmp_path, monkeypatch, capsys):

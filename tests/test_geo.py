@@ -2,8 +2,8 @@
 
 import pytest
 
-from hotline.config import REPO_ROOT
-from hotline.geo import load_places
+from hotline.core.config import REPO_ROOT
+from hotline.places.geo import load_places
 
 
 @pytest.fixture(scope="module")

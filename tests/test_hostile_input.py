@@ -9,9 +9,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import request_body
-from hotline.errors import InvalidInput
+from hotline.core.errors import InvalidInput
 from hotline.models import CareRequest, Guardian, Provider, User
-from hotline.phones import to_e164
+from hotline.core.phones import to_e164
 
 
 def count(engine, model) -> int:

@@ -4,11 +4,12 @@ see yet, a second read of its children — and that it stops skipping once the t
 from __future__ import annotations
 
 from conftest import request_body
-from hotline.config import Settings
-from hotline.db import needs_lock
-from hotline.geo import load_places
-from hotline.intake import children_of, create_care_request
-from hotline.schemas import CareRequestCreate
+from hotline.core.config import Settings
+from hotline.core.db import needs_lock
+from hotline.places.geo import load_places
+from hotline.requests.children import children_of
+from hotline.requests.intake import create_care_request
+from hotline.requests.schemas import CareRequestCreate
 
 
 def _take(session, settings: Settings, clock, **overrides):
@@ -40,7 +41,7 @@ def test_the_solver_sees_an_offer_made_earlier_in_the_same_transaction(session, 
     ago to a provider holds its place for the next request matched in the same transaction."""
     from datetime import timedelta
 
-    from hotline.matching_adapter import build_problem
+    from hotline.offers.adapter import build_problem
     from hotline.models import Offer, Provider
     from sqlmodel import select
 
@@ -67,7 +68,7 @@ def test_a_later_transaction_of_the_same_session_reads_afresh(session, engine, s
 
     from sqlmodel import Session, select
 
-    from hotline.matching_adapter import build_problem
+    from hotline.offers.adapter import build_problem
     from hotline.models import Offer, Provider
 
     first = _take(session, settings, clock)
@@ -108,7 +109,7 @@ def test_a_returning_caller_keeps_one_guardian_row_with_this_calls_name_and_lang
 def test_a_stop_written_in_the_transaction_silences_its_later_texts(session, clock):
     """Opt-outs are read once per transaction, and read again once the session writes one."""
     from hotline.models import OptOut, OutboxStatus
-    from hotline.outbox import enqueue
+    from hotline.sms.outbox import enqueue
 
     phone = "+821055507777"
     before = enqueue(session, to=phone, kind="survey", lang="ko", now=clock.now())

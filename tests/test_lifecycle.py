@@ -5,7 +5,7 @@ import itertools
 import pytest
 from sqlmodel import select
 
-from hotline.lifecycle import TRANSITIONS, IllegalTransition, RequestStatus, transition
+from hotline.requests.lifecycle import TRANSITIONS, IllegalTransition, RequestStatus, transition
 from hotline.models import CareRequest, Guardian, RequestEvent
 from conftest import NOW
 

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from conftest import request_body
-from hotline import offers, outbox
-from hotline.db import unit_of_work
+from hotline.offers import loop as offers  # start_matching and match are patched where take_call calls them
+from hotline.sms import outbox
+from hotline.core.db import unit_of_work
 from hotline.models import OutboxMessage
 from hotline.sms.senders import SendResult
 

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import hotline.models  # noqa: F401
-from hotline.db import make_engine, migrate
+from hotline.core.db import make_engine, migrate
 
 
 def test_migrations_match_models(backend, database_url, tmp_path):

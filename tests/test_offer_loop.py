@@ -127,9 +127,9 @@ def test_sweep_places_waiting_requests_without_moving_pending_offers(client, ope
                                                                      settings, places):
     from sqlmodel import Session
 
-    from hotline.intake import create_care_request
-    from hotline.lifecycle import RequestStatus, transition
-    from hotline.schemas import CareRequestCreate
+    from hotline.requests.intake import create_care_request
+    from hotline.requests.lifecycle import RequestStatus, transition
+    from hotline.requests.schemas import CareRequestCreate
 
     held = create(client, operator)
     [kept] = pending(offers_of(engine, held))

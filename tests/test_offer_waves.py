@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from conftest import request_body
 from hotline import jobs
 from hotline.models import Provider
-from hotline.offer_policy import History, OfferPolicy, OpenOffer, odds, plan_wave
+from hotline.offers.policy import History, OpenOffer, odds, plan_wave
+from hotline.core.config import OfferPolicy
 from hotline.sms.templates import render
 from loop_support import (ON_DUTY, events, guardian_phone, offers_of, only_providers, pending, provider, request_row,
                           sms_from)
@@ -219,7 +220,7 @@ def test_a_bare_1_whose_offer_is_withdrawn_meanwhile_answers_the_next_one(client
     provider's other open offer instead of "already filled"."""
     if backend == "sqlite":
         pytest.skip("SQLite serialises writers: a withdrawal cannot commit inside another write")
-    from hotline import inbound
+    from hotline.offers import inbound
     from hotline.models import Offer, OfferStatus
 
     [pid] = only_providers(engine, "pt-f03")
@@ -257,7 +258,7 @@ def test_care_starting_soon_is_asked_more_widely():
 def test_within_a_short_detour_the_likelier_provider_goes_first():
     from types import SimpleNamespace
 
-    from hotline.offers import Ranked, prefer_responsive
+    from hotline.offers.loop import Ranked, prefer_responsive
 
     policy = OfferPolicy()
     near, close, far = (SimpleNamespace(id=i) for i in (1, 2, 3))
@@ -276,7 +277,7 @@ def test_an_operator_retry_that_escalates_again_does_not_text_the_parent_again(c
     ref = create(client, operator)
     assert request_row(engine, ref).status == "unmatched"
     from hotline import offers
-    from hotline.db import unit_of_work
+    from hotline.core.db import unit_of_work
 
     for _ in range(2):  # the console's 다시 매칭
         with unit_of_work(engine) as s:

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session, select
 
 from loop_support import request_row
-from hotline import outbox
+from hotline.sms import outbox
 from hotline.models import CareRequest, OutboxMessage, OutboxStatus
-from hotline.outbox import enqueue
+from hotline.sms.outbox import enqueue
 
 PHONES = [f"+82105550{n:04d}" for n in range(1, 7)]
 

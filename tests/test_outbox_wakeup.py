@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from hotline import outbox
+from hotline.sms import outbox
 from hotline.jobs import OutboxListener
-from hotline.outbox import enqueue
+from hotline.sms.outbox import enqueue
 
 PHONE = "+821055500001"
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from hotline.errors import InvalidInput
-from hotline.phones import mask, national, to_e164
+from hotline.core.errors import InvalidInput
+from hotline.privacy.masking import mask
+from hotline.core.phones import national, to_e164
 
 
 @pytest.mark.parametrize("raw", ["010-1234-5678", "01012345678", "+82 10 1234 5678", "010 1234 5678"])

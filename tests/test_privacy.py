@@ -4,8 +4,8 @@ from sqlmodel import Session, select
 
 from conftest import request_body
 from hotline.models import CareRequest, Child, Guardian, OutboxMessage
-from hotline.privacy import GONE, purge
-from hotline.reports import month_figures
+from hotline.privacy.retention import GONE, purge
+from hotline.centre_report.month import month_figures
 
 
 def test_finished_requests_are_purged_after_retention(client, operator, engine, clock, settings):

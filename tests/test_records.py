@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from conftest import request_body
-from hotline import links, offers
-from hotline.aftercare.models import FollowUpCase
-from hotline.clock import SEOUL
-from hotline.lifecycle import RequestStatus
+from hotline.core import links
+from hotline import offers
+from hotline.models.aftercare import FollowUpCase
+from hotline.core.clock import SEOUL
+from hotline.requests.lifecycle import RequestStatus
 from hotline.models import AccessLog, Assignment, CareRequest, Offer, OfferStatus, OutboxMessage
-from hotline.records.models import Adjustment, HealthRecord, ServiceLog
+from hotline.models.records import Adjustment, HealthRecord, ServiceLog
 from test_console import sign_in
 
 
@@ -129,7 +130,7 @@ def test_provider_marks_a_closure_but_not_over_confirmed_care(client, app, engin
 
 
 def test_a_survey_answered_by_sms_with_1_opens_a_follow_up(client, app, engine, clock, operator, demo):
-    from hotline.inbound import handle_sms
+    from hotline.offers.inbound import handle_sms
 
     ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
     clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
@@ -152,9 +153,9 @@ def test_a_callers_sms_status_page_leads_to_their_own_page(client, app, engine, 
 
 
 def test_retention_reaches_the_new_records(client, app, engine, clock, operator, demo):
-    from hotline.applications.models import VerificationCode
-    from hotline.forms.models import ReferralForm
-    from hotline.privacy import purge
+    from hotline.models.applications import VerificationCode
+    from hotline.models.forms import ReferralForm
+    from hotline.privacy.retention import purge
 
     ref, care_id, assignment, home = placed(client, app, engine, clock, operator, health_notes="천식",
                                             consent={"guardian_consent": True, "health_consent": True})

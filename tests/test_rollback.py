@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, select
 
 from conftest import request_body
 from loop_support import post_signed
-from hotline import links
+from hotline.core import links
 from hotline.models import Offer, Provider
 
 
@@ -92,7 +92,7 @@ def test_links_router(client, operator, demo, engine, settings, monkeypatch):
 
 @pytest.mark.twilio  # signed webhooks need the Twilio settings
 def test_webhooks_router(client, twilio, demo, engine, monkeypatch):
-    import hotline.inbound as inbound
+    from hotline.offers import inbound
 
     with Session(engine) as s:
         phone = s.exec(select(Provider)).first().phone
@@ -103,7 +103,7 @@ def test_webhooks_router(client, twilio, demo, engine, monkeypatch):
 
 
 def test_console_router(client, engine, demo, monkeypatch):
-    import api.routers.console as router
+    import api.routers.console.new_call as router
     from test_console import FORM, sign_in
 
     assert sign_in(client, engine).status_code == 303

@@ -20,7 +20,7 @@ import pytest
 from sqlmodel import Session, select
 
 from fake_twilio import sign
-from hotline.db import make_engine
+from hotline.core.db import make_engine
 from hotline.models import InboundMessage, OutboxMessage, Provider
 
 pytestmark = [pytest.mark.twilio, pytest.mark.slow, pytest.mark.servers]

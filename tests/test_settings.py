@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, func, select
 
-from hotline.config import DEV_SECRET, Settings
+from hotline.core.config import DEV_SECRET, Settings
 from hotline.models import Provider, User
 
 
@@ -19,7 +19,7 @@ def test_production_refuses_development_defaults(overrides):
 
 def test_production_start_migrates_but_loads_no_demo_accounts(tmp_path):
     from api.cli import _prepare
-    from hotline.db import make_engine
+    from hotline.core.db import make_engine
 
     url = f"sqlite:///{tmp_path / 'prod.db'}"
     settings = Settings(environment="production", database_url=url, secret_key="s" * 40, sms_backend="twilio",
@@ -35,7 +35,7 @@ def test_development_does_not_listen_on_a_network_address(tmp_path, monkeypatch,
     import uvicorn
 
     from api.cli import main
-    from hotline.config import get_settings
+    from hotline.core.config import get_settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DOLBOM_ENVIRONMENT", "development")
@@ -52,7 +52,7 @@ def test_development_does_not_listen_on_a_network_address(tmp_path, monkeypatch,
 
 
 def test_development_signs_with_a_secret_of_its_own_not_the_repositorys(tmp_path, monkeypatch):
-    from hotline.config import get_settings
+    from hotline.core.config import get_settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DOLBOM_ENVIRONMENT", "development")

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from api import simulator
+from bench import simulator
 from api.cli import main
-from hotline.config import REPO_ROOT
+from hotline.core.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow  # its own fixed day: nothing to learn from it at another date
 

@@ -13,13 +13,12 @@ from pydantic import ValidationError
 from api.deps import ClockDep, OfferCtx, SessionDep, SettingsDep, client_address
 from api.pages import render
 from api.problems import translate
-from hotline import links
+from hotline.core import links
 from hotline.applications import form as app_form
 from hotline.applications import service
-from hotline.applications.models import VerificationCode
-from hotline.errors import DomainError, FieldProblem, InvalidInput
+from hotline.core.errors import DomainError, FieldProblem, InvalidInput
 from hotline.models import CareRequest
-from hotline.schemas import CareRequestCreate
+from hotline.requests.schemas import CareRequestCreate
 from hotline.applications.views import status_view
 
 router = APIRouter(prefix="/apply", tags=["applications"], include_in_schema=False)

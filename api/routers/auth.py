@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, client_address
-from hotline.schemas import Token, UserPublic
-from hotline.security import create_token, sign_in
+from hotline.accounts.schemas import Token, UserPublic
+from hotline.accounts.security import create_token, sign_in
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 

@@ -8,15 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
 
 from api.deps import ClockDep, RowId, SessionDep, SettingsDep, actor
 from api.pages import render
-from api.routers.console import Operator, same_origin
-from hotline import intake
+from api.routers.console.common import Operator, same_origin
+from hotline.requests import intake
 from hotline.aftercare import service as aftercare
 from hotline.applications import channel_of
-from hotline.errors import DomainError, NotFound
+from hotline.core.errors import DomainError, NotFound
 from hotline.models import Provider
 from hotline.records import service as records
 

@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ClockDep, GeocoderDep, SessionDep
 from api.pages import render
-from api.routers.console import Operator, same_origin
+from api.routers.console.common import Operator, same_origin
 from hotline.centre_report import charts, export
 from hotline.centre_report.figures import PROVINCE, month_report, rows
-from hotline.clock import local
-from hotline.errors import invalid
+from hotline.core.clock import local
+from hotline.core.errors import invalid
 
 router = APIRouter(prefix="/console/centre-report", tags=["console"], include_in_schema=False,
                    dependencies=[Depends(same_origin)])

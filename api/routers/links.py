@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, SettingsDep
 from api.pages import render
-from hotline import links
+from hotline.core import links
 from hotline.models import CareRequest, Offer
-from hotline.offers import Outcome, answer
-from hotline.views import offer_page, status_page
+from hotline.offers.answers import Outcome, answer
+from hotline.requests.views import offer_page, status_page
 
 router = APIRouter(tags=["links"], include_in_schema=False)
 

@@ -8,10 +8,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ClockDep, GeocoderDep, SessionDep, actor
 from api.pages import render
-from api.routers.console import Operator, same_origin
-from hotline import intake
+from api.routers.console.common import Operator, same_origin
+from hotline.requests import intake
 from hotline.console import read
-from hotline.errors import InvalidInput
+from hotline.core.errors import InvalidInput
 from hotline.forms import service
 
 router = APIRouter(prefix="/console/requests/{ref}/forms", tags=["console"], include_in_schema=False,

@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import Admin, ClockDep, CurrentUser, Day, GeocoderDep, Offset, RowId, SessionDep, Staff
-from hotline import providers
-from hotline.errors import Forbidden
+from hotline.providers import registry as providers
+from hotline.core.errors import Forbidden
 from hotline.models import OfferStatus, Role, User
-from hotline.schemas import (CommitmentsPublic, OfferPublic, Page, ProviderCreate, ProviderPublic,
-                             ProviderUpdate)
-from hotline.views import present_assignment, present_offer
+from hotline.providers.schemas import CommitmentsPublic, ProviderCreate, ProviderPublic, ProviderUpdate
+from hotline.requests.schemas import OfferPublic
+from hotline.core.schemas import Page
+from hotline.requests.views import present_assignment, present_offer
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
 

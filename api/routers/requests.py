@@ -5,10 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api.deps import ClockDep, GeocoderDep, MaybeDay, OfferCtx, Offset, SessionDep, Staff, actor
-from hotline import intake, offers
-from hotline.lifecycle import RequestStatus
-from hotline.schemas import CareRequestCancel, CareRequestCreate, CareRequestPublic, CareRequestSummary, Page
-from hotline.views import present_request, summarize_request
+from hotline.requests import intake
+from hotline import offers
+from hotline.privacy import access
+from hotline.requests.lifecycle import RequestStatus
+from hotline.requests.schemas import CareRequestCancel, CareRequestCreate, CareRequestPublic, CareRequestSummary
+from hotline.core.schemas import Page
+from hotline.requests.views import present_request, summarize_request
 
 router = APIRouter(prefix="/v1/requests", tags=["care requests"])
 
@@ -56,7 +59,7 @@ def list_requests(
 def read_request(request_id: str, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep,
                  user: Staff) -> CareRequestPublic:
     care = intake.get_request(session, request_id)
-    intake.log_access(session, actor=actor(user), action="read_request", request=care, now=clock.now())
+    access.log_access(session, actor=actor(user), action="read_request", request=care, now=clock.now())
     public = present_request(session, care, places=geocoder)
     session.commit()
     return public
@@ -67,7 +70,7 @@ def cancel_request(request_id: str, body: CareRequestCancel, request: Request, s
                    clock: ClockDep, geocoder: GeocoderDep, user: Staff) -> CareRequestPublic:
     care = intake.get_request(session, request_id)
     who = actor(user) if body.by == "operator" else f"guardian (via {actor(user)})"
-    intake.cancel_request(session, care, actor=who, now=clock.now(), reason=body.reason)
+    offers.cancel_request(session, care, actor=who, now=clock.now(), reason=body.reason)
     public = present_request(session, care, places=geocoder)
     session.commit()
     return public
@@ -77,6 +80,6 @@ def cancel_request(request_id: str, body: CareRequestCancel, request: Request, s
 def reveal_guardian_phone(request_id: str, session: SessionDep, clock: ClockDep, user: Staff) -> dict[str, str]:
     """The full number, for an operator calling the parent back. Every reveal is kept in the access log."""
     care = intake.get_request(session, request_id)
-    phone = intake.reveal_guardian_phone(session, care, actor=actor(user), now=clock.now())
+    phone = access.reveal_guardian_phone(session, care, actor=actor(user), now=clock.now())
     session.commit()
     return {"phone": phone}

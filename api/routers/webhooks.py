@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from twilio.request_validator import RequestValidator
 
 from api.deps import ClockDep, OfferCtx, SessionDep, SettingsDep
-from hotline.errors import Forbidden
-from hotline.inbound import handle_sms
-from hotline.outbox import apply_status
-from hotline.phones import to_e164
+from hotline.core.errors import Forbidden
+from hotline.offers.inbound import handle_sms
+from hotline.sms.outbox import apply_status
+from hotline.core.phones import to_e164
 
 router = APIRouter(prefix="/v1/webhooks/twilio", tags=["webhooks"])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

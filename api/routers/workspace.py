@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.pages import render
-from hotline import links
-from hotline.errors import DomainError
+from hotline.core import links
+from hotline.core.errors import DomainError
 from hotline.models import Provider
 from hotline.records import service
 

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from hotline.aftercare.models import CaseStatus, FollowUpCase
-from hotline.errors import Conflict, NotFound, invalid
-from hotline.lifecycle import record
+from hotline.models.aftercare import CaseStatus, FollowUpCase
+from hotline.core.errors import Conflict, NotFound, invalid
+from hotline.requests.lifecycle import record
 from hotline.models import CareRequest
 
 LOW_SCORE = 2  # a survey answer of 1 or 2 ("불만족") is followed up

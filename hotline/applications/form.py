@@ -7,8 +7,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from hotline.clock import SEOUL
-from hotline.errors import FieldProblem, InvalidInput
+from hotline.core.clock import SEOUL
+from hotline.core.errors import FieldProblem, InvalidInput
 
 CHILD_ROWS = 3
 LABELS = {"guardian.name": "보호자 이름", "guardian.phone": "휴대전화", "day": "돌봄 날짜", "start_at": "시작 시각",

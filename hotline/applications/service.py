@@ -16,16 +16,17 @@ from sqlmodel import Session, col, select
 
 from hotline.aftercare.service import record_survey
 from hotline.applications import ONLINE_ACTOR
-from hotline.applications.models import VerificationCode
-from hotline.db import lock, serialize_on
-from hotline.errors import DomainError, invalid
-from hotline.intake import cancel_request, create_care_request
-from hotline.lifecycle import CANCELLABLE, RequestStatus, record
+from hotline.models.applications import VerificationCode
+from hotline.core.db import lock, serialize_on
+from hotline.core.errors import DomainError, invalid
+from hotline.offers.cancel import cancel_request
+from hotline.requests.intake import create_care_request
+from hotline.requests.lifecycle import CANCELLABLE, RequestStatus, record
 from hotline.models import CareRequest
-from hotline.offers import OfferContext, take_call
-from hotline.outbox import enqueue
-from hotline.phones import to_e164
-from hotline.schemas import CareRequestCreate
+from hotline.offers.loop import OfferContext, take_call
+from hotline.sms.outbox import enqueue
+from hotline.core.phones import to_e164
+from hotline.requests.schemas import CareRequestCreate
 
 CODE_MINUTES = 10
 MAX_TRIES = 5
@@ -55,7 +56,7 @@ class WrongCode(DomainError):
                          f"인증번호가 맞지 않습니다. {left}번 더 입력할 수 있습니다.",
                          f"The code does not match. {left} tries left.", status=422,
                          type="/problems/wrong-code")
-        from hotline.errors import FieldProblem
+        from hotline.core.errors import FieldProblem
         self.errors = [FieldProblem("code", self.detail_ko, self.detail_en)]
 
 
@@ -143,15 +144,3 @@ def answer_survey(session: Session, request: CareRequest, score: int, *, now: da
         raise invalid("score", "지금은 만족도 조사에 답할 수 없습니다.", "The survey is not open for this request.")
     record_survey(session, request, score, now=now)
     record(session, request, actor="guardian:online", at=now, reason=f"만족도 응답 {score}점")
-
-
-def purge_codes(session: Session, *, now: datetime) -> None:
-    """Codes and unconfirmed drafts are gone a day after they expire (retention)."""
-    from sqlalchemy import delete, update
-
-    from hotline.models import OutboxMessage
-
-    cutoff = now - timedelta(days=1)
-    session.exec(delete(VerificationCode).where(col(VerificationCode.expires_at) < cutoff))
-    session.exec(update(OutboxMessage).where(OutboxMessage.kind == "apply_code", col(OutboxMessage.created_at) < cutoff)
-                 .values(body="(삭제됨)"))

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from hotline.clock import fmt_window
-from hotline.intake import active_assignment, children_of
-from hotline.lifecycle import CANCELLABLE, LABELS_KO, RequestStatus
+from hotline.core.clock import fmt_window
+from hotline.requests.intake import active_assignment
+from hotline.requests.children import children_of
+from hotline.requests.lifecycle import CANCELLABLE, LABELS_KO, RequestStatus
 from hotline.models import CareRequest, Provider
 
 LABELS_EN = {"received": "Received", "matching": "Looking for a provider", "offered": "Waiting for a provider",

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from hotline.aftercare.models import CaseStatus, FollowUpCase
+from hotline.models.aftercare import CaseStatus, FollowUpCase
 from hotline.applications import channel_of
-from hotline.clock import local
-from hotline.geo import Geocoder
-from hotline.lifecycle import RequestStatus
+from hotline.core.clock import local
+from hotline.places.geo import Geocoder
+from hotline.requests.lifecycle import RequestStatus
 from hotline.models import CareRequest, Provider, RequestEvent
-from hotline.reports import month_bounds
+from hotline.centre_report.month import month_bounds
 
 PROVINCE = "경기도 전체"
 # the reason an escalation gives, as the report groups it: the first matching words decide

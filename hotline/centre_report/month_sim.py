@@ -2,7 +2,7 @@
 intake and offer loop (hotline.offers.take_call; a quarter of them online applications), providers that
 accept after a few minutes or not at all, parents who cancel, night calls nobody can take (their reasons are
 the solver's own), the care day moving placements to completed, and survey answers — a few of them low,
-which open follow-up cases. Needs the providers already in the database (hotline.seed)."""
+which open follow-up cases. Needs the providers already in the database (hotline.demo.seed)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from sqlmodel import Session, select
 
 from hotline.aftercare.service import record_survey
 from hotline.applications import ONLINE_ACTOR
-from hotline.clock import SEOUL, FrozenClock
-from hotline.intake import cancel_request
-from hotline.lifecycle import RequestStatus
+from hotline.core.clock import SEOUL, FrozenClock
+from hotline.offers.cancel import cancel_request
+from hotline.requests.lifecycle import RequestStatus
 from hotline.models import CareRequest, Offer, OfferStatus
-from hotline.offers import OfferContext, answer, run_care_day, take_call
-from hotline.schemas import CareRequestCreate
+from hotline.offers.loop import OfferContext, take_call
+from hotline.offers.answers import answer
+from hotline.offers.care_day import run_care_day
+from hotline.requests.schemas import CareRequestCreate
 
 PLACES = ["평택시 비전동", "평택시 세교동", "평택시 송탄동", "평택시 안중읍", "평택시 팽성읍", "평택시 고덕동"]
 DAY_HOURS = [7, 9, 11, 13, 15]

@@ -11,10 +11,13 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 import matching
-from hotline import intake, offers
-from hotline.errors import Conflict, FieldProblem, InvalidInput, invalid
-from hotline.lifecycle import CANCELLABLE, RequestStatus, record, transition
-from hotline.matching_adapter import build_problem
+from hotline.requests import intake
+from hotline import offers
+from hotline.privacy import access
+from hotline.requests.children import children_of
+from hotline.core.errors import Conflict, FieldProblem, InvalidInput, invalid
+from hotline.requests.lifecycle import CANCELLABLE, RequestStatus, record, transition
+from hotline.offers.adapter import build_problem
 from hotline.models import CareRequest, Offer, OfferStatus, Provider
 
 S = RequestStatus
@@ -79,7 +82,7 @@ class Suggestion:
 def suggestions(session: Session, request: CareRequest) -> list[Suggestion]:
     """The latest explanation's suggestions that can be applied from the console (unmatched requests)."""
     from hotline.console.labels import _CODE
-    from hotline.matching_adapter import last_explanation
+    from hotline.offers.adapter import last_explanation
 
     if request.status != S.unmatched:
         return []
@@ -104,7 +107,7 @@ def apply_suggestion(session: Session, request: CareRequest, key: str, *, actor:
     the parent on the phone) and match again."""
     from datetime import timedelta
 
-    from hotline.clock import fmt_window, local
+    from hotline.core.clock import fmt_window, local
 
     why = _reason(reason)
     if key not in {s.key for s in suggestions(session, request)}:
@@ -122,7 +125,7 @@ def apply_suggestion(session: Session, request: CareRequest, key: str, *, actor:
         end = local(start).replace(hour=0, minute=0, second=0) + timedelta(hours=hours, minutes=minutes)
         end = end if end > start else end + timedelta(days=1)
     problems = intake.check_window(start, end, now, ctx.settings)
-    for i, child in enumerate(intake.children_of(session, request)):
+    for i, child in enumerate(children_of(session, request)):
         if problem := intake.check_child(i, child.first_name, child.birth_date, start, end):
             problems.append(problem)
     if problems:
@@ -191,13 +194,13 @@ def cancel(session: Session, request: CareRequest, *, actor: str, reason: str, c
     if RequestStatus(request.status) not in CANCELLABLE:
         raise Conflict(f"'{intake.status_label(request.status)}' 상태의 요청은 취소할 수 없습니다.",
                        f"A request that is {request.status} cannot be cancelled.")
-    intake.cancel_request(session, request, actor=actor, now=now, reason=f"상담원 취소: {why}")
+    offers.cancel_request(session, request, actor=actor, now=now, reason=f"상담원 취소: {why}")
 
 
 def reveal_phone(session: Session, request: CareRequest, *, actor: str, reason: str, now: datetime) -> str:
     """The parent's full number for a call-back: an access record and an event with the reason."""
     why = _reason(reason)
-    number = intake.reveal_guardian_phone(session, request, actor=actor, now=now)
+    number = access.reveal_guardian_phone(session, request, actor=actor, now=now)
     record(session, request, actor=actor, at=now, reason=f"보호자 번호 열람(회신 전화): {why}")
     return number
 

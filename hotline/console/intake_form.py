@@ -8,8 +8,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from hotline.clock import SEOUL, local
-from hotline.errors import FieldProblem
+from hotline.core.clock import SEOUL, local
+from hotline.core.errors import FieldProblem
 
 MAX_CHILD_ROWS = 10
 FIELD_LABELS = {

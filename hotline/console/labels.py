@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from hotline.lifecycle import LABELS_KO
+from hotline.requests.lifecycle import LABELS_KO
 
 STATUS = {**{s.value: label for s, label in LABELS_KO.items()}, "unmatched": "미매칭"}
 OFFER_STATUS = {"pending": "응답 대기", "accepted": "수락", "declined": "거절", "expired": "기한 만료",

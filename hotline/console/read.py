@@ -11,14 +11,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from hotline.clock import fmt_window, local, local_day_bounds
+from hotline.core.clock import fmt_window, local_day_bounds
 from hotline.console import labels
-from hotline.intake import active_assignment, children_of, events_of
-from hotline.lifecycle import OPEN_STATUSES, RequestStatus
+from hotline.requests.intake import active_assignment, events_of
+from hotline.requests.children import children_of
+from hotline.requests.lifecycle import OPEN_STATUSES, RequestStatus
 from hotline.models import (Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, OutboxMessage, Provider,
                             RequestEvent, User)
-from hotline.phones import mask, mask_numbers, national
-from hotline.views import district_name
+from hotline.privacy.masking import mask, mask_numbers
+from hotline.core.phones import national
+from hotline.requests.views import district_name
 
 S = RequestStatus
 ACTIVE = frozenset(OPEN_STATUSES | {S.confirmed, S.in_care})
@@ -189,7 +191,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
     everyone = {p.id: p for p in session.exec(select(Provider))}
     by_phone = {p.phone: p for p in everyone.values()}
     kids = children_of(session, care)
-    from hotline.views import child_ages
+    from hotline.requests.children import child_ages
 
     ages = child_ages(kids, care.start_at)
     assignment = active_assignment(session, care)
@@ -215,7 +217,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
                         f"{labels.STATUS.get(e.to_status, '')}") if e.from_status != e.to_status else "",
                "what": labels.readable(e.reason, names), "note": bool(e.detail.get("note"))}
               for e in events_of(session, care)]
-    from hotline.matching_adapter import last_explanation
+    from hotline.offers.adapter import last_explanation
 
     explained = last_explanation(session, care)
     explanation = None

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from hotline.errors import FieldProblem, InvalidInput
-from hotline.forms.models import ReferralForm, SiteVisit
-from hotline.intake import log_access
-from hotline.lifecycle import record
+from hotline.core.errors import FieldProblem, InvalidInput
+from hotline.models.forms import ReferralForm, SiteVisit
+from hotline.privacy.access import log_access
+from hotline.requests.lifecycle import record
 from hotline.models import CareRequest
 
 SERVICE_KINDS = {"facility": "시설형(다함께돌봄센터·지역아동센터)", "visiting": "방문형 긴급돌봄"}
@@ -68,12 +68,3 @@ def forms_of(session: Session, request: CareRequest, *, actor: str, now: datetim
         "visits": list(session.exec(select(SiteVisit).where(SiteVisit.request_id == request.id)
                                     .order_by(col(SiteVisit.id)))),
     }
-
-
-def purge_request(session: Session, request_id: int) -> None:
-    """Retention: free text and the official's contact go with the request's personal data."""
-    from sqlalchemy import update
-
-    session.exec(update(ReferralForm).where(ReferralForm.request_id == request_id)
-                 .values(needs_summary="", official_phone=""))
-    session.exec(update(SiteVisit).where(SiteVisit.request_id == request_id).values(findings=""))

@@ -9,16 +9,17 @@ from datetime import datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from hotline.aftercare.service import open_case
-from hotline.clock import SEOUL, local
-from hotline.config import Settings
-from hotline.db import lock
-from hotline.errors import Conflict, FieldProblem, InvalidInput, NotFound, invalid
-from hotline.intake import active_assignment, check_child, children_of, get_request, log_access
-from hotline.lifecycle import RequestStatus, record, transition
+from hotline.core.clock import SEOUL, local
+from hotline.core.config import Settings
+from hotline.core.db import lock
+from hotline.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, invalid
+from hotline.requests.intake import active_assignment, get_request
+from hotline.requests.children import check_child, children_of
+from hotline.privacy.access import log_access
+from hotline.requests.lifecycle import RequestStatus, record, transition
 from hotline.models import Assignment, CareRequest, Guardian, Provider
-from hotline.outbox import enqueue
-from hotline.records.models import (Adjustment, AdjustmentKind, AdjustmentStatus, CareVisit, HealthRecord,
-                                    ServiceLog)
+from hotline.sms.outbox import enqueue
+from hotline.models.records import Adjustment, AdjustmentKind, AdjustmentStatus, CareVisit, HealthRecord, ServiceLog
 
 S = RequestStatus
 MAX_CODE_TRIES = 5
@@ -70,7 +71,7 @@ def shift_view(session: Session, provider: Provider, request: CareRequest, assig
     if request.health_consent:
         log_access(session, actor=actor_of(provider), action="provider_read_health", request=request, now=now)
         health = list(session.exec(select(HealthRecord).where(HealthRecord.request_id == request.id)))
-    from hotline.intake import age_on
+    from hotline.requests.children import age_on
 
     start_day = local(request.start_at).date()
     return {
@@ -275,19 +276,8 @@ def records_of(session: Session, request: CareRequest, *, actor: str, now: datet
     }
 
 
-def purge_request(session: Session, request_id: int) -> None:
-    """Retention: the log's free text goes with the request's personal data; health records are deleted."""
-    from sqlalchemy import delete, update
-
-    session.exec(delete(HealthRecord).where(HealthRecord.request_id == request_id))
-    session.exec(update(ServiceLog).where(ServiceLog.request_id == request_id)
-                 .values(activities="", meals="", notes="", incident_note=""))
-    session.exec(update(CareVisit).where(CareVisit.request_id == request_id).values(result_note=""))
-    session.exec(update(Adjustment).where(Adjustment.request_id == request_id).values(reason=""))
-
-
 def workspace_link(base: str, secret: str, provider: Provider, now: datetime) -> str:
-    from hotline.links import sign
+    from hotline.core.links import sign
 
     return f"{base.rstrip('/')}/p/{sign(secret, 'provider', provider.id, now + timedelta(days=30))}"
 
@@ -315,8 +305,8 @@ def set_closure(session: Session, provider: Provider, day_text: str, *, closed: 
     until the operator moves that care."""
     from datetime import date
 
-    from hotline.providers import update_provider
-    from hotline.schemas import ProviderUpdate
+    from hotline.providers.registry import update_provider
+    from hotline.providers.schemas import ProviderUpdate
 
     try:
         day = date.fromisoformat(day_text)

@@ -1,1 +1,3 @@
-"""SMS layer: segment counting, message templates and reply parsing, and the senders (console, Twilio)."""
+"""Texts: segment counting, message templates and reply parsing, the senders (console, Twilio), and the
+outbox — rows written in the transaction that causes them, dispatched with reconcile-before-resend. Uses the
+foundation, the tables and privacy's masking."""

@@ -22,7 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from hotline.phones import mask
+from hotline.privacy.masking import mask
 from hotline.sms.segments import segments
 
 logger = logging.getLogger("hotline.sms")

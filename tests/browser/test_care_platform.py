@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from test_journey import DESKTOP, PHONE, expect, launch_chromium, playwright_api, served_world, shot, sign_in
-from hotline.clock import SEOUL
+from hotline.core.clock import SEOUL
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def latest_text(engine, kind: str):
 
 
 def test_parent_applies_online_and_a_low_score_is_followed_up(platform):
-    from hotline import links
+    from hotline.core import links
     from hotline.models import Assignment, CareRequest
 
     base, engine, clock, secret = platform["base"], platform["engine"], platform["clock"], platform["settings"].secret_key

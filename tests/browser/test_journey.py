@@ -21,8 +21,8 @@ import pytest
 from sqlmodel import Session, select
 
 from conftest import NOW, PASSWORD
-from hotline.clock import FrozenClock
-from hotline.config import REPO_ROOT, Settings
+from hotline.core.clock import FrozenClock
+from hotline.core.config import REPO_ROOT, Settings
 
 CHROMIUM = os.environ.get("DOLBOM_CHROMIUM", "/usr/bin/chromium")
 SHOTS = REPO_ROOT / "var" / "screenshots"
@@ -80,11 +80,12 @@ class LiveServer:
 def served_world(directory: Path) -> Iterator[dict]:
     """A SQLite database with the demo providers and an operator, the app on the frozen clock, served."""
     from api.main import create_app
-    from hotline.db import create_all, make_engine
-    from hotline.geo import load_places
+    from hotline.core.db import make_engine
+    from hotline.models import create_all
+    from hotline.places.geo import load_places
     from hotline.models import Role
-    from hotline.security import ensure_user
-    from hotline.seed import seed_demo
+    from hotline.accounts.security import ensure_user
+    from hotline.demo.seed import seed_demo
 
     settings = Settings(environment="test", database_url=f"sqlite:///{directory / 'dolbom.db'}",
                         data_dir=REPO_ROOT / "data", secret_key="test-secret-0123456789abcdef0123456789")
@@ -152,7 +153,7 @@ def sign_in(page, base: str) -> None:
 
 
 def test_the_operator_journey(world, browser):
-    from hotline.links import offer_url
+    from hotline.core.links import offer_url
     from hotline.models import CareRequest, Offer, OfferStatus
     from test_console import english_words
 
@@ -261,7 +262,7 @@ def test_the_operator_journey(world, browser):
 def test_every_page_screenshots_korean_text_and_accessibility(world, browser):
     """Each page at both sizes: a screenshot, no English status word in its text, labelled inputs,
     landmarks, and a visible focus ring."""
-    from hotline.links import offer_url, status_url
+    from hotline.core.links import offer_url, status_url
     from hotline.models import CareRequest, Offer
     from test_console import ENGLISH, unmatched_request
 

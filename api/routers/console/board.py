@@ -1,0 +1,78 @@
+"""The live board (filters, the groups it refreshes, its version for polling) and the map."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from sqlmodel import select
+
+from api.deps import ClockDep, GeocoderDep, MaybeDay, SessionDep
+from api.pages import render
+from hotline.core.clock import local
+from hotline.console import intake_form, labels, read
+from hotline.models import Provider
+from api.routers.console.common import Operator, router
+
+
+def _filters(q: str, status: str, city: str, day: date | None, need: str) -> read.Filters:
+    return read.Filters(q=q.strip()[:40], status=status if status in labels.STATUS else "",
+                        city=city.strip()[:20], day=day, need=need if need in labels.NEED else "")
+
+
+def _typed_day(typed: str, day: date | None, clock) -> date | None:
+    """A day typed as on the intake form ("1125", "내일"), or the ISO `date` parameter."""
+    if typed.strip():
+        return intake_form.parse_day(typed, local(clock.now()).date()) or day
+    return day
+
+
+Q = Annotated[str, Query(max_length=40)]
+Short = Annotated[str, Query(max_length=20)]
+
+
+def _board_context(session, clock, geocoder, filters: read.Filters) -> dict[str, Any]:
+    now = clock.now()
+    groups = read.board(session, now=now, places=geocoder, filters=filters)
+    return {"groups": groups, "now": now, "filters": filters, "version": read.board_version(session),
+            "total": sum(len(g.rows) for g in groups)}
+
+
+@router.get("", response_class=HTMLResponse)
+def board(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
+          q: Q = "", status: Short = "", city: Short = "", need: Short = "", day: MaybeDay = None,
+          when: Short = "") -> HTMLResponse:
+    context = _board_context(session, clock, geocoder, _filters(q, status, city, _typed_day(when, day, clock), need))
+    cities = sorted({p.city_ko for p in geocoder.places})
+    paused = [p for p in session.exec(select(Provider).where(Provider.active == True))  # noqa: E712
+              if p.paused_until and p.paused_until > clock.now()]
+    return render(request, "console/board.html", {
+        "user": user, **context, "cities": cities, "statuses": labels.STATUS, "needs": labels.NEED,
+        "paused": paused, "query": request.url.query, "today": local(clock.now()).date()})
+
+
+@router.get("/board/groups", response_class=HTMLResponse)
+def board_groups(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator,
+                 q: Q = "", status: Short = "", city: Short = "", need: Short = "",
+                 day: MaybeDay = None, when: Short = "") -> HTMLResponse:
+    """The board's groups alone: what the page fetches when the version changes."""
+    context = _board_context(session, clock, geocoder, _filters(q, status, city, _typed_day(when, day, clock), need))
+    return render(request, "console/_groups.html", {"user": user, **context})
+
+
+@router.get("/board/version", response_class=PlainTextResponse)
+def board_version(session: SessionDep, user: Operator) -> str:
+    """Polled every two seconds by each open board: any worker answers from the same database."""
+    return read.board_version(session)
+
+
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, user: Operator) -> HTMLResponse:
+    """Active requests and providers on a Gyeonggi map drawn from the place table (no tiles)."""
+    from hotline.console.geo_map import draw
+
+    return render(request, "console/map.html", {"user": user, **draw(session, geocoder, now=clock.now())})

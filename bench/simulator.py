@@ -1,0 +1,517 @@
+"""The day simulator (`dolbom simulate`): a whole day of hotline calls played in minutes through the real
+API (operator intake, signed Twilio SMS replies), the real offer loop and the scheduler's own jobs on a
+FrozenClock, with providers that accept, decline or stay silent after a log-normal delay.
+
+Worlds come from `data/`: "pyeongtaek" (the 28 demo providers, calls across Pyeongtaek's 동) and
+"gyeonggi" (300 providers spread over the 31 cities by population, calls from every city alike, so the
+small cities' few providers are tested as often as Suwon's many). Every provider has
+its own accept / answer shares and delay around the parameters' means; each (provider, call) pair's
+answer is drawn from the seed alone, so two policies face exactly the same providers.
+
+Per world and policy it reports calls, placeable (some provider could take the call when it came),
+confirmable (one of those would accept), confirmed, the share of confirmable calls confirmed within the
+target, median / p90 minutes, offers, SMS and "already filled" replies per confirmation, escalations
+(and how many were confirmable), wrong-offer answers and requests left open."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import heapq
+import json
+import logging
+import math
+import random
+import statistics
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+from twilio.request_validator import RequestValidator
+
+import matching
+from matching.generator import GYEONGGI
+from hotline import jobs
+from hotline.core.clock import SEOUL, FrozenClock
+from hotline.core.config import REPO_ROOT, Settings
+from hotline.core.db import make_engine
+from hotline.models import create_all
+from hotline.places.geo import load_places
+from hotline.offers.adapter import build_problem
+from hotline.demo.behaviour import Behaviour, after_night, answer_of, seeded
+from hotline.models import CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider, RequestEvent, Role
+from hotline.providers.registry import create_provider
+from hotline.providers.schemas import DAYS, ProviderCreate
+from hotline.accounts.security import ensure_user
+from hotline.sms.senders import ConsoleSender
+
+DAY = date(2026, 12, 7)  # a Monday; nothing depends on the real date
+PUBLIC_URL = "https://dolbom.sim"
+AUTH_TOKEN = "sim-auth-token-0123456789abcdef"
+OPEN = ("received", "matching", "offered")
+
+
+@dataclass(frozen=True)
+class World:
+    name: str
+    calls: int
+    providers: list[dict]
+    places: list[tuple[str, str, float, float]]  # (code, address prefix, lat, lon) where calls come from
+
+
+@dataclass
+class Outcome:
+    ref: str
+    called_at: datetime
+    placeable: bool
+    confirmable: bool
+    best_min: float | None = None  # if every suitable provider were asked at the call: the first accept
+    confirmed_min: float | None = None
+    escalated: bool = False
+    final_status: str = ""
+
+
+@dataclass
+class Report:
+    world: str
+    policy: str
+    seed: int
+    calls: int = 0
+    placeable: int = 0
+    confirmable: int = 0
+    confirmed: int = 0
+    confirmed_within_target_share: float = 0.0
+    # the ceiling: confirmable calls that any policy could confirm in time (asking every suitable provider
+    # at the call, ignoring capacity the others would take)
+    possible_within_target_share: float = 0.0
+    median_minutes: float | None = None
+    p90_minutes: float | None = None
+    offers_per_confirmation: float = 0.0
+    sms_per_confirmation: float = 0.0
+    already_filled_per_confirmation: float = 0.0
+    escalations: int = 0
+    confirmable_escalated: int = 0
+    left_open: int = 0
+    wrong_offer_answers: int = 0
+    minutes_to_confirmation: list[float] = field(default_factory=list)  # of the confirmable ones
+
+
+# --- worlds --------------------------------------------------------------------------------------------
+
+def _places(data_dir: Path) -> list[dict]:
+    with (data_dir / "places.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def pyeongtaek(data_dir: Path, calls: int = 20) -> World:
+    providers = json.loads((data_dir / "demo_providers.json").read_text(encoding="utf-8"))
+    rows = [p for p in _places(data_dir) if p["city_ko"] == "평택시" and p["level"] != "city"]
+    return World("pyeongtaek", calls, [{k: v for k, v in p.items() if k != "name_en"} for p in providers],
+                 [(p["code"], p["name_ko"], float(p["lat"]), float(p["lon"])) for p in rows])
+
+
+def gyeonggi(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 7) -> World:
+    """300 providers over the 31 cities by population (matching.generator's table): 70 % facilities
+    (다함께돌봄센터 / 지역아동센터, some taking pre-schoolers or infants), 30 % visiting caregivers."""
+    rng = random.Random(seed)
+    population = {name.lower(): pop for name, _, _, pop in GYEONGGI}
+    cities = [p for p in _places(data_dir) if p["level"] == "city"]
+    weights = [population.get(c["name_en"].lower().replace("-si", ""), 10) for c in cities]
+    week = {d: [["07:00", "22:00"]] for d in DAYS[:5]} | {"sat": [["09:00", "18:00"]], "sun": []}
+    out = []
+    for i in range(providers):
+        city = rng.choices(cities, weights)[0]
+        lat = float(city["lat"]) + rng.gauss(0, 0.03)
+        lon = float(city["lon"]) + rng.gauss(0, 0.035)
+        caregiver = rng.random() < 0.3
+        kind = "caregiver" if caregiver else "facility"
+        band = rng.random()
+        min_age = 0 if caregiver and band < 0.6 else (6 if band < 0.6 else 3 if band < 0.85 else 0)
+        out.append({
+            "code": f"gg-{'c' if caregiver else 'f'}{i:03d}", "kind": kind,
+            "name": f"{city['name_ko']} {'방문돌봄' if caregiver else '다함께돌봄센터'} {i}호",
+            "phone": f"010-57{i // 100:02d}-{1000 + i % 100 * 37:04d}", "address": f"{city['name_ko']} 중앙로 {i}",
+            "place": city["code"], "lat": round(lat, 5), "lon": round(lon, 5),
+            "capacity": rng.choice([1, 2, 3]) if caregiver else rng.randint(8, 25),
+            "min_age": min_age, "max_age": 12,
+            "skills": (["infant"] if min_age == 0 else []) + (["special_needs"] if rng.random() < 0.1 else []),
+            "languages": ["ko"] + (["en"] if rng.random() < 0.1 else []),
+            "radius_km": rng.choice([10.0, 12.0, 15.0]) if caregiver else rng.choice([4.0, 5.0, 6.0, 8.0]),
+            "weekly_hours": {d: [["07:00", "22:00"]] for d in DAYS} if caregiver else week,
+            "closures": [],
+        })
+    places = [(c["code"], c["name_ko"], float(c["lat"]), float(c["lon"])) for c in cities]
+    return World("gyeonggi", calls, out, places)
+
+
+WORLDS = {"pyeongtaek": pyeongtaek, "gyeonggi": gyeonggi}
+
+
+def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
+    """The day's calls: arrivals over 07:00–20:00 (busier morning and late afternoon), a third wanting care
+    within two hours, the rest later today or tomorrow morning; 1–3 children aged 0–12."""
+    rng = seeded("calls", world.name, seed)
+    out = []
+    for i in range(world.calls):
+        hour = rng.choice([7.5, 8, 8.5, 9, 10, 11, 12, 13, 14, 15, 16, 16.5, 17, 17.5, 18, 19])
+        called = datetime.combine(DAY, time(0), SEOUL) + timedelta(hours=hour, minutes=rng.uniform(0, 30))
+        if rng.random() < 0.35:
+            start = called + timedelta(minutes=rng.choice([30, 45, 60, 90, 120]))
+        else:
+            start = called + timedelta(hours=rng.choice([3, 4, 5, 6, 20, 24]))
+        start = start.replace(minute=(start.minute // 15) * 15, second=0, microsecond=0)
+        if start.hour < 7:
+            start = start.replace(hour=7, minute=0)
+        hours = min(rng.choice([3, 4, 5, 6, 8]), 21.5 - (start.hour + start.minute / 60))
+        end = start + timedelta(hours=max(hours, 2))
+        n = rng.choices([1, 2, 3], [0.7, 0.25, 0.05])[0]
+        ages = [rng.choices(range(13), [2, 2, 3, 4, 5, 6, 9, 9, 9, 8, 7, 6, 5])[0] for _ in range(n)]
+        code, name, _, _ = rng.choice(world.places)
+        children = [{"first_name": f"아이{j + 1}",
+                     "birth_date": (start.date() - timedelta(days=int(365.25 * a) + 100)).isoformat()} for j, a in enumerate(ages)]
+        out.append((called, {
+            "guardian": {"name": f"보호자{i:03d}", "phone": f"010-58{seed % 100:02d}-{i:04d}", "language": "ko"},
+            "children": children, "reason": rng.choice(["illness", "family_event", "business_trip"]),
+            "start_at": start.isoformat(), "end_at": end.isoformat(),
+            "location": {"address": f"{name} {rng.randint(1, 300)}", "place": code},
+            "needs": ["infant"] if min(ages) < 2 else [], "language": "ko",
+            "consent": {"guardian_consent": True, "health_consent": False},
+        }))
+    return sorted(out, key=lambda c: c[0])
+
+
+# --- one simulated day ---------------------------------------------------------------------------------
+
+def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour = Behaviour(),
+                 overrides: dict | None = None, data_dir: Path = REPO_ROOT / "data",
+                 history_offers: int = 12) -> Report:
+    """One day of `world`'s calls under `policy` ("waves" or "rounds"). Each provider comes with
+    `history_offers` past offers (the last month, drawn from its own behaviour) for the policy to learn
+    from, as a service in operation has."""
+    logging.getLogger("hotline").setLevel(logging.WARNING)
+    # a throw-away database in memory-backed storage where there is one: the day is many small commits
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
+        settings = Settings(environment="test", database_url=f"sqlite:///{tmp}/sim.db", data_dir=data_dir,
+                            secret_key="sim-secret-0123456789abcdef0123456789", public_url=PUBLIC_URL,
+                            twilio_auth_token=AUTH_TOKEN, on_duty_operator_phone="+821055509999",
+                            token_minutes=3 * 24 * 60,  # one sign-in for the simulated day
+                            offer_policy={"mode": policy, **(overrides or {})})
+        engine = make_engine(settings.database_url)
+        create_all(engine)
+        calls = calls_of(world, seed)
+        clock = FrozenClock(calls[0][0] - timedelta(hours=1))
+        sender = ConsoleSender(now=clock.now)
+        from api.main import create_app
+
+        app = create_app(settings, engine=engine, clock=clock, sender=sender)
+        places = load_places(data_dir)
+        with Session(engine) as s:
+            for row in world.providers:
+                create_provider(s, ProviderCreate.model_validate(row), now=clock.now(), geocoder=places)
+            ensure_user(s, "sim-op", "sim-password-1", Role.operator, full_name="시뮬레이션 상담원")
+            _seed_history(s, history_offers, seed, behaviour, clock.now() - timedelta(days=30))
+            s.commit()
+        try:
+            with TestClient(app) as client:
+                return _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, behaviour)
+        finally:
+            jobs.RUNTIME = None
+            engine.dispose()
+
+
+__all__ = ["Behaviour", "World", "Report", "answer_of", "calls_of", "gyeonggi", "plot", "pyeongtaek", "run",
+           "simulate_day", "summarize"]
+HISTORY_REF = "SIM-HISTORY"
+
+
+def _seed_history(session: Session, n: int, seed: int, b: Behaviour, at: datetime) -> None:
+    """Past offers of every provider, on one finished request of a month ago: what the policy learns."""
+    if n <= 0:
+        return
+    guardian = Guardian(name="과거", phone="+821000000000", created_at=at)
+    session.add(guardian)
+    session.flush()
+    past = CareRequest(ref=HISTORY_REF, guardian_id=guardian.id, status="completed", reason="other",
+                       start_at=at, end_at=at + timedelta(hours=4), address="-", lat=37.0, lon=127.0,
+                       consent_at=at, consent_by="sim", created_by="sim", created_at=at, updated_at=at)
+    session.add(past)
+    session.flush()
+    for provider in session.exec(select(Provider)):
+        for k in range(n):
+            answer = answer_of(provider.code, f"history-{k}", seed, b)
+            sent = at + timedelta(hours=k)
+            expires = sent + timedelta(minutes=30)
+            answered = sent + timedelta(minutes=answer.delay_min)
+            if answer.kind == "silent" or answered > expires:
+                status, answered, channel = OfferStatus.expired, None, "system"
+            else:
+                status = OfferStatus.accepted if answer.kind == "accept" else OfferStatus.declined
+                channel = "sms"
+            session.add(Offer(request_id=past.id, provider_id=provider.id, status=status, created_at=sent,
+                              expires_at=expires, answered_at=answered, answer_channel=channel, reply_code="H1"))
+
+
+def _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, b: Behaviour) -> Report:
+    token = client.post("/v1/auth/token", data={"username": "sim-op", "password": "sim-password-1"}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    scheduler = jobs.start(engine, app.state.offer_context, clock, sender, manual=True)
+    validator = RequestValidator(AUTH_TOKEN)
+    with Session(engine) as s:
+        phones = {p.id: (p.code, p.phone) for p in s.exec(select(Provider))}
+        seen_offer = max(s.exec(select(Offer.id)).all(), default=0)  # the history is not news to anyone
+    events: list[tuple[datetime, int, str, dict]] = []
+    seq = 0
+    for i, (at, body) in enumerate(calls):
+        heapq.heappush(events, (at, seq := seq + 1, "call", {"i": i, "body": body}))
+    outcomes: dict[int, Outcome] = {}
+    call_of_request: dict[int, int] = {}
+    wrong = 0
+    inbound = 0
+    end = calls[-1][0] + timedelta(hours=30)
+
+    def sms(phone: str, text: str) -> None:
+        nonlocal inbound
+        inbound += 1
+        params = {"MessageSid": f"SMsim{seed:04d}{inbound:08d}", "From": phone, "To": "+15005550006", "Body": text,
+                  "AccountSid": "ACsim", "NumMedia": "0"}
+        url = PUBLIC_URL + "/v1/webhooks/twilio/sms"
+        res = client.post("/v1/webhooks/twilio/sms", data=params,
+                          headers={"X-Twilio-Signature": validator.compute_signature(url, params)})
+        assert res.status_code == 200, res.text
+
+    while True:
+        next_event = events[0][0] if events else None
+        if next_event is None and not _anything_open(engine):
+            break
+        # the interval jobs (dispatch 5 s, tick 15 s, sweep 30 s) have nothing to do between deadlines:
+        # jump to the next moment something can happen; they run once there (coalesced), as after a pause
+        at = min(t for t in (_next_deadline(engine, scheduler, clock.now()), next_event) if t is not None)
+        if at > end:
+            break
+        clock.set(max(at, clock.now()))
+        if next_event is not None and next_event <= clock.now():
+            _, _, kind, data = heapq.heappop(events)
+            if kind == "call":
+                res = client.post("/v1/requests", json=data["body"], headers=headers)
+                if res.status_code != 201:
+                    logging.getLogger("bench.simulator").warning("call refused: %s", res.text[:300])
+                else:
+                    rid = _request_id(engine, res.json()["ref"])
+                    call_of_request[rid] = data["i"]
+                    outcomes[rid] = _judge(engine, settings, rid, data["i"], seed, b, res.json()["ref"], clock.now())
+            elif kind == "reply":
+                offer = _offer(engine, data["offer"])
+                withdrawn = offer.status == OfferStatus.withdrawn and offer.answer_channel == "system"
+                if withdrawn and seeded("after-withdrawal", offer.id, seed).random() >= b.answer_after_withdrawal:
+                    continue
+                text = ("1" if data["accept"] else "2") + (f" {offer.reply_code}" if policy == "waves" else "")
+                before = _answered_ids(engine, offer.provider_id)
+                sms(data["phone"], text)
+                changed = _answered_ids(engine, offer.provider_id) - before
+                wrong += sum(1 for o in changed if o != offer.id)
+            jobs.dispatch()  # the after-commit kick of a real process sends at once
+        scheduler.run_pending()
+        # providers read the offers that went out
+        with Session(engine) as s:
+            new = s.exec(select(Offer).where(Offer.id > seen_offer).order_by(col(Offer.id))).all()
+        for offer in new:
+            seen_offer = offer.id
+            code, phone = phones[offer.provider_id]
+            ans = answer_of(code, call_of_request.get(offer.request_id, offer.request_id), seed, b)
+            if ans.kind == "silent":
+                continue
+            heapq.heappush(events, (after_night(offer.created_at, b) + timedelta(minutes=ans.delay_min),
+                                    seq := seq + 1, "reply",
+                                    {"offer": offer.id, "phone": phone, "accept": ans.kind == "accept"}))
+    scheduler.shutdown()
+    return _report(world, policy, seed, engine, settings, outcomes, wrong)
+
+
+def _next_deadline(engine, scheduler, now: datetime) -> datetime:
+    """The next time the loop has work: an offer's expiry, a wave, a wake-up job, the outbox, or the
+    sweep's next run while a request waits in `matching`."""
+    from sqlalchemy import func
+
+    with Session(engine) as s:
+        times = [s.exec(select(func.min(Offer.expires_at)).where(Offer.status == OfferStatus.pending)).one(),
+                 s.exec(select(func.min(CareRequest.next_wave_at)).where(CareRequest.status == "offered")).one()]
+        if s.exec(select(OutboxMessage.id).where(OutboxMessage.status == "pending")).first() is not None:
+            times.append(now + timedelta(seconds=5))  # the dispatch job's next run
+        waiting = s.exec(select(CareRequest.id).where(CareRequest.status == "matching")).first() is not None
+    for job in scheduler.get_jobs():
+        if job.next_run_time is not None and (job.id.startswith("wake-") or (waiting and job.id == "sweep")):
+            times.append(job.next_run_time)
+    times = [t if t.tzinfo else t.replace(tzinfo=SEOUL) for t in times if t is not None]
+    soonest = min(times) if times else now + timedelta(hours=1)
+    if soonest <= now:  # overdue work is the tick's: its next run (at most 15 s away)
+        tick = scheduler.get_job("tick")
+        return max(tick.next_run_time, now) if tick is not None else now + timedelta(seconds=15)
+    return soonest
+
+
+def _anything_open(engine) -> bool:
+    with Session(engine) as s:
+        return s.exec(select(CareRequest.id).where(col(CareRequest.status).in_(OPEN))).first() is not None
+
+
+def _request_id(engine, ref: str) -> int:
+    with Session(engine) as s:
+        return s.exec(select(CareRequest.id).where(CareRequest.ref == ref)).one()
+
+
+def _offer(engine, offer_id: int) -> Offer:
+    with Session(engine) as s:
+        return s.get(Offer, offer_id)
+
+
+def _answered_ids(engine, provider_id: int) -> set[int]:
+    with Session(engine) as s:
+        return set(s.exec(select(Offer.id).where(Offer.provider_id == provider_id,
+                                                 col(Offer.answer_channel).in_(["sms", "link"]))))
+
+
+def _judge(engine, settings, rid: int, call: int, seed: int, b: Behaviour, ref: str, now: datetime) -> Outcome:
+    """Placeable: some active provider could take the call when it came (its hours, ages, needs, radius,
+    lead time and the places already confirmed). Confirmable: one of those would accept."""
+    with Session(engine) as s:
+        request = s.get(CareRequest, rid)
+        problem = build_problem(s, [request], now=now, settings=settings, include_paused=True,
+                                count_pending_offers=False)
+        problem = dataclasses.replace(problem, exclude=frozenset())
+        feasible = [c.provider_id for c in matching.rank_providers(problem, str(rid), k=10_000)]
+    answers = [answer_of(code, call, seed, b) for code in feasible]
+    delays = [(after_night(now, b) - now).total_seconds() / 60 + a.delay_min for a in answers if a.kind == "accept"]
+    return Outcome(ref=ref, called_at=now, placeable=bool(feasible), confirmable=bool(delays),
+                   best_min=min(delays, default=None))
+
+
+def _report(world: World, policy: str, seed: int, engine, settings: Settings, outcomes: dict[int, Outcome],
+            wrong: int) -> Report:
+    target = settings.offer_policy.target_minutes
+    with Session(engine) as s:
+        for rid, outcome in outcomes.items():
+            request = s.get(CareRequest, rid)
+            outcome.final_status = request.status
+            evs = s.exec(select(RequestEvent).where(RequestEvent.request_id == rid).order_by(col(RequestEvent.id))).all()
+            confirmed = next((e.at for e in evs if e.to_status == "confirmed" and e.from_status != "confirmed"), None)
+            if confirmed is not None:
+                outcome.confirmed_min = (confirmed - outcome.called_at).total_seconds() / 60
+            outcome.escalated = any(e.to_status == "unmatched" and e.from_status != "unmatched" for e in evs)
+        offers = len(s.exec(select(Offer.id).join(CareRequest, CareRequest.id == Offer.request_id)
+                            .where(CareRequest.ref != HISTORY_REF)).all())
+        sms = len(s.exec(select(OutboxMessage.id)).all())
+        filled = len(s.exec(select(OutboxMessage.id).where(OutboxMessage.kind == "already_filled")).all())
+    confirmed = [o for o in outcomes.values() if o.confirmed_min is not None]
+    confirmable = [o for o in outcomes.values() if o.confirmable]
+    times = sorted(o.confirmed_min for o in confirmable if o.confirmed_min is not None)
+    n = max(len(confirmed), 1)
+    return Report(
+        world=world.name, policy=policy, seed=seed, calls=len(outcomes),
+        placeable=sum(o.placeable for o in outcomes.values()), confirmable=len(confirmable), confirmed=len(confirmed),
+        confirmed_within_target_share=round(sum(t <= target for t in times) / max(len(confirmable), 1), 4),
+        possible_within_target_share=round(sum(o.best_min <= target for o in confirmable) / max(len(confirmable), 1), 4),
+        median_minutes=round(statistics.median(times), 2) if times else None,
+        p90_minutes=round(times[min(len(times) - 1, int(math.ceil(0.9 * len(times))) - 1)], 2) if times else None,
+        offers_per_confirmation=round(offers / n, 3), sms_per_confirmation=round(sms / n, 3),
+        already_filled_per_confirmation=round(filled / n, 3),
+        escalations=sum(o.escalated for o in outcomes.values()),
+        confirmable_escalated=sum(o.escalated and o.confirmable for o in outcomes.values()),
+        left_open=sum(o.final_status in OPEN for o in outcomes.values()),
+        wrong_offer_answers=wrong,
+        minutes_to_confirmation=[round(t, 2) for t in times],
+    )
+
+
+# --- many days, summary, plot --------------------------------------------------------------------------
+
+def summarize(reports: list[Report]) -> dict:
+    """Pooled over seeds, per world and policy."""
+    out: dict = {}
+    for (w, p) in sorted({(r.world, r.policy) for r in reports}):
+        rs = [r for r in reports if r.world == w and r.policy == p]
+        times = sorted(t for r in rs for t in r.minutes_to_confirmation)
+        confirmable = sum(r.confirmable for r in rs)
+        confirmed = max(sum(r.confirmed for r in rs), 1)
+        target = 15
+        out.setdefault(w, {})[p] = {
+            "seeds": [r.seed for r in rs], "calls": sum(r.calls for r in rs), "placeable": sum(r.placeable for r in rs),
+            "confirmable": confirmable, "confirmed": sum(r.confirmed for r in rs),
+            "confirmable_confirmed_within_15_min": round(sum(t <= target for t in times) / max(confirmable, 1), 4),
+            "worst_seed_within_15_min": min(r.confirmed_within_target_share for r in rs),
+            "possible_within_15_min": round(sum(r.possible_within_target_share * r.confirmable for r in rs)
+                                            / max(confirmable, 1), 4),
+            "median_minutes": round(statistics.median(times), 2) if times else None,
+            "p90_minutes": round(times[int(math.ceil(0.9 * len(times))) - 1], 2) if times else None,
+            "offers_per_confirmation": round(sum(r.offers_per_confirmation * r.confirmed for r in rs) / confirmed, 3),
+            "sms_per_confirmation": round(sum(r.sms_per_confirmation * r.confirmed for r in rs) / confirmed, 3),
+            "already_filled_per_confirmation": round(sum(r.already_filled_per_confirmation * r.confirmed for r in rs) / confirmed, 3),
+            "escalations": sum(r.escalations for r in rs), "confirmable_escalated": sum(r.confirmable_escalated for r in rs),
+            "left_open": sum(r.left_open for r in rs), "wrong_offer_answers": sum(r.wrong_offer_answers for r in rs),
+        }
+    return out
+
+
+def plot(reports: list[Report], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    worlds = sorted({r.world for r in reports})
+    fig, axes = plt.subplots(1, len(worlds), figsize=(6 * len(worlds), 4.2), squeeze=False)
+    for ax, w in zip(axes[0], worlds):
+        for p in sorted({r.policy for r in reports}):
+            rs = [r for r in reports if r.world == w and r.policy == p]
+            times = sorted(t for r in rs for t in r.minutes_to_confirmation)
+            total = max(sum(r.confirmable for r in rs), 1)
+            xs = [x / 2 for x in range(0, 121)]
+            ax.plot(xs, [sum(t <= x for t in times) / total for x in xs], label=f"{p} ({len(rs)} seeds)")
+        ax.axvline(15, color="grey", linestyle=":")
+        ax.axhline(0.95, color="grey", linestyle=":")
+        ax.set_title(f"{w}: confirmable calls confirmed")
+        ax.set_xlabel("minutes since the call")
+        ax.set_ylabel("cumulative share")
+        ax.set_ylim(0, 1.02)
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def run(worlds: list[str], policies: list[str], seeds: list[int], *, behaviour: Behaviour = Behaviour(),
+        calls: int | None = None, data_dir: Path = REPO_ROOT / "data", progress=None, jobs: int = 1) -> list[Report]:
+    """Every (world, policy, seed) day; `jobs` days at once in separate processes (each has its own
+    database and clock). Reports come back in a fixed order whatever finishes first."""
+    days = [(w, p, seed) for w in worlds for p in policies for seed in seeds]
+    if jobs <= 1:
+        reports = []
+        for day in days:
+            reports.append(_one_day(day, behaviour, calls, data_dir))
+            if progress:
+                progress(reports[-1])
+        return reports
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_one_day, day, behaviour, calls, data_dir): day for day in days}
+        done = {}
+        for future in as_completed(futures):
+            done[futures[future]] = report = future.result()
+            if progress:
+                progress(report)
+    return [done[day] for day in days]
+
+
+def _one_day(day: tuple[str, str, int], behaviour: Behaviour, calls: int | None, data_dir: Path) -> Report:
+    w, policy, seed = day
+    world = WORLDS[w](data_dir) if calls is None else WORLDS[w](data_dir, calls=calls)
+    return simulate_day(world, policy=policy, seed=seed, behaviour=behaviour, data_dir=data_dir)
+
+
+def result_json(reports: list[Report], command: str, behaviour: Behaviour) -> dict:
+    return {"command": command, "behaviour": asdict(behaviour), "summary": summarize(reports),
+            "runs": [asdict(r) for r in reports]}

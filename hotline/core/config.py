@@ -1,0 +1,158 @@
+"""Service settings, read from the environment with the ``DOLBOM_`` prefix (pydantic-settings)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class OfferPolicy(BaseModel):
+    """The knobs of the offer loop; defaults meet the service target (see docs/offer-policy.md).
+
+    mode "rounds" is the loop before waves, kept to compare against (the day simulator) and for a centre
+    that wants it: one provider at a time (three at once when care starts within two hours), a fixed
+    offer time, escalation after `Settings.max_offer_rounds` rounds, answers to expired offers refused,
+    a bare "1" taken for the offer that expires first, and missed offers pausing a provider outright."""
+
+    mode: Literal["waves", "rounds"] = "waves"
+    target_minutes: float = Field(15, gt=0, description="minutes from the call to a confirmed place")
+    wave_confidence: float = Field(0.7, gt=0, lt=1, description="ask more providers while P(confirmed by target) is below this")
+    urgent_minutes: float = Field(60, ge=0, description="care starting this soon is asked more widely")
+    urgent_confidence: float = Field(0.8, gt=0, lt=1, description="wave_confidence for urgent care")
+    wave_seconds: int = Field(60, ge=10, description="how often an offered request is looked at again")
+    max_open_offers: int = Field(3, ge=1, le=20, description="providers asked at once for one request")
+    last_few: int = Field(3, ge=0, le=20, description="when no more than this many suitable providers are left "
+                          "untried, max_open_offers no longer holds them back (0: never)")
+    offer_minutes: int = Field(30, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
+    grace_minutes: float = Field(10, gt=0, description="the horizon once the target has passed")
+    candidates: int = Field(12, ge=1, description="how many ranked providers the policy may draw on per wave")
+    detour_km: float = Field(5.0, ge=0, description="a likelier provider this much farther than the nearest goes first")
+    # the prior for a provider with little history: the province's observed shares and delays
+    prior_accept: float = Field(0.6, gt=0, lt=1)
+    prior_answer: float = Field(0.85, gt=0, le=1)
+    prior_median_minutes: float = Field(4.0, gt=0)
+    prior_sigma: float = Field(1.03, gt=0, description="log-normal spread of answer delays (median 4, p90 15 min)")
+    prior_weight: float = Field(4.0, ge=0, description="how many offers' worth of evidence the prior counts for")
+    history_days: int = Field(90, ge=1)
+    pause_after_expired: int = Field(2, ge=1, description="offers in a row left to expire before a provider is paused")
+    pause_minutes: int = Field(60, ge=0)
+
+    def merged(self, overrides: dict | None) -> "OfferPolicy":
+        return self.model_copy(update=overrides) if overrides else self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOLBOM_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'dolbom.db'}"
+    secret_key: str = DEV_SECRET
+    token_minutes: int = 8 * 60
+    data_dir: Path = REPO_ROOT / "data"
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Intake rules
+    max_window_hours: float = 12.0
+    max_days_ahead: int = 14
+    past_start_grace_minutes: int = 15
+    max_body_bytes: int = 64 * 1024
+
+    # Offer loop: the policy (OfferPolicy above; its arithmetic is hotline.offers.policy) and, per city, fields that differ from it, e.g.
+    # DOLBOM_OFFER_POLICY_BY_CITY='{"평택시": {"max_open_offers": 2}}'
+    offer_policy: OfferPolicy = Field(default_factory=OfferPolicy)
+    offer_policy_by_city: dict[str, dict] = Field(default_factory=dict)
+    # the "rounds" policy (offer_policy.mode) reads these: one provider at a time, three rounds
+    offer_minutes: int = 10
+    parallel_offer_within_minutes: int = 120
+    parallel_offer_count: int = 3
+    max_offer_rounds: int = 3
+    sweep_seconds: int = 30
+    caregiver_lead_minutes: int = 120
+    road_factor: float = 1.3
+    speed_kmh: float = 30.0
+    solver_time_limit_s: float = 1.0
+
+    # PIPA: personal data of finished requests is destroyed this long after care ends
+    retention_days: int = 90
+    access_log_days: int = 730  # access records are kept two years (sensitive data is processed)
+
+    # SMS
+    sms_backend: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str | None = None  # tests point the real client at a local fake
+    on_duty_operator_phone: str | None = None
+
+    # Demo account created by `dolbom serve` in development
+    demo_operator_username: str = "operator"
+    demo_operator_password: str = "dolbom-demo-1234"
+    # the living demo: in development with the console SMS backend the demo providers answer offers
+    # (accept, decline or stay silent, after a delay) as the day simulator's do, this many times faster
+    demo_providers_answer: bool = True
+    demo_answer_speedup: float = 4.0
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults(self) -> "Settings":
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError("DOLBOM_SECRET_KEY must be set (32+ characters) in production")
+            if self.sms_backend == "console":
+                raise ValueError("production sends real SMS: set DOLBOM_SMS_BACKEND=twilio")
+        if self.sms_backend == "twilio" and not (self.twilio_account_sid and self.twilio_auth_token):
+            raise ValueError("twilio backend needs DOLBOM_TWILIO_ACCOUNT_SID and DOLBOM_TWILIO_AUTH_TOKEN")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    if settings.is_development and settings.secret_key == DEV_SECRET:
+        # the repository's secret would let anyone who read it sign tokens: development signs with a
+        # random secret of its own instead, kept beside the database so every worker and restart share it
+        settings = settings.model_copy(update={"secret_key": development_secret(settings)})
+    return settings
+
+
+def development_secret(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    folder = Path(url.database).parent if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+        else REPO_ROOT / "var"
+    path = folder / "dev-secret"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # another worker wrote it first
+    return path.read_text().strip()
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def exposed_development(settings: Settings, host: str) -> str | None:
+    """Why these settings must not listen on `host`, if they must not: development seeds public demo
+    passwords, so it answers on loopback only (issue 9, defect 14)."""
+    if settings.is_development and host not in LOOPBACK and not host.startswith("127."):
+        return (f"development settings (demo accounts with public passwords) only listen on 127.0.0.1, not {host}: "
+                "set DOLBOM_ENVIRONMENT=production and DOLBOM_SECRET_KEY to serve on a network address")
+    return None

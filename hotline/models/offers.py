@@ -1,0 +1,54 @@
+"""Offers of a request to a provider and the confirmed placements (assignments) they turn into."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from hotline.core.columns import ts
+
+
+class OfferStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+    withdrawn = "withdrawn"
+
+
+class Offer(SQLModel, table=True):
+    __table_args__ = (Index("ix_offer_status_expires", "status", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="care_request.id", index=True)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    round: int = 1
+    status: OfferStatus = Field(default=OfferStatus.pending, sa_type=String(16))
+    distance_km: float | None = None
+    rank: int = 1
+    created_at: datetime = ts()
+    expires_at: datetime = ts()
+    answered_at: datetime | None = ts(default=None, nullable=True)
+    answer_channel: str | None = Field(default=None, max_length=10)  # sms | link | system
+    # short code in the offer SMS ("1 A7") so a provider with several offers answers the one meant
+    reply_code: str = Field(default="", max_length=4)
+
+
+class Assignment(SQLModel, table=True):
+    """A confirmed placement: it uses the provider's capacity from start to end."""
+
+    __table_args__ = (UniqueConstraint("request_id"), Index("ix_assignment_provider_time", "provider_id", "start_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="care_request.id")
+    provider_id: int = Field(foreign_key="provider.id")
+    offer_id: int | None = Field(default=None, foreign_key="offer.id")
+    start_at: datetime = ts()
+    end_at: datetime = ts()
+    children: int
+    handover_code: str = Field(max_length=4)
+    active: bool = True
+    created_at: datetime = ts()

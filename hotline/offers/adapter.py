@@ -1,0 +1,198 @@
+"""Bridge between the hotline's rows and the pure `matching` library: builds a `matching.Problem` from the
+database (opening hours → availability intervals, placements and pending offers → commitments, declined
+or expired pairs → exclusions) and turns explanations into JSON for the event log and the console."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+import matching
+from hotline.core.db import kept_for_transaction, needs_lock
+from hotline.core.clock import at_local, epoch_minutes, local
+from hotline.core.config import Settings
+from hotline.requests.children import age_on, children_of
+from hotline.providers.schemas import DAYS
+from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
+from hotline.sms.outbox import opted_out_phones
+
+
+
+def availability(provider: Any, first: date, last: date) -> tuple[matching.Interval, ...]:
+    """Opening hours from `first` to `last` (local dates) minus dated closures, as merged epoch-minute
+    intervals: Mon 07:00–24:00 followed by Tue 00:00–02:00 is one interval, so overnight care fits."""
+    closed = set(provider.closures)
+    spans: list[tuple[int, int]] = []
+    day = first
+    while day <= last:
+        if day.isoformat() not in closed:
+            for start, end in provider.weekly_hours.get(DAYS[day.weekday()], []):
+                spans.append((epoch_minutes(at_local(day, start)), epoch_minutes(at_local(day, end))))
+        day += timedelta(days=1)
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple(matching.Interval(s, e) for s, e in merged)
+
+
+def to_request(care: CareRequest, children: list[Child], now: datetime) -> matching.Request:
+    start = epoch_minutes(care.start_at)
+    # the age that matters is the oldest during the window: a birthday mid-window counts
+    end_day = local(care.end_at - timedelta(minutes=1)).date()
+    return matching.Request(
+        id=str(care.id),
+        child_ages=tuple(age_on(c.birth_date, end_day) for c in children),
+        start=start,
+        end=epoch_minutes(care.end_at),
+        location=matching.Location(care.lat, care.lon),
+        needs=frozenset(care.needs),
+        language=care.language,
+        priority=matching.urgency_priority(start, epoch_minutes(now)),
+    )
+
+
+def never_offered(session: Session, request: CareRequest) -> bool:
+    """Taken by this very transaction and not offered yet (the intake's first solve and wave): it has no
+    offers, pending or closed, so nobody needs to look for them. Every path that offers counts a round."""
+    return request.offer_rounds == 0 and not needs_lock(session, request)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """What a problem is built from, read once per step: the intake's or an answer's first solve, and the
+    "with paused providers" / "without others' pending offers" views its offer wave may then ask for."""
+    m_requests: list[matching.Request]
+    first: date
+    last: date
+    placed: dict[int, list[matching.Commitment]]
+    pending: dict[int, list[matching.Commitment]]
+    providers: list[Any]
+    tried: frozenset[tuple[str, str]]
+
+
+def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
+    # reused until the session writes anything (any flush), rolls back, or its transaction ends
+    return kept_for_transaction(session, "problem_reads", (tuple(r.id for r in requests), now),
+                                lambda: _read_rows(session, requests, now))
+
+
+def _read_rows(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
+    ids = [r.id for r in requests]
+    children: dict[int, list[Child]] = {i: [] for i in ids}
+    if len(requests) == 1:  # an intake or an answer: the session has read them already
+        children[ids[0]] = children_of(session, requests[0])
+    else:
+        for child in session.exec(select(Child).where(col(Child.request_id).in_(ids)).order_by(Child.id)):
+            children[child.request_id].append(child)
+    m_requests = [to_request(r, children[r.id], now) for r in requests]
+
+    lo = min((r.start_at for r in requests), default=now)
+    hi = max((r.end_at for r in requests), default=now)
+    first, last = local(lo).date() - timedelta(days=1), local(hi).date() + timedelta(days=1)
+
+    # plain columns, not entities: this runs at every intake and answer, and the rows are only read
+    window_lo, window_hi = lo - timedelta(days=1), hi + timedelta(days=1)
+    placed: dict[int, list[matching.Commitment]] = {}
+    for provider_id, start, end, n, rid, lat, lon in session.exec(
+        select(Assignment.provider_id, Assignment.start_at, Assignment.end_at, Assignment.children,
+               CareRequest.id, CareRequest.lat, CareRequest.lon)
+        .join(CareRequest, CareRequest.id == Assignment.request_id)
+        .where(Assignment.active == True, Assignment.start_at < window_hi,  # noqa: E712
+               Assignment.end_at > window_lo)
+    ):
+        placed.setdefault(provider_id, []).append(matching.Commitment(
+            epoch_minutes(start), epoch_minutes(end), n, matching.Location(lat, lon), str(rid)))
+    # a pending offer holds the place until it is answered or expires; only those near these windows matter
+    kids = select(func.count()).where(Child.request_id == CareRequest.id).correlate(CareRequest).scalar_subquery()
+    pending: dict[int, list[matching.Commitment]] = {}
+    for provider_id, rid, start, end, lat, lon, n in session.exec(
+        select(Offer.provider_id, CareRequest.id, CareRequest.start_at, CareRequest.end_at, CareRequest.lat,
+               CareRequest.lon, kids)
+        .join(CareRequest, CareRequest.id == Offer.request_id)
+        .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
+               CareRequest.start_at < window_hi, CareRequest.end_at > window_lo)
+    ):
+        pending.setdefault(provider_id, []).append(matching.Commitment(
+            epoch_minutes(start), epoch_minutes(end), n or 1, matching.Location(lat, lon), str(rid)))
+
+    opted_out = opted_out_phones(session)  # they said STOP: no offers by SMS
+    providers = [p for p in session.exec(
+        select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
+               Provider.weekly_hours, Provider.closures, Provider.min_age, Provider.max_age, Provider.skills,
+               Provider.languages, Provider.radius_km, Provider.phone, Provider.paused_until)
+        .where(Provider.active == True)  # noqa: E712
+    ) if p.phone not in opted_out]
+    asked = [r.id for r in requests if not never_offered(session, r)]
+    tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
+                         .where(col(Offer.request_id).in_(asked), Offer.status != OfferStatus.pending)
+                         ).all() if asked else []
+    return _Reads(m_requests, first, last, placed, pending, providers,
+                  frozenset((str(r), str(p)) for r, p in tried))
+
+
+def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
+                  include_paused: bool = False, count_pending_offers: bool = True) -> matching.Problem:
+    """The problem of placing `requests` given everything already committed: active placements and other
+    requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
+    providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
+    is blocked only by other requests' pending offers."""
+    reads = _read(session, requests, now)
+    m_providers = [
+        matching.Provider(
+            # codes, not row ids: the solver's explanations name providers to operators
+            id=p.code, kind=str(p.kind),
+            location=matching.Location(p.lat, p.lon), capacity=p.capacity,
+            availability=availability(p, reads.first, reads.last),
+            commitments=tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ()))
+                                                             if count_pending_offers else ()),
+            min_age=p.min_age, max_age=p.max_age, skills=frozenset(p.skills), languages=frozenset(p.languages),
+            radius_km=p.radius_km,
+        )
+        for p in reads.providers
+        if include_paused or not (p.paused_until and p.paused_until > now)
+    ]
+    return matching.Problem(
+        requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
+        travel=travel_model(settings), caregiver_lead_min=settings.caregiver_lead_minutes,
+    )
+
+
+def travel_model(settings: Settings) -> matching.GreatCircle:
+    return matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh)
+
+
+def room_for(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:
+    """Accept-time re-check, by the solver's own room rule: capacity at every moment for a facility, one
+    household at a time with travel both ways for a caregiver. Only confirmed placements count (pending
+    offers are tentative; the first accept wins)."""
+    day = timedelta(days=1)
+    rows = session.exec(
+        select(Assignment, CareRequest).join(CareRequest, CareRequest.id == Assignment.request_id)
+        .where(Assignment.provider_id == provider.id, Assignment.active == True,  # noqa: E712
+               Assignment.start_at < request.end_at + day, Assignment.end_at > request.start_at - day)).all()
+    items = [(epoch_minutes(a.start_at), epoch_minutes(a.end_at), a.children, care.lat, care.lon) for a, care in rows]
+    shape = matching.Provider(id=provider.code, kind=str(provider.kind), location=matching.Location(provider.lat, provider.lon),
+                              capacity=provider.capacity, availability=())
+    return matching.room_ok(shape, epoch_minutes(request.start_at), epoch_minutes(request.end_at), children,
+                            request.lat, request.lon, items, travel_model(settings))
+
+
+def explanation_json(explanation: matching.Explanation | None) -> dict[str, Any] | None:
+    return dataclasses.asdict(explanation) if explanation is not None else None
+
+
+def last_explanation(session: Session, request: CareRequest) -> dict[str, Any] | None:
+    """The newest solver explanation recorded for this request, for the console."""
+    for event in session.exec(select(RequestEvent).where(RequestEvent.request_id == request.id)
+                              .order_by(col(RequestEvent.id).desc())):
+        if event.detail and "explanation" in event.detail:
+            return event.detail["explanation"]
+    return None

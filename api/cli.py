@@ -88,6 +88,13 @@ def run_workers(config) -> None:
         pass
 
 
+def proxy_options(settings, flag: str | None) -> dict:
+    """Which proxies' X-Forwarded-For uvicorn believes: `--forwarded-allow-ips`, else the setting (loopback by
+    default); none at all when it is empty."""
+    allowed = (settings.forwarded_allow_ips if flag is None else flag).strip()
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or None}
+
+
 def serve(args: argparse.Namespace) -> int:
     import os
 
@@ -111,11 +118,13 @@ def serve(args: argparse.Namespace) -> int:
         # also runs the scheduler, and if it dies, its restarted successor takes the lock over
         os.environ["DOLBOM_SERVE_SCHEDULER"] = "0" if args.no_scheduler else "1"
         run_workers(uvicorn.Config("api.main:worker_app", factory=True, workers=args.workers, host=args.host,
-                                   port=args.port, log_config=LOG_CONFIG))
+                                   port=args.port, log_config=LOG_CONFIG, access_log=False,
+                                   **proxy_options(settings, args.forwarded_allow_ips)))
         return 0
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
     uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port,
-                log_config=LOG_CONFIG)
+                log_config=LOG_CONFIG, access_log=False,  # api.access_log writes route templates instead
+                **proxy_options(settings, args.forwarded_allow_ips))
     return 0
 
 
@@ -216,6 +225,8 @@ def simulate(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     behaviour = simulator.Behaviour(accept=args.accept, decline=args.decline, median_minutes=args.median,
                                     p90_minutes=args.p90)
+    falls = simulator.Fallthroughs(withdrawals=args.withdrawals, no_shows=args.no_shows,
+                                   parent_reports=args.parent_reports)
     seeds = list(range(1, args.seeds + 1))
     command = "dolbom simulate " + " ".join(sys.argv[2:])
 
@@ -225,10 +236,15 @@ def simulate(args: argparse.Namespace) -> int:
               f"{r.offers_per_confirmation} offers/conf., {r.escalations} escalated "
               f"({r.confirmable_escalated} confirmable), {r.left_open} open, {r.wrong_offer_answers} wrong answers",
               flush=True)
+        if r.fall_throughs is not None:
+            able = [f for f in r.fall_throughs if f["replaceable"]]
+            print(f"{'':10s} {'':6s}        {len(r.fall_throughs)} fell through, {len(able)} re-placeable, "
+                  f"{sum(f['within_target'] for f in able)} re-confirmed in time, "
+                  f"{sum(f['replaced_min'] is None for f in r.fall_throughs)} unplaced", flush=True)
 
     reports = simulator.run(args.worlds.split(","), args.policies.split(","), seeds, behaviour=behaviour,
-                            calls=args.calls, progress=progress, jobs=args.jobs)
-    result = simulator.result_json(reports, command, behaviour)
+                            calls=args.calls, progress=progress, jobs=args.jobs, fallthroughs=falls)
+    result = simulator.result_json(reports, command, behaviour, falls)
     print(json.dumps(result["summary"], ensure_ascii=False, indent=1))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-scheduler", action="store_true", help="leave the jobs to `dolbom scheduler`")
+    p.add_argument("--forwarded-allow-ips", default=None, help="proxies whose X-Forwarded-For is believed "
+                   "(default: DOLBOM_FORWARDED_ALLOW_IPS, else 127.0.0.1; '' for none)")
     p.add_argument("--workers", type=int, default=1, help="API worker processes (production: 2 per core); one of "
                    "them also runs the scheduler")
     sub.add_parser("scheduler", help="run the job scheduler alone (one per database)")
@@ -269,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--decline", type=float, default=0.20)
     p.add_argument("--median", type=float, default=4.0, help="median answer delay, minutes")
     p.add_argument("--p90", type=float, default=15.0, help="90th percentile answer delay, minutes")
+    p.add_argument("--withdrawals", type=float, default=0.0, help="share of confirmations the provider withdraws "
+                   "(SMS, 12 h to 30 min before the start; issue 19)")
+    p.add_argument("--no-shows", type=float, default=0.0, help="share of placements whose provider never checks in")
+    p.add_argument("--parent-reports", type=float, default=0.5, help="share of no-shows the parent reports by SMS "
+                   "(the rest: the operator re-places at start + 20 min)")
     p.add_argument("--json", default=None)
     p.add_argument("--png", default=None)
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from hotline.core.clock import Clock
 from hotline.core.config import Settings
+from hotline.core.patterns import date_pattern
 from hotline.core.errors import Forbidden
 from hotline.places.geo import Geocoder
 from hotline.models import Role, User
@@ -51,7 +52,8 @@ OfferCtx = Annotated[OfferContext, Depends(get_offer_context)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]  # larger ids cannot exist: 404, not a database error
 # query values the database (or a day's bounds in Seoul) cannot hold are refused up front: 422, not a 500
 Offset = Annotated[int, Query(ge=0, le=2_147_483_647)]
-_DAYS = dict(alias="date", ge=date(2000, 1, 1), le=date(2100, 12, 31))
+# the schema says the same years (a format alone admits 0001-01-01, which is refused)
+_DAYS = dict(alias="date", ge=date(2000, 1, 1), le=date(2100, 12, 31), json_schema_extra={"pattern": date_pattern()})
 Day = Annotated[date, Query(**_DAYS)]
 MaybeDay = Annotated[date | None, Query(**_DAYS)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,21 +1,27 @@
 """The FastAPI app factory: settings, database, clock, geocoder, SMS sender and the offer loop's context
-on `app.state`; one router per resource; problem+json errors; the body-size limit; and, when asked, the
-scheduler (only in the process that wins the scheduler lock)."""
+on `app.state`; one router per resource; problem+json errors; the body-size limit; security headers on every
+answer (api.security_headers); /docs with Swagger UI served from an installed package (fastapi-offline's
+copy of swagger-ui-dist), never a CDN; and, when asked, the scheduler (only in the process that wins the
+scheduler lock)."""
 
 from __future__ import annotations
 
 import logging
 import os
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from api import problems
+from api.access_log import AccessLog
 from api.middleware import BodySizeLimit, LastResort, RefuseNul
-from api.pages import HERE
+from api.pages import HERE, render
+from api.security_headers import SecurityHeaders
 from api.routers import auth, console, links, providers, requests, webhooks
 from api.routers import applications, care_records, centre_report, official_forms, workspace
 from api.routers import places as places_router
@@ -68,7 +74,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if lock is not None:
             lock.release()
 
-    app = FastAPI(title="언제나 돌봄 hotline", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    # FastAPI's own /docs and /redoc load their scripts from a CDN and boot with an inline script: ours below
+    app = FastAPI(title="언제나 돌봄 hotline", version="1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
@@ -81,7 +89,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RefuseNul)  # the last added runs first: LastResort, then the size limit, then this
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LastResort)
+    app.add_middleware(AccessLog)  # sees the matched route once the app has answered
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, errors and refusals included
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    swagger_ui = Path(fastapi_offline.__file__).parent / "static"  # swagger-ui-dist 5, as a package's files
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui), name="docs-static")
     for module in (auth, requests, providers, places_router, webhooks, links, console, applications, workspace,
                    care_records, centre_report, official_forms):
         app.include_router(module.router)
@@ -90,6 +102,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/console")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        """Swagger UI from /docs/static, booted by /static/swagger-init.js (the CSP allows no inline script)."""
+        return render(request, "docs.html", {"title": f"{app.title} - Swagger UI", "openapi_url": app.openapi_url})
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

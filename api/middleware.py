@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.access_log import route_of
 from hotline.core.db import describe_error
 
 logger = logging.getLogger("api.errors")
@@ -172,7 +173,7 @@ class LastResort:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:  # noqa: BLE001
             frames = "".join(traceback.format_tb(exc.__traceback__)[-6:])
-            logger.error("%s %s failed: %s\n%s", scope.get("method"), scope.get("path"), describe_error(exc), frames)
+            logger.error("%s %s failed: %s\n%s", scope.get("method"), route_of(scope), describe_error(exc), frames)
             if not started:
                 await _send_problem(send, 500, _problem(
                     500, ("서버 오류", "Internal server error"),

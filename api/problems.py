@@ -11,7 +11,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
+from api import openapi_rules
 from hotline.core.errors import DomainError
 
 PROBLEM = "application/problem+json"
@@ -47,6 +49,9 @@ _PYDANTIC_KO = {
     "dict_type": "객체(JSON object)여야 합니다.",
     "string_sub_type": "문자열이어야 합니다.",
     "nul_character": "NUL(\\x00) 문자는 쓸 수 없습니다.",
+    "control_character": "제어 문자나 글자 방향을 바꾸는 보이지 않는 문자는 쓸 수 없습니다.",
+    "invisible_name": "보이는 글자가 하나 이상 있어야 합니다.",
+    "stacked_marks": "한 글자에 붙은 결합 문자가 너무 많습니다.",
 }
 NULL_KO = "null은 허용되지 않습니다. 바꾸지 않을 항목은 보내지 마세요."
 NULL_EN = "null is not allowed; leave out a field you do not want to change"
@@ -115,8 +120,23 @@ def install(app: FastAPI) -> None:
             return problem(413, ko, en, f"요청 본문은 {kib} KiB 이하여야 합니다.", f"The request body must be at most {kib} KiB.",
                            type="/problems/body-too-large", instance=request.url.path,
                            errors=[{"field": "body", "message": f"{kib} KiB 초과", "message_en": f"over {kib} KiB"}])
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405 and (allow := allowed_methods(request)):
+            headers = {**(headers or {}), "Allow": allow}
         return problem(exc.status_code, ko, en, detail_en=str(exc.detail) if exc.detail else en,
-                       instance=request.url.path, headers=getattr(exc, "headers", None))
+                       instance=request.url.path, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this address, asked of the router method by method. Starlette's
+    405 names only the first route whose path matched — `Allow: POST` on /v1/requests, which answers GET
+    too (issue 18, defect 10). Mounts (static files) answer their own 405s."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    return ", ".join(method for method in _METHODS
+                     if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes))
 
 
 class FieldProblemOut(BaseModel):
@@ -178,6 +198,11 @@ def document(app: FastAPI) -> None:
                 responses = op.setdefault("responses", {})
                 for code in sorted(_problem_codes(path, method, op)):
                     responses[str(code)] = {"description": _WHY[code], "content": content}
+                if "401" in responses:  # every 401 says how to sign in (DomainError's handler above)
+                    responses["401"]["headers"] = {"WWW-Authenticate": {
+                        "description": "`Bearer`: sign in at /v1/auth/token", "required": True,
+                        "schema": {"type": "string", "const": "Bearer"}}}
+        openapi_rules.describe(spec)
         app.openapi_schema = spec
         return spec
 

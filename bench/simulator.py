@@ -11,7 +11,14 @@ answer is drawn from the seed alone, so two policies face exactly the same provi
 Per world and policy it reports calls, placeable (some provider could take the call when it came),
 confirmable (one of those would accept), confirmed, the share of confirmable calls confirmed within the
 target, median / p90 minutes, offers, SMS and "already filled" replies per confirmation, escalations
-(and how many were confirmable), wrong-offer answers and requests left open."""
+(and how many were confirmable), wrong-offer answers and requests left open.
+
+With `Fallthroughs` on (`--withdrawals`, `--no-shows`; issue 19), confirmed care also falls through: each
+placement's fate is drawn from the seed — the provider withdraws by SMS (`취소 A7`), does not turn up (the
+operator presses "re-place" at start + 20 minutes, or the parent texts "선생님이 안 오셨어요" 5–15 minutes
+after the start and the operator re-places at once), or turns up and checks in (`도착 A7`). Each fall-through
+is judged like a call (re-placeable: another provider the rules allow would accept within the target) and
+reported with the minutes to its re-confirmation. Both at 0 (the default), the day is played as before."""
 
 from __future__ import annotations
 
@@ -42,7 +49,9 @@ from hotline.models import create_all
 from hotline.places.geo import load_places
 from hotline.offers.adapter import build_problem
 from hotline.demo.behaviour import Behaviour, after_night, answer_of, seeded
-from hotline.models import CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider, RequestEvent, Role
+from hotline.models import (Assignment, CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider,
+                            RequestEvent, Role)
+from hotline.offers.fallthrough import PLACED, minutes_to_replace
 from hotline.providers.registry import create_provider
 from hotline.providers.schemas import DAYS, ProviderCreate
 from hotline.accounts.security import ensure_user
@@ -60,6 +69,50 @@ class World:
     calls: int
     providers: list[dict]
     places: list[tuple[str, str, float, float]]  # (code, address prefix, lat, lon) where calls come from
+
+
+@dataclass(frozen=True)
+class Fallthroughs:
+    """How confirmed care falls through (issue 19). Each placement (a confirmation) draws from the seed:
+    with `withdrawals` the provider withdraws by SMS at a moment uniform between `withdraw_hours` and
+    `withdraw_minutes` before the start (at once when less is left); with `no_shows` it never checks in,
+    and either the operator re-places at start + the service's `no_show_replace_minutes` or (a share
+    `parent_reports`) the parent reports 5–15 minutes after the start and the operator re-places at once;
+    otherwise it checks in by SMS between 30 minutes before and 5 minutes after the start."""
+
+    withdrawals: float = 0.0
+    no_shows: float = 0.0
+    parent_reports: float = 0.5
+    withdraw_hours: float = 12.0
+    withdraw_minutes: float = 30.0
+
+    @property
+    def on(self) -> bool:
+        return self.withdrawals > 0 or self.no_shows > 0
+
+
+@dataclass(frozen=True)
+class Fate:
+    kind: str  # withdraw | no_show | arrive
+    at: datetime  # the withdrawal, the parent's report or the operator's press, or the check-in
+    how: str  # sms | parent | operator
+
+
+def fate_of(code: str, call: int, seed: int, f: Fallthroughs, *, confirmed_at: datetime, start: datetime,
+            replace_after_min: float) -> Fate:
+    """What becomes of `code`'s placement on call `call`: drawn from the seed alone (three draws always,
+    so one rate changing moves no other placement's moments)."""
+    rng = seeded("fate", code, call, seed)
+    u, v, w = rng.random(), rng.random(), rng.random()
+    if u < f.withdrawals:
+        latest = start - timedelta(minutes=f.withdraw_minutes)
+        earliest = max(confirmed_at, start - timedelta(hours=f.withdraw_hours))
+        return Fate("withdraw", confirmed_at if latest <= earliest else earliest + (latest - earliest) * v, "sms")
+    if u < f.withdrawals + f.no_shows:
+        if w < f.parent_reports:
+            return Fate("no_show", start + timedelta(minutes=5 + 10 * v), "parent")
+        return Fate("no_show", start + timedelta(minutes=replace_after_min), "operator")
+    return Fate("arrive", max(confirmed_at, start + timedelta(minutes=-30 + 35 * v)), "sms")
 
 
 @dataclass
@@ -97,6 +150,8 @@ class Report:
     left_open: int = 0
     wrong_offer_answers: int = 0
     minutes_to_confirmation: list[float] = field(default_factory=list)  # of the confirmable ones
+    fall_throughs: list[dict] | None = None  # one row per fall-through, when they are played (Fallthroughs)
+    fall_through_misfires: int | None = None  # drawn steps the service did not take as meant (0 expected)
 
 
 # --- worlds --------------------------------------------------------------------------------------------
@@ -187,10 +242,10 @@ def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
 
 def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour = Behaviour(),
                  overrides: dict | None = None, data_dir: Path = REPO_ROOT / "data",
-                 history_offers: int = 12) -> Report:
+                 history_offers: int = 12, fallthroughs: Fallthroughs = Fallthroughs()) -> Report:
     """One day of `world`'s calls under `policy` ("waves" or "rounds"). Each provider comes with
     `history_offers` past offers (the last month, drawn from its own behaviour) for the policy to learn
-    from, as a service in operation has."""
+    from, as a service in operation has. `fallthroughs`: how confirmed care falls through (none by default)."""
     logging.getLogger("hotline").setLevel(logging.WARNING)
     # a throw-away database in memory-backed storage where there is one: the day is many small commits
     shm = Path("/dev/shm")
@@ -217,13 +272,14 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
             s.commit()
         try:
             with TestClient(app) as client:
-                return _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, behaviour)
+                return _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, behaviour,
+                             fallthroughs)
         finally:
             jobs.RUNTIME = None
             engine.dispose()
 
 
-__all__ = ["Behaviour", "World", "Report", "answer_of", "calls_of", "gyeonggi", "plot", "pyeongtaek", "run",
+__all__ = ["Behaviour", "Fallthroughs", "World", "Report", "answer_of", "calls_of", "gyeonggi", "plot", "pyeongtaek", "run",
            "simulate_day", "summarize"]
 HISTORY_REF = "SIM-HISTORY"
 
@@ -255,7 +311,8 @@ def _seed_history(session: Session, n: int, seed: int, b: Behaviour, at: datetim
                               expires_at=expires, answered_at=answered, answer_channel=channel, reply_code="H1"))
 
 
-def _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, b: Behaviour) -> Report:
+def _play(world, calls, client, app, engine, clock, sender, settings, policy, seed, b: Behaviour,
+          ft: Fallthroughs = Fallthroughs()) -> Report:
     token = client.post("/v1/auth/token", data={"username": "sim-op", "password": "sim-password-1"}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     scheduler = jobs.start(engine, app.state.offer_context, clock, sender, manual=True)
@@ -276,13 +333,14 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
     def sms(phone: str, text: str) -> None:
         nonlocal inbound
         inbound += 1
-        params = {"MessageSid": f"SMsim{seed:04d}{inbound:08d}", "From": phone, "To": "+15005550006", "Body": text,
+        params = {"MessageSid": f"SM{seed:08x}{inbound:024x}", "From": phone, "To": "+15005550006", "Body": text,
                   "AccountSid": "ACsim", "NumMedia": "0"}
         url = PUBLIC_URL + "/v1/webhooks/twilio/sms"
         res = client.post("/v1/webhooks/twilio/sms", data=params,
                           headers={"X-Twilio-Signature": validator.compute_signature(url, params)})
         assert res.status_code == 200, res.text
 
+    falls = _FallThroughs(ft, engine, settings, app, clock, seed, b, call_of_request, sms) if ft.on else None
     while True:
         next_event = events[0][0] if events else None
         if next_event is None and not _anything_open(engine):
@@ -313,8 +371,14 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
                 sms(data["phone"], text)
                 changed = _answered_ids(engine, offer.provider_id) - before
                 wrong += sum(1 for o in changed if o != offer.id)
+            elif falls is not None:
+                for later in falls.play(kind, data):  # a withdrawal, check-in, no-show report or re-placement
+                    heapq.heappush(events, (later[0], seq := seq + 1, later[1], later[2]))
             jobs.dispatch()  # the after-commit kick of a real process sends at once
         scheduler.run_pending()
+        if falls is not None:  # each new placement's fate, drawn from the seed
+            for later in falls.placed():
+                heapq.heappush(events, (later[0], seq := seq + 1, later[1], later[2]))
         # providers read the offers that went out
         with Session(engine) as s:
             new = s.exec(select(Offer).where(Offer.id > seen_offer).order_by(col(Offer.id))).all()
@@ -328,7 +392,160 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
                                     seq := seq + 1, "reply",
                                     {"offer": offer.id, "phone": phone, "accept": ans.kind == "accept"}))
     scheduler.shutdown()
-    return _report(world, policy, seed, engine, settings, outcomes, wrong)
+    report = _report(world, policy, seed, engine, settings, outcomes, wrong)
+    if falls is not None:
+        report.fall_throughs, report.fall_through_misfires = falls.rows(), falls.misfires
+    return report
+
+
+class _FallThroughs:
+    """One day's fall-throughs (see `Fallthroughs`): draws each new placement's fate, plays it through the
+    signed SMS webhook and the console's "re-place" button, and keeps one row per fall-through: how it
+    came, whether another provider could still take it in time, and the minutes to the re-confirmation."""
+
+    def __init__(self, ft: Fallthroughs, engine, settings: Settings, app, clock, seed: int, b: Behaviour,
+                 call_of_request: dict[int, int], sms) -> None:
+        self.ft, self.engine, self.settings, self.clock, self.seed, self.b = ft, engine, settings, clock, seed, b
+        self.calls, self.sms = call_of_request, sms
+        self.seen: set[int] = set()  # offers whose placement has drawn its fate
+        self.fallen: dict[int, list[str]] = {}  # request → providers whose placement on it fell through
+        self.misfires = 0  # a drawn step the service did not take as meant (should stay 0)
+        self._rows: list[dict] = []
+        # the operator's console (a browser of its own: its session cookie never reaches the API calls)
+        self.console = TestClient(app, base_url="https://testserver")
+        res = self.console.post("/console/login", data={"username": "sim-op", "password": "sim-password-1"},
+                                follow_redirects=False)
+        assert res.status_code == 303, res.text
+        with Session(engine) as s:
+            self.providers = {p.id: (p.code, p.phone) for p in s.exec(select(Provider))}
+
+    def placed(self) -> list[tuple[datetime, str, dict]]:
+        """New placements since the last look, each with the events its drawn fate brings."""
+        now, out = self.clock.now(), []
+        with Session(self.engine) as s:
+            new = [(o, r) for o, r in s.exec(select(Assignment.offer_id, Assignment.request_id)
+                                             .where(Assignment.active == True))  # noqa: E712
+                   if o is not None and o not in self.seen and r in self.calls]
+            for offer_id, rid in new:
+                self.seen.add(offer_id)
+                offer, request = s.get(Offer, offer_id), s.get(CareRequest, rid)
+                code, phone = self.providers[offer.provider_id]
+                fate = fate_of(code, self.calls[rid], self.seed, self.ft, confirmed_at=now, start=request.start_at,
+                               replace_after_min=self.settings.no_show_replace_minutes)
+                data = {"rid": rid, "ref": request.ref, "offer": offer_id, "code": offer.reply_code, "phone": phone,
+                        "provider": code, "start": request.start_at, "how": fate.how}
+                if fate.kind == "withdraw":
+                    out.append((fate.at, "ft-withdraw", data))
+                elif fate.kind == "arrive":
+                    out.append((fate.at, "ft-arrive", data))
+                else:  # the tick looks when it would (its no-show flag), then the parent or the operator acts
+                    out.append((request.start_at + timedelta(minutes=self.settings.no_show_minutes), "ft-look", data))
+                    out.append((fate.at, "ft-parent" if fate.how == "parent" else "ft-replace", data))
+        return out
+
+    def play(self, kind: str, data: dict) -> list[tuple[datetime, str, dict]]:
+        if kind == "ft-look" or not self._current(data):  # the placement already ended some other way
+            return []
+        if kind == "ft-arrive":
+            self.sms(data["phone"], f"도착 {data['code']}")
+            if not self._checked_in(data):
+                self._misfire("check-in refused", data)
+        elif kind == "ft-withdraw":
+            self.sms(data["phone"], f"취소 {data['code']}")
+            self._fell(data, "withdrawal")
+        elif kind == "ft-parent":
+            self.sms(self._guardian_phone(data), "선생님이 안 오셨어요")
+            if not self._replace(data):  # the board already showed the no-show: re-placing waits for start + 20
+                at = data["start"] + timedelta(minutes=self.settings.no_show_replace_minutes)
+                return [(at, "ft-replace", {**data, "how": "parent_then_operator"})]
+        elif kind == "ft-replace" and not self._replace(data):
+            self._misfire("re-place refused", data)
+        return []
+
+    def _current(self, data: dict) -> bool:
+        with Session(self.engine) as s:
+            request = s.get(CareRequest, data["rid"])
+            placed = s.exec(select(Assignment.offer_id).where(Assignment.request_id == request.id,
+                                                              Assignment.active == True)).first()  # noqa: E712
+        return request.status in PLACED and placed == data["offer"]
+
+    def _checked_in(self, data: dict) -> bool:
+        from hotline.models import CareVisit
+
+        with Session(self.engine) as s:
+            visit = s.exec(select(CareVisit).where(CareVisit.request_id == data["rid"])).first()
+        return visit is not None and visit.checked_in_at is not None
+
+    def _guardian_phone(self, data: dict) -> str:
+        with Session(self.engine) as s:
+            return s.get(Guardian, s.get(CareRequest, data["rid"]).guardian_id).phone
+
+    def _replace(self, data: dict) -> bool:
+        """The operator presses "re-place" on the request's console page."""
+        self.console.post(f"/console/requests/{data['ref']}/replace", follow_redirects=False)
+        return self._fell(data, "no_show", quiet=True)
+
+    def _misfire(self, what: str, data: dict) -> None:
+        self.misfires += 1
+        logging.getLogger("bench.simulator").warning("fall-through step not taken: %s (%s, %s)", what, data["ref"],
+                                                     data["provider"])
+
+    def _fell(self, data: dict, why: str, quiet: bool = False) -> bool:
+        """If the request fell through just now: judge it like a call (could another provider still take it
+        in time?) and keep its row."""
+        now, rid = self.clock.now(), data["rid"]
+        with Session(self.engine) as s:
+            request = s.get(CareRequest, rid)
+            if request.fell_through_at != now:
+                if not quiet:
+                    self._misfire(f"{why} not taken", data)
+                return False
+            fallen = self.fallen.setdefault(rid, [])
+            fallen.append(data["provider"])
+            # the rules (hours, ages, needs, radius, lead time, confirmed places) at the fall-through, the new
+            # start included; every provider but those whose placement on it fell through
+            problem = build_problem(s, [request], now=now, settings=self.settings, include_paused=True,
+                                    count_pending_offers=False)
+            problem = dataclasses.replace(problem, exclude=frozenset((str(rid), code) for code in fallen))
+            suitable = [c.provider_id for c in matching.rank_providers(problem, str(rid), k=10_000)]
+            asked_before = dict(s.exec(select(Provider.code, Offer.status).join(Offer, Offer.provider_id == Provider.id)
+                                       .where(Offer.request_id == rid, Offer.status != OfferStatus.pending)
+                                       .order_by(col(Offer.id))).all())
+            start = request.start_at
+        target = self.settings.offer_policy.target_minutes
+        deadline = min(target, (start - now).total_seconds() / 60)
+        lag = (after_night(now, self.b) - now).total_seconds() / 60
+        accepts = sorted((lag + a.delay_min, code) for code in suitable
+                         if (a := answer_of(code, self.calls[rid], self.seed, self.b)).kind == "accept")
+        in_time = [code for minutes, code in accepts if minutes <= deadline]
+        self._rows.append({
+            "rid": rid, "ref": data["ref"], "call": self.calls[rid], "why": why, "how": data["how"],
+            "at": now.astimezone(SEOUL).isoformat(), "provider": data["provider"],
+            "minutes_before_start": round((data["start"] - now).total_seconds() / 60, 1),
+            "start_moved_min": round((start - data["start"]).total_seconds() / 60, 1),
+            "deadline_min": round(deadline, 2), "suitable": len(suitable), "would_accept": len(accepts),
+            "replaceable": bool(in_time), "best_min": round(accepts[0][0], 2) if accepts else None,
+            # the service never asks a provider twice for one request (declined, expired, withdrawn offers):
+            # how many of those who would accept in time it may still ask, and how the others' offers ended
+            "in_time": len(in_time), "in_time_not_asked_before": sum(c not in asked_before for c in in_time),
+            "in_time_asked_before_as": sorted(str(asked_before[c]) for c in in_time if c in asked_before),
+            "replaceable_only_by_asked_before": bool(in_time) and all(c in asked_before for c in in_time),
+            "replaced_min": None, "within_target": False, "final_status": "",
+        })
+        return True
+
+    def rows(self) -> list[dict]:
+        """The rows, each with the minutes from its fall-through to the confirmation that followed it."""
+        with Session(self.engine) as s:
+            for rid in dict.fromkeys(row["rid"] for row in self._rows):
+                request = s.get(CareRequest, rid)
+                minutes = minutes_to_replace(s, request)
+                for k, row in enumerate(r for r in self._rows if r["rid"] == rid):
+                    m = minutes[k] if k < len(minutes) else None
+                    row["replaced_min"] = round(m, 2) if m is not None else None
+                    row["within_target"] = m is not None and m <= row["deadline_min"] + 1e-9
+                    row["final_status"] = request.status
+        return [{k: v for k, v in row.items() if k != "rid"} for row in self._rows]
 
 
 def _next_deadline(engine, scheduler, now: datetime) -> datetime:
@@ -452,7 +669,39 @@ def summarize(reports: list[Report]) -> dict:
             "escalations": sum(r.escalations for r in rs), "confirmable_escalated": sum(r.confirmable_escalated for r in rs),
             "left_open": sum(r.left_open for r in rs), "wrong_offer_answers": sum(r.wrong_offer_answers for r in rs),
         }
+        if any(r.fall_throughs is not None for r in rs):
+            out[w][p]["fall_throughs"] = summarize_fall_throughs(rs)
     return out
+
+
+def summarize_fall_throughs(reports: list[Report]) -> dict:
+    """Pooled fall-throughs: how many, how many another provider could still take in time (re-placeable),
+    the share of those re-confirmed within the target (15 minutes, or by the new start if sooner), the
+    median / p90 minutes from the fall-through to the re-confirmation, and those left unplaced."""
+    rows = [f for r in reports for f in (r.fall_throughs or [])]
+    able = [f for f in rows if f["replaceable"]]
+    times = sorted(f["replaced_min"] for f in able if f["replaced_min"] is not None)
+    every = sorted(f["replaced_min"] for f in rows if f["replaced_min"] is not None)
+
+    def p90(xs: list[float]) -> float | None:
+        return round(xs[int(math.ceil(0.9 * len(xs))) - 1], 2) if xs else None
+
+    return {
+        "fall_throughs": len(rows), "withdrawals": sum(f["why"] == "withdrawal" for f in rows),
+        "no_shows": sum(f["why"] == "no_show" for f in rows),
+        "no_shows_by": {how: sum(f["why"] == "no_show" and f["how"] == how for f in rows)
+                        for how in ("operator", "parent", "parent_then_operator")},
+        "replaceable": len(able),
+        "replaceable_only_by_asked_before": sum(f["replaceable_only_by_asked_before"] for f in able),
+        "replaced_within_target": sum(f["within_target"] for f in able),
+        "replaced_within_target_share": round(sum(f["within_target"] for f in able) / max(len(able), 1), 4),
+        "median_minutes": round(statistics.median(times), 2) if times else None, "p90_minutes": p90(times),
+        "replaced": len(every), "median_minutes_all": round(statistics.median(every), 2) if every else None,
+        "p90_minutes_all": p90(every),
+        "left_unplaced": sum(f["replaced_min"] is None for f in rows),
+        "left_unplaced_replaceable": sum(f["replaced_min"] is None for f in able),
+        "misfires": sum(r.fall_through_misfires or 0 for r in reports),
+    }
 
 
 def plot(reports: list[Report], path: Path) -> None:
@@ -483,21 +732,22 @@ def plot(reports: list[Report], path: Path) -> None:
 
 
 def run(worlds: list[str], policies: list[str], seeds: list[int], *, behaviour: Behaviour = Behaviour(),
-        calls: int | None = None, data_dir: Path = REPO_ROOT / "data", progress=None, jobs: int = 1) -> list[Report]:
+        calls: int | None = None, data_dir: Path = REPO_ROOT / "data", progress=None, jobs: int = 1,
+        fallthroughs: Fallthroughs = Fallthroughs()) -> list[Report]:
     """Every (world, policy, seed) day; `jobs` days at once in separate processes (each has its own
     database and clock). Reports come back in a fixed order whatever finishes first."""
     days = [(w, p, seed) for w in worlds for p in policies for seed in seeds]
     if jobs <= 1:
         reports = []
         for day in days:
-            reports.append(_one_day(day, behaviour, calls, data_dir))
+            reports.append(_one_day(day, behaviour, calls, data_dir, fallthroughs))
             if progress:
                 progress(reports[-1])
         return reports
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_one_day, day, behaviour, calls, data_dir): day for day in days}
+        futures = {pool.submit(_one_day, day, behaviour, calls, data_dir, fallthroughs): day for day in days}
         done = {}
         for future in as_completed(futures):
             done[futures[future]] = report = future.result()
@@ -506,12 +756,19 @@ def run(worlds: list[str], policies: list[str], seeds: list[int], *, behaviour: 
     return [done[day] for day in days]
 
 
-def _one_day(day: tuple[str, str, int], behaviour: Behaviour, calls: int | None, data_dir: Path) -> Report:
+def _one_day(day: tuple[str, str, int], behaviour: Behaviour, calls: int | None, data_dir: Path,
+             fallthroughs: Fallthroughs = Fallthroughs()) -> Report:
     w, policy, seed = day
     world = WORLDS[w](data_dir) if calls is None else WORLDS[w](data_dir, calls=calls)
-    return simulate_day(world, policy=policy, seed=seed, behaviour=behaviour, data_dir=data_dir)
+    return simulate_day(world, policy=policy, seed=seed, behaviour=behaviour, data_dir=data_dir,
+                        fallthroughs=fallthroughs)
 
 
-def result_json(reports: list[Report], command: str, behaviour: Behaviour) -> dict:
-    return {"command": command, "behaviour": asdict(behaviour), "summary": summarize(reports),
-            "runs": [asdict(r) for r in reports]}
+def result_json(reports: list[Report], command: str, behaviour: Behaviour,
+                fallthroughs: Fallthroughs = Fallthroughs()) -> dict:
+    """Without fall-throughs, exactly the JSON of before they existed (no new keys)."""
+    played = fallthroughs.on
+    return {"command": command, "behaviour": asdict(behaviour),
+            **({"fallthroughs": asdict(fallthroughs)} if played else {}), "summary": summarize(reports),
+            "runs": [{k: v for k, v in asdict(r).items() if played or not k.startswith("fall_through")}
+                     for r in reports]}

@@ -34,7 +34,7 @@ from .candidates import room_ok
 from .cpsat import solve
 from .distance import GreatCircle, MatrixTravel, TravelModel, haversine_km
 from .greedy import greedy_call_order, greedy_most_constrained
-from .incremental import rank_providers, solve_incremental
+from .incremental import RULES_KO, broken_rules, rank_providers, solve_incremental
 from .types import Candidate, Commitment, Explanation, Interval, Location, Plan, Problem, Provider, Request
 
 
@@ -51,6 +51,7 @@ def urgency_priority(start: int, now: int) -> int:
 
 
 __all__ = [
+    "RULES_KO", "broken_rules",
     "Candidate", "Commitment", "Explanation", "GreatCircle", "Interval", "Location", "MatrixTravel", "Plan",
     "Problem", "Provider", "Request", "TravelModel", "greedy_call_order", "greedy_most_constrained",
     "haversine_km", "rank_providers", "room_ok", "solve", "solve_incremental", "urgency_priority",

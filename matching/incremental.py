@@ -15,9 +15,11 @@ from typing import Mapping
 import numpy as np
 
 from .candidates import (
-    FEASIBLE, R_BUSY, R_FULL, base_loads, build_candidates, classify, max_load, pairs_in_radius, provider_items,
-    provider_table, request_table,
+    FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_FULL, R_LANGUAGE, R_LEAD, R_SKILL, R_TOO_MANY, REASONS, base_loads,
+    build_candidates, classify, max_load, pairs_in_radius, provider_items, provider_table, request_table,
+    visit_conflict,
 )
+from .distance import haversine_km
 from .cpsat import SolveStats, solve_pairs
 from .explain import Explainer, plan_figures
 from .greedy import fill
@@ -162,3 +164,48 @@ def rank_providers(problem: Problem, request_id: str, k: int = 3, plan: Plan | N
             kind=pt.providers[p].kind, straight_km=round(float(straight[j]), 3), spare=int(spare[j]),
         ))
     return out
+
+
+RULES_KO = {"excluded": "이미 거절·만료·취소한 기관", "radius": "서비스 반경 밖", "age": "돌봄 가능 연령 밖",
+            "skill": "필요한 돌봄(영아·특수) 불가", "language": "언어 불일치", "closed": "운영 시간·휴무",
+            "lead_time": "방문 준비 시간 부족", "too_many_children": "아동 수가 정원 초과", "full": "그 시간 정원 가득",
+            "busy": "다른 방문과 겹침"}
+
+
+def broken_rules(problem: Problem, request_id: str, provider_id: str) -> list[str]:
+    """Every rule the pair breaks (not only the first), for an operator who offers outside the rules and
+    must say which ones: codes from `RULES_KO` ("radius", "closed", "full", …), empty when the pair is fine."""
+    pt = provider_table(problem.providers)
+    rt = request_table(problem.requests, pt)
+    given = dict(problem.fixed)
+    given.pop(request_id, None)
+    loads = base_loads(problem, pt, rt, given)
+    r, p = rt.index[request_id], pt.index[provider_id]
+    broken = ["excluded"] if (request_id, provider_id) in problem.exclude else []
+    if float(haversine_km(rt.lat[r], rt.lon[r], pt.lat[p], pt.lon[p])) > pt.radius[p]:
+        broken.append("radius")
+    return broken + [REASONS[code] for code in _each_rule(problem, pt, rt, r, p, loads)]
+
+
+def _each_rule(problem: Problem, pt, rt, r: int, p: int, loads) -> list[int]:
+    failing = []
+    if rt.min_age[r] < pt.min_age[p] or rt.max_age[r] > pt.max_age[p]:
+        failing.append(R_AGE)
+    if (rt.need_mask[r] & ~pt.skill_mask[p]) != 0 or rt.need_unknown[r]:
+        failing.append(R_SKILL)
+    if (pt.lang_mask[p] & rt.lang_bit[r]) == 0:
+        failing.append(R_LANGUAGE)
+    if not ((pt.av_start[p] <= rt.start[r]) & (rt.end[r] <= pt.av_end[p])).any():
+        failing.append(R_CLOSED)
+    if pt.caregiver[p] and rt.start[r] - problem.now < problem.caregiver_lead_min:
+        failing.append(R_LEAD)
+    if rt.children[r] > pt.cap[p]:
+        failing.append(R_TOO_MANY)
+    elif not pt.caregiver[p]:
+        used = max_load(loads, np.array([p]), np.array([rt.start[r]]), np.array([rt.end[r]]))[0]
+        if rt.children[r] + used > pt.cap[p]:
+            failing.append(R_FULL)
+    elif visit_conflict(loads, np.array([p]), np.array([rt.start[r]]), np.array([rt.end[r]]), rt.lat[[r]],
+                        rt.lon[[r]], problem.travel)[0]:
+        failing.append(R_BUSY)
+    return failing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, request_body, token_for
@@ -88,3 +89,17 @@ def test_provider_sees_only_its_own_offers_and_commitments(client, demo, operato
     assert len(theirs) == 1 and theirs[0]["district"] == "비전동" and theirs[0]["children_ages"] == [5, 9]
     text = str(theirs)
     assert "김하늘" not in text and "5550-1234" not in text and "123-4" not in text and "서윤" not in text
+
+
+@pytest.mark.parametrize("change,field", [({"active": 0}, "active"), ({"active": "false"}, "active"),
+                                          ({"capacity": "12"}, "capacity"), ({"min_age": True}, "min_age"),
+                                          ({"radius_km": "5"}, "radius_km"), ({"closures": [0]}, "closures[0]")])
+def test_json_values_are_taken_as_the_document_types_them(client, admin, demo, change, field):
+    """The document says boolean, integer, number, date string; lax reading took `"active": 0` as false and
+    `"capacity": "12"` as 12 (issue 18, defect 10). A whole float is still an integer, as JSON Schema says."""
+    pid = client.get("/v1/providers", headers=admin).json()["items"][0]["id"]
+    res = client.patch(f"/v1/providers/{pid}", json=change, headers=admin)
+    assert res.status_code == 422, res.text
+    assert res.json()["errors"][0]["field"] == field
+    assert client.get(f"/v1/providers/{pid}", headers=admin).json()["active"] is True
+    assert client.patch(f"/v1/providers/{pid}", json={"capacity": 12.0}, headers=admin).json()["capacity"] == 12

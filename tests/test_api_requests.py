@@ -238,3 +238,17 @@ def test_absurd_dates_are_refused_not_crashed(client, operator, engine, start, e
 def test_absurd_ids_are_not_found(client, operator, admin):
     assert client.get("/v1/requests/99999999999999999999", headers=operator).status_code == 404
     assert client.get("/v1/providers/99999999999999999999", headers=admin).status_code == 422
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"consent": {"guardian_consent": 1}}, "consent.guardian_consent"),
+    ({"consent": {"guardian_consent": "true"}}, "consent.guardian_consent"),
+    ({"consent": {"guardian_consent": True, "health_consent": "yes"}}, "consent.health_consent"),
+    ({"location": {"address": "평택역 앞", "lat": "36.9908", "lon": 127.0856}}, "location.lat"),
+    ({"children": [{"first_name": "서윤", "birth_date": 1615680000}]}, "children[0].birth_date"),
+    ({"start_at": 1795993200}, "start_at"),
+])
+def test_json_values_are_taken_as_the_document_types_them(client, operator, engine, change, field):
+    """`true` for yes, numbers for numbers, strings for dates: lax reading took 1 and "true" for consent and a
+    number of seconds for a birth date — requests the OpenAPI document calls invalid (issue 18, defect 10)."""
+    refused(client, operator, engine, request_body(**change), field)

@@ -138,3 +138,31 @@ def test_parallel_guesses_count_one_after_another(app, engine, clock, demo):
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(guess, range(12)))
     assert outcomes.count("WrongCode") == service.MAX_TRIES - 1 and outcomes.count("CodeGone") == 12 - 4
+
+
+def test_an_unconfirmed_draft_is_unreadable_and_gone_when_its_code_expires(client, engine, clock, demo, loop):
+    """Issue 18, defect 11: the draft kept the guardian's name, phone and children in clear until a day after
+    it expired. Now it is sealed with the code (nobody reading the database can open it) and deleted at
+    the code's expiry; the row stays for the hourly limits."""
+
+    from sqlalchemy import text
+
+    from hotline import jobs
+    from hotline.models.applications import VerificationCode
+
+    def stored() -> str:
+        with Session(engine) as s:
+            return repr(s.exec(text("SELECT * FROM verification_code")).all())
+
+    assert apply(client).status_code == 303
+    first = stored()
+    for plain in ("김하늘", "서윤", "010-5550-1234", "+821055501234", "1055501234", "비전동", "2021-03-14"):
+        assert plain not in first
+    sent = apply(client, guardian_phone="010-5550-2222")  # a second one, confirmed in time
+    code = last_code(engine)
+    assert client.post(sent.headers["location"], data={"code": code}, follow_redirects=False).status_code == 303
+    clock.advance(minutes=11)
+    jobs.tick()
+    with Session(engine) as s:
+        tickets = s.exec(select(VerificationCode).order_by(VerificationCode.id)).all()
+        assert [t.sealed_draft for t in tickets] == [None, None] and tickets[1].request_id is not None

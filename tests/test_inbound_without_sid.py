@@ -42,3 +42,20 @@ def test_a_long_alphanumeric_sender_is_kept_not_refused(client, twilio, engine):
     assert post_signed(client, twilio, "/v1/webhooks/twilio/sms", payload).status_code == 200
     with Session(engine) as s:
         assert s.exec(select(InboundMessage.handled_as)).one() == "ignored"
+
+
+def test_sids_are_kept_whole_and_must_look_like_twilios(client, twilio, engine, demo):
+    """Issue 18, defect 9: sids were cut to 40 characters before de-duplication, so a second message whose
+    sid shared the first 40 was dropped as a retry. A sid is two letters and 32 hex digits, kept whole."""
+    phone = provider_phone(engine)
+    for sid in ("SM" + "a" * 38 + "1", "SM" + "a" * 38 + "2", "not-a-sid", "SM" + "g" * 32):
+        payload = {**twilio.inbound_payload(phone, "도움말"), "MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid}
+        res = post_signed(client, twilio, "/v1/webhooks/twilio/sms", payload)
+        assert res.status_code == 422 and res.json()["errors"][0]["field"] == "MessageSid"
+    twins = ("SM" + "b" * 31 + "1", "SM" + "b" * 31 + "2")  # differ only in the last digit
+    for sid in twins:
+        payload = {**twilio.inbound_payload(phone, "도움말"), "MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid}
+        assert post_signed(client, twilio, "/v1/webhooks/twilio/sms", payload).status_code == 200
+    with Session(engine) as s:
+        assert sorted(s.exec(select(InboundMessage.sid))) == sorted(twins)
+    assert len(outbox(engine, kind="help")) == 2

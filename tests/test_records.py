@@ -17,7 +17,7 @@ from hotline.models.aftercare import FollowUpCase
 from hotline.core.clock import SEOUL
 from hotline.requests.lifecycle import RequestStatus
 from hotline.models import AccessLog, Assignment, CareRequest, Offer, OfferStatus, OutboxMessage
-from hotline.models.records import Adjustment, HealthRecord, ServiceLog
+from hotline.models.records import Adjustment, CareVisit, HealthRecord, ServiceLog
 from test_console import sign_in
 
 
@@ -62,7 +62,8 @@ def test_a_shift_from_check_in_to_follow_up(client, app, engine, clock, operator
         assert moved.end_at == assignment.end_at + timedelta(hours=1)  # the commitment the solver sees
         assert s.get(CareRequest, care_id).end_at == moved.end_at
     clock.set(datetime(2026, 11, 25, 19, 0, tzinfo=SEOUL))
-    assert client.post(f"{shift}/checkout", follow_redirects=False).status_code == 303
+    assert "퇴실 확정" in client.get(f"{shift}/checkout").text  # the confirmation step (issue 19)
+    assert client.post(f"{shift}/checkout", data={"confirm": "yes"}, follow_redirects=False).status_code == 303
     assert client.post(f"{shift}/result", data={"result": "provided", "note": "연장 포함 제공"},
                        follow_redirects=False).status_code == 303
     status = "/apply/s/" + links.sign(app.state.settings.secret_key, "apply-status", care_id, clock.now() + timedelta(days=3))
@@ -135,7 +136,8 @@ def test_a_survey_answered_by_sms_with_1_opens_a_follow_up(client, app, engine, 
     ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
     clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
     client.post(f"{home}/r/{ref}/checkin", data={"code": assignment.handover_code})
-    client.post(f"{home}/r/{ref}/checkout")
+    clock.set(datetime(2026, 11, 25, 18, 0, tzinfo=SEOUL))  # a check-out needs care to have begun (issue 19)
+    assert client.post(f"{home}/r/{ref}/checkout", data={"confirm": "yes"}, follow_redirects=False).status_code == 303
     with Session(engine) as s:
         assert handle_sms(s, sid="SM-survey-1", from_number="+821055501234", body="1", now=clock.now(),
                           ctx=app.state.offer_context) == "survey"
@@ -170,7 +172,9 @@ def test_retention_reaches_the_new_records(client, app, engine, clock, operator,
     client.post(f"{home}/r/{ref}/checkin", data={"code": assignment.handover_code})
     client.post(f"{home}/r/{ref}/log", data={"start_time": "09:00", "end_time": "18:00", "activities": "서윤이와 놀이",
                                              "incident": "yes", "incident_note": "서윤 넘어짐", "health": "흡입기 사용"})
-    client.post(f"{home}/r/{ref}/checkout")
+    clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=SEOUL))  # early: the reason is free text, blanked below
+    assert client.post(f"{home}/r/{ref}/checkout", data={"confirm": "yes", "reason": "서윤 조퇴"},
+                       follow_redirects=False).status_code == 303
     clock.advance(days=91)
     with Session(engine) as s:
         assert purge(s, now=clock.now(), retention_days=90, access_log_days=730) == 1
@@ -178,6 +182,51 @@ def test_retention_reaches_the_new_records(client, app, engine, clock, operator,
         assert s.exec(select(HealthRecord)).first() is None
         log = s.exec(select(ServiceLog)).one()
         assert log.activities == log.incident_note == "" and log.incident  # the fact stays, the words go
+        assert s.exec(select(CareVisit)).one().checkout_reason == ""
         assert s.exec(select(ReferralForm)).one().needs_summary == ""
         assert s.exec(select(VerificationCode)).first() is None
         assert "(삭제됨)" == s.exec(select(OutboxMessage).where(OutboxMessage.kind == "apply_code")).one().body
+
+
+def test_unicode_digits_in_an_adjustment_are_a_clear_refusal(client, app, engine, clock, operator, demo, caplog):
+    """Issue 18, defect 2: `minutes=²` passed `str.isdigit()` and then broke `int()` — a 500 whose log line
+    carried the workspace token."""
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
+    token = home.rsplit("/", 1)[1]
+    for typed in ("²", "①", "٣٠", "6O", "-30", "99999999"):
+        res = client.post(f"{home}/r/{ref}/adjust", data={"kind": "extend", "minutes": typed, "reason": "지연"})
+        assert res.status_code == 422, (typed, res.status_code)
+        assert "숫자" in res.text or "15분 이상" in res.text
+        api = client.post(f"{home}/r/{ref}/adjust", data={"kind": "extend", "minutes": typed},
+                          headers={"Accept": "application/json"})
+        assert api.status_code == 422 and api.json()["errors"][0]["field"] == "minutes"
+    with Session(engine) as s:
+        assert s.exec(select(Adjustment)).first() is None
+    assert not any(token in r.getMessage() for r in caplog.records)
+
+
+def test_a_new_workspace_link_revokes_the_old_one_and_lives_as_long_as_the_setting(client, app, engine, clock,
+                                                                                   operator, demo):
+    """Issue 18: re-sending a provider's workspace link revokes the one sent before; the lifetime is a setting.
+    The providers page that shows their phones is an access record."""
+    ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
+    sign_in(client, engine)
+
+    def send() -> str:
+        assert client.post(f"/console/providers/{assignment.provider_id}/workspace-link",
+                           follow_redirects=False).status_code == 303
+        with Session(engine) as s:
+            body = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "workspace_link")
+                          .order_by(OutboxMessage.id.desc())).first().body
+        return re.search(r"/p/\S+", body).group()
+
+    first = send()
+    assert client.get(first).status_code == 200 and client.get(home).status_code == 404  # the test's own link: older
+    second = send()
+    assert client.get(first).status_code == 404 and client.get(second).status_code == 200
+    assert client.get(f"{second}/r/{ref}").status_code == 200
+    assert client.get("/console/providers", follow_redirects=False).status_code == 200
+    with Session(engine) as s:
+        assert s.exec(select(AccessLog).where(AccessLog.action == "console_read_providers")).first() is not None
+    clock.advance(days=app.state.settings.workspace_link_days, minutes=1)
+    assert client.get(second).status_code == 404

@@ -44,3 +44,50 @@ def test_dolbom_simulate_writes_json_and_a_plot(tmp_path, capsys):
     assert result["summary"]["pyeongtaek"]["waves"]["calls"] == 4
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert "confirmable confirmed" in capsys.readouterr().out
+    assert "fallthroughs" not in result and "fall_throughs" not in result["runs"][0]  # off: the JSON as before
+
+
+def test_withdrawals_and_no_shows_are_played_and_re_placed_through_the_offer_loop():
+    """Issue 19: a short day where a third of placements withdraw and a third never turn up (the rest check
+    in by SMS): each fall-through goes through the webhook (`취소 A7`) or the console's re-place button, is
+    judged like a call, and its re-confirmation is the offer loop's own (the service's minutes_to_replace)."""
+    world = simulator.pyeongtaek(REPO_ROOT / "data", calls=8)
+    falls = simulator.Fallthroughs(withdrawals=0.3, no_shows=0.3)
+    report = simulator.simulate_day(world, policy="waves", seed=3, history_offers=4, fallthroughs=falls)
+    rows = report.fall_throughs
+    assert report.fall_through_misfires == 0  # every check-in, withdrawal and re-placement was taken
+    assert {r["why"] for r in rows} == {"withdrawal", "no_show"}
+    assert {r["how"] for r in rows if r["why"] == "no_show"} <= {"operator", "parent", "parent_then_operator"}
+    withdrawn = [r for r in rows if r["why"] == "withdrawal"]
+    assert all(r["minutes_before_start"] <= 12 * 60 for r in withdrawn)
+    assert all(r["minutes_before_start"] <= -5 for r in rows if r["why"] == "no_show")  # after the start
+    replaced = [r for r in rows if r["replaced_min"] is not None]
+    assert replaced and all(0 <= r["replaced_min"] for r in replaced)  # another provider confirmed, by SMS
+    assert all(r["replaceable"] == (r["in_time"] > 0) for r in rows)
+    summary = simulator.summarize_fall_throughs([report])
+    assert summary["fall_throughs"] == len(rows) == summary["withdrawals"] + summary["no_shows"]
+    assert summary["left_unplaced"] == len(rows) - len(replaced) and summary["replaced"] == len(replaced)
+    assert summary["replaced_within_target"] <= summary["replaceable"] <= len(rows)
+    assert report.left_open == 0 and report.wrong_offer_answers == 0
+
+
+def test_each_placement_draws_its_fate_from_the_seed():
+    from datetime import datetime, timedelta
+
+    falls = simulator.Fallthroughs(withdrawals=0.05, no_shows=0.02)
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=simulator.SEOUL)
+    start = now + timedelta(hours=20)
+    fates = [simulator.fate_of(f"p{k}", call, 1, falls, confirmed_at=now, start=start, replace_after_min=20)
+             for k in range(40) for call in range(50)]
+    assert fates == [simulator.fate_of(f"p{k}", call, 1, falls, confirmed_at=now, start=start, replace_after_min=20)
+                     for k in range(40) for call in range(50)]
+    kinds = [f.kind for f in fates]
+    assert 0.035 < kinds.count("withdraw") / len(fates) < 0.065 and 0.01 < kinds.count("no_show") / len(fates) < 0.03
+    assert all(start - timedelta(hours=12) <= f.at <= start - timedelta(minutes=30) for f in fates if f.kind == "withdraw")
+    assert all(start - timedelta(minutes=30) <= f.at <= start + timedelta(minutes=5) for f in fates if f.kind == "arrive")
+    soon = simulator.fate_of("p0", 0, 1, simulator.Fallthroughs(withdrawals=1.0), confirmed_at=now,
+                             start=now + timedelta(minutes=20), replace_after_min=20)
+    assert soon.kind == "withdraw" and soon.at == now  # less than 30 minutes left: at once
+    none = {simulator.fate_of(f"p{k}", 0, 1, simulator.Fallthroughs(), confirmed_at=now, start=start,
+                              replace_after_min=20).kind for k in range(200)}
+    assert none == {"arrive"}

@@ -120,7 +120,9 @@ def status(token: str, request: Request, session: SessionDep, settings: Settings
 
 @router.post("/s/{token}/{action}")
 def act(token: str, action: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep,
-        score: Annotated[int | None, Form(ge=1, le=5)] = None) -> Response:
+        ctx: OfferCtx, score: Annotated[int | None, Form(ge=1, le=5)] = None,
+        day: Annotated[str, Form(max_length=20)] = "", start_time: Annotated[str, Form(max_length=10)] = "",
+        end_time: Annotated[str, Form(max_length=10)] = "") -> Response:
     care = _care(token, session, settings, clock)
     if care is None:
         return render(request, "apply/gone.html", {}, status_code=404)
@@ -130,6 +132,11 @@ def act(token: str, action: str, request: Request, session: SessionDep, settings
             service.cancel(session, care, now=now)
         elif action == "callback":
             service.ask_call_back(session, care, now=now)
+        elif action == "absent":
+            service.report_absent(session, care, now=now)
+        elif action == "change":
+            service.change_window(session, care, {"day": day, "start_time": start_time, "end_time": end_time},
+                                  now=now, ctx=ctx)
         elif action == "survey":
             if score is None:
                 raise InvalidInput(FieldProblem("score", "만족도를 골라 주세요.", "Choose a score."))
@@ -140,7 +147,10 @@ def act(token: str, action: str, request: Request, session: SessionDep, settings
         session.rollback()
         if _wants_json(request):
             raise
-        return render(request, "apply/status.html", {**status_view(session, care, now=now), "token": token,
-                                                     "errors": _errors(exc)}, status_code=exc.status)
+        view = status_view(session, care, now=now)
+        if action == "change":  # what the parent typed stays in the form
+            view["change"] = {"day": day, "start_time": start_time, "end_time": end_time}
+        return render(request, "apply/status.html", {**view, "token": token, "errors": _errors(exc)},
+                      status_code=exc.status)
     session.commit()
     return RedirectResponse(f"/apply/s/{token}?done={action}", status_code=303)

@@ -41,8 +41,8 @@ def decide(adjustment_id: RowId, decision: Annotated[str, Form(pattern="^(approv
         session.rollback()
         return RedirectResponse(f"/console/adjustments?error={exc.detail_ko[:150]}", status_code=303)
     session.commit()
-    return RedirectResponse("/console/adjustments?done=" + ("승인했습니다" if decision == "approve" else "반려했습니다"),
-                            status_code=303)
+    verdict = "승인했습니다" if decision == "approve" else "반려했습니다"
+    return RedirectResponse(f"/console/adjustments?done={verdict}. 결정을 문자로 알렸습니다.", status_code=303)
 
 
 @router.get("/followups", response_class=HTMLResponse)
@@ -83,6 +83,7 @@ def send_link(provider_id: RowId, session: SessionDep, settings: SettingsDep, cl
     provider = session.get(Provider, provider_id)
     if provider is None:
         raise NotFound("돌봄기관", "Provider")
-    records.send_workspace_link(session, provider, base=settings.public_url, secret=settings.secret_key, now=clock.now())
+    records.send_workspace_link(session, provider, base=settings.public_url, secret=settings.secret_key, now=clock.now(),
+                                days=settings.workspace_link_days)
     session.commit()
     return RedirectResponse("/console/providers", status_code=303)

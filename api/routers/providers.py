@@ -59,9 +59,13 @@ def update_provider(provider_id: RowId, body: ProviderUpdate, session: SessionDe
     return public
 
 
-@router.delete("/{provider_id}", response_model=ProviderPublic)
+@router.delete("/{provider_id}", response_model=ProviderPublic, deprecated=True,
+               summary="Deactivate a provider (it is not deleted)")
 def deactivate_provider(provider_id: RowId, session: SessionDep, clock: ClockDep, user: Admin) -> ProviderPublic:
-    """Deactivate (never delete: past placements and the event log refer to it)."""
+    """Deactivates the provider, as `PATCH {"active": false}` does, and answers with it: no new offers go to
+    it. It is never deleted — past placements and the event log refer to it — so it stays readable
+    (`GET /v1/providers/{provider_id}` answers 200 with `active: false`) and `PATCH {"active": true}` brings it
+    back. Kept for the clients that call it; new clients use PATCH, which says what happens."""
     provider = providers.deactivate_provider(session, providers.get_provider(session, provider_id), now=clock.now())
     public = ProviderPublic.model_validate(provider)
     session.commit()

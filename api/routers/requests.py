@@ -16,8 +16,14 @@ from hotline.requests.views import present_request, summarize_request
 router = APIRouter(prefix="/v1/requests", tags=["care requests"])
 
 
+_LOCATION = {"Location": {"description": "The request's address, `/v1/requests/{ref}`", "required": True,
+                          "schema": {"type": "string", "pattern": "^/v1/requests/[A-Z0-9]+$"}}}
+
+
 @router.post("", response_model=CareRequestPublic, status_code=status.HTTP_201_CREATED,
-             responses={200: {"description": "Idempotent replay: the request created by the first call"}})
+             responses={201: {"headers": _LOCATION},
+                        200: {"description": "Idempotent replay: the request created by the first call",
+                              "model": CareRequestPublic, "headers": _LOCATION}})
 def create_request(
     body: CareRequestCreate,
     response: Response,

@@ -3,13 +3,14 @@ against the configured public URL. Unsigned or mis-signed requests get 403 and c
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from twilio.request_validator import RequestValidator
 
 from api.deps import ClockDep, OfferCtx, SessionDep, SettingsDep
-from hotline.core.errors import Forbidden
+from hotline.core.errors import Forbidden, invalid
 from hotline.offers.inbound import handle_sms
 from hotline.sms.outbox import apply_status
 from hotline.core.phones import to_e164
@@ -30,6 +31,17 @@ async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]
 
 
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]
+# a Twilio message sid: two letters (SM, MM) and 32 hex digits. Kept whole: cut to a column's width, two
+# sids sharing a prefix were taken for one message and the second was dropped (issue 18, defect 9)
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+
+
+def message_sid(form: dict[str, str], *keys: str) -> str:
+    sid = next((form[k] for k in keys if form.get(k)), "")
+    if sid and not SID.fullmatch(sid):
+        raise invalid("MessageSid", "Twilio 메시지 ID(MessageSid) 형식이 아닙니다.",
+                      "MessageSid is not a Twilio message sid (two letters and 32 hex digits).")
+    return sid
 
 
 @router.post("/sms", response_class=Response,
@@ -41,7 +53,7 @@ def inbound_sms(form: SignedForm, session: SessionDep, clock: ClockDep, ctx: Off
         sender = to_e164(sender, "From")
     except Exception:  # noqa: BLE001  (short codes and alphanumeric senders: keep as given)
         pass
-    handle_sms(session, sid=(form.get("MessageSid") or form.get("SmsSid") or "")[:40], from_number=sender[:20],
+    handle_sms(session, sid=message_sid(form, "MessageSid", "SmsSid"), from_number=sender[:20],
                body=form.get("Body", ""), now=clock.now(), ctx=ctx)
     session.commit()
     # replies go through the outbox (recorded, retried, opt-outs honoured), not TwiML
@@ -50,7 +62,7 @@ def inbound_sms(form: SignedForm, session: SessionDep, clock: ClockDep, ctx: Off
 
 @router.post("/status", status_code=204, response_class=Response)
 def delivery_status(form: SignedForm, session: SessionDep, clock: ClockDep) -> Response:
-    apply_status(session, form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode"),
+    apply_status(session, message_sid(form, "MessageSid"), form.get("MessageStatus", ""), form.get("ErrorCode"),
                  now=clock.now())
     session.commit()
     return Response(status_code=204)

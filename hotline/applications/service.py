@@ -6,20 +6,27 @@ Nothing here commits — except that the router commits a wrong try before showi
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from hotline.aftercare.service import record_survey
 from hotline.applications import ONLINE_ACTOR
 from hotline.models.applications import VerificationCode
 from hotline.core.db import lock, serialize_on
-from hotline.core.errors import DomainError, invalid
+from hotline.core.clock import SEOUL
+from hotline.core.errors import DomainError, FieldProblem, InvalidInput, invalid
+from hotline.applications.form import _day, _time
 from hotline.offers.cancel import cancel_request
+from hotline.offers.fallthrough import report_not_arrived
+from hotline.offers.plans import PlanChange, change_plan
 from hotline.requests.intake import create_care_request
 from hotline.requests.lifecycle import CANCELLABLE, RequestStatus, record
 from hotline.models import CareRequest
@@ -64,6 +71,29 @@ def _digest(secret: str, purpose: str, value: str) -> str:
     return hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def _draft_key(secret: str, ticket_id: int, code: str) -> AESGCM:
+    return AESGCM(hmac.new(secret.encode(), f"draft:{ticket_id}:{code}".encode(), hashlib.sha256).digest())
+
+
+def seal(secret: str, ticket_id: int, code: str, draft: dict) -> str:
+    """The draft encrypted under a key only the right code gives (issue 18, defect 11)."""
+    nonce = secrets.token_bytes(12)
+    sealed = _draft_key(secret, ticket_id, code).encrypt(nonce, json.dumps(draft).encode(), f"{ticket_id}".encode())
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def unseal(secret: str, ticket_id: int, code: str, sealed: str) -> dict:
+    raw = base64.b64decode(sealed)
+    return json.loads(_draft_key(secret, ticket_id, code).decrypt(raw[:12], raw[12:], f"{ticket_id}".encode()))
+
+
+def forget_expired_drafts(session: Session, *, now: datetime) -> int:
+    """Drafts whose code expired unconfirmed are deleted at once; the rows stay for the hourly limits."""
+    return session.exec(update(VerificationCode).where(col(VerificationCode.sealed_draft).is_not(None),
+                                                       col(VerificationCode.expires_at) <= now)
+                        .values(sealed_draft=None)).rowcount
+
+
 def check_like_the_operator_form(session: Session, body: CareRequestCreate, *, now: datetime,
                                  ctx: OfferContext) -> None:
     """The intake's own validation (consent, age, window, place), run and rolled back: one rule, one place."""
@@ -88,11 +118,12 @@ def send_code(session: Session, body: CareRequestCreate, *, client: str, now: da
             session.exec(recent.where(VerificationCode.client == client[:64])).one() >= PER_CLIENT_PER_HOUR:
         raise TooManyCodes()
     code = f"{secrets.randbelow(10**6):06d}"
-    ticket = VerificationCode(phone_hash=phone_hash, client=client[:64], code_hash="", draft=body.model_dump(mode="json"),
+    ticket = VerificationCode(phone_hash=phone_hash, client=client[:64], code_hash="",
                               created_at=now, expires_at=now + timedelta(minutes=CODE_MINUTES))
     session.add(ticket)
     session.flush()
     ticket.code_hash = _digest(secret, f"code:{ticket.id}", code)
+    ticket.sealed_draft = seal(secret, ticket.id, code, body.model_dump(mode="json"))
     enqueue(session, to=phone, kind="apply_code", lang=body.guardian.language, now=now,
             expires_at=ticket.expires_at, otp=code)
     return ticket
@@ -105,7 +136,8 @@ def confirm_code(session: Session, ticket_id: int, code: str, *, now: datetime, 
     ticket = session.get(VerificationCode, ticket_id)
     if ticket is not None:
         ticket = lock(session, VerificationCode, ticket_id)  # parallel guesses count one after another
-    if ticket is None or ticket.used_at is not None or ticket.expires_at <= now or ticket.attempts >= MAX_TRIES:
+    if ticket is None or ticket.used_at is not None or ticket.expires_at <= now or ticket.attempts >= MAX_TRIES \
+            or ticket.sealed_draft is None:
         raise CodeGone()
     ticket.attempts += 1
     session.add(ticket)
@@ -115,9 +147,9 @@ def confirm_code(session: Session, ticket_id: int, code: str, *, now: datetime, 
         if ticket.attempts >= MAX_TRIES:
             raise CodeGone()
         raise WrongCode(MAX_TRIES - ticket.attempts)
-    body = CareRequestCreate.model_validate(ticket.draft)
+    body = CareRequestCreate.model_validate(unseal(secret, ticket.id, typed, ticket.sealed_draft))
     created = take_call(session, body, actor=ONLINE_ACTOR, now=now, ctx=ctx, idempotency_key=f"online-{ticket.id}")
-    ticket.used_at, ticket.request_id, ticket.draft = now, created.request.id, {}  # the draft is now the request
+    ticket.used_at, ticket.request_id, ticket.sealed_draft = now, created.request.id, None  # now the request
     session.add(ticket)
     return created.request
 
@@ -144,3 +176,27 @@ def answer_survey(session: Session, request: CareRequest, score: int, *, now: da
         raise invalid("score", "지금은 만족도 조사에 답할 수 없습니다.", "The survey is not open for this request.")
     record_survey(session, request, score, now=now)
     record(session, request, actor="guardian:online", at=now, reason=f"만족도 응답 {score}점")
+
+
+def report_absent(session: Session, request: CareRequest, *, now: datetime) -> None:
+    """"선생님이 안 오셨어요" on the parent's page: the provider is texted and the operator can re-place at once."""
+    report_not_arrived(session, request, by="guardian:online", now=now)
+
+
+def change_window(session: Session, request: CareRequest, form: dict, *, now: datetime, ctx: OfferContext) -> str:
+    """The parent moves the time of care (same rules as the application); see hotline.offers.plans."""
+    day, start, end = _day(form.get("day", "")), _time(form.get("start_time", "")), _time(form.get("end_time", ""))
+    problems = []
+    if day is None:
+        problems.append(FieldProblem("day", "돌봄 날짜를 2026-11-25처럼 입력해 주세요.", "Type the day as 2026-11-25."))
+    if start is None:
+        problems.append(FieldProblem("start_at", "시작 시각을 09:00처럼 입력해 주세요.", "Type the start as 09:00."))
+    if end is None:
+        problems.append(FieldProblem("end_at", "종료 시각을 18:00처럼 입력해 주세요.", "Type the end as 18:00."))
+    if problems:
+        raise InvalidInput(*problems)
+    start_at, end_at = datetime.combine(day, start, SEOUL), datetime.combine(day, end, SEOUL)
+    if end_at <= start_at:  # past midnight, as on the application form
+        end_at += timedelta(days=1)
+    return change_plan(session, request, PlanChange(start=start_at, end=end_at), actor="guardian:online",
+                       reason="보호자 온라인 변경", now=now, ctx=ctx)

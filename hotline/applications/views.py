@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from hotline.core.clock import fmt_window
+from hotline.core.clock import fmt_window, local
+from hotline.offers.plans import CHANGEABLE
 from hotline.requests.intake import active_assignment
 from hotline.requests.children import children_of
 from hotline.requests.lifecycle import CANCELLABLE, LABELS_KO, RequestStatus
@@ -33,4 +34,11 @@ def status_view(session: Session, request: CareRequest, *, now: datetime) -> dic
         "call_back_asked": request.needs_attention and request.attention_reason == "보호자 전화 요청(온라인)",
         "survey_open": status == RequestStatus.completed and request.survey_score is None,
         "survey_score": request.survey_score,
+        # "선생님이 안 오셨어요": from a quarter hour before the start, while care is placed and not yet reported
+        "can_report_absent": status in (RequestStatus.confirmed, RequestStatus.in_care)
+        and request.start_at - timedelta(minutes=15) <= now < request.end_at and request.no_show_at is None,
+        "absent_reported": request.no_show_at is not None,
+        "can_change": status in CHANGEABLE and request.start_at > now,
+        "change": {"day": local(request.start_at).strftime("%Y-%m-%d"), "start_time": f"{local(request.start_at):%H:%M}",
+                   "end_time": f"{local(request.end_at):%H:%M}"},
     }

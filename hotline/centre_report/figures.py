@@ -48,6 +48,8 @@ class CentreFigures:
     surveys: int
     follow_ups: int
     follow_ups_open: int
+    withdrawals: int = 0  # placements the provider withdrew from after confirming (issue 19)
+    no_shows: int = 0  # placements where nobody turned up
     reasons: list[tuple[str, int]] = field(default_factory=list)
     daily: list[tuple[date, int, int]] = field(default_factory=list)  # day, phone calls, online applications
     waits: list[float] = field(default_factory=list)
@@ -59,6 +61,8 @@ ROWS = [("providers", "등록 기관 수", "Registered providers"), ("calls", "�
         ("median_minutes", "확정까지 중앙값(분)", "Median minutes to confirmation"),
         ("p90_minutes", "확정까지 90백분위(분)", "p90 minutes to confirmation"),
         ("unmatched", "미연계 건수", "Not placed"), ("cancelled", "취소 건수", "Cancellations"),
+        ("withdrawals", "확정 후 기관 취소", "Provider withdrawals after confirming"),
+        ("no_shows", "기관 미도착", "Provider no-shows"),
         ("satisfaction", "만족도(100점)", "Satisfaction (of 100)"), ("surveys", "만족도 응답 수", "Survey answers"),
         ("follow_ups", "사후관리 건수", "Follow-up cases"), ("follow_ups_open", "사후관리 미종결", "Follow-ups open")]
 
@@ -93,6 +97,7 @@ def month_report(session: Session, places: Geocoder, year: int, month: int) -> d
     ids = [r.id for r in requests]
     confirmed_at: dict[int, datetime] = {}
     unmatched_reason: dict[int, str] = {}
+    fell_through: Counter[tuple[int, str]] = Counter()
     cases: list[FollowUpCase] = []
     if ids:
         for event in session.exec(select(RequestEvent).where(col(RequestEvent.request_id).in_(ids))
@@ -101,6 +106,8 @@ def month_report(session: Session, places: Geocoder, year: int, month: int) -> d
                 confirmed_at.setdefault(event.request_id, event.at)
             if event.to_status == RequestStatus.unmatched and event.from_status != RequestStatus.unmatched:
                 unmatched_reason[event.request_id] = reason_group(event.reason or "")
+            if why := (event.detail or {}).get("fall_through"):
+                fell_through[(event.request_id, why)] += 1
         cases = list(session.exec(select(FollowUpCase).where(col(FollowUpCase.request_id).in_(ids))))
     providers = Counter(_city_of_provider(p, places) for p in session.exec(select(Provider).where(Provider.active == True)))  # noqa: E712
     by_city: dict[str, list[CareRequest]] = {}
@@ -113,15 +120,15 @@ def month_report(session: Session, places: Geocoder, year: int, month: int) -> d
     days = [(lo + timedelta(days=i)).date() for i in range((hi - lo).days)]
     cities = sorted({c for c in providers if c} | set(by_city))
     report = {city: _figures(label, city, by_city.get(city, []), providers.get(city, 0), confirmed_at,
-                             unmatched_reason, cases_by_request, days) for city in cities}
+                             unmatched_reason, cases_by_request, days, fell_through) for city in cities}
     report[PROVINCE] = _figures(label, PROVINCE, requests, sum(providers.values()), confirmed_at, unmatched_reason,
-                                cases_by_request, days)
+                                cases_by_request, days, fell_through)
     return report
 
 
 def _figures(label: str, city: str, requests: list[CareRequest], providers: int, confirmed_at: dict[int, datetime],
              unmatched_reason: dict[int, str], cases_by_request: dict[int, list[FollowUpCase]],
-             days: list[date]) -> CentreFigures:
+             days: list[date], fell_through: Counter[tuple[int, str]]) -> CentreFigures:
     placed = [r for r in requests if r.id in confirmed_at]
     unmatched = [r for r in requests if r.status == RequestStatus.unmatched]
     waits = sorted((confirmed_at[r.id] - r.created_at) / timedelta(minutes=1) for r in placed)
@@ -143,5 +150,7 @@ def _figures(label: str, city: str, requests: list[CareRequest], providers: int,
         median_minutes=round(statistics.median(waits), 1) if waits else None, p90_minutes=p90(waits),
         satisfaction=round((statistics.mean(scores) - 1) / 4 * 100, 1) if scores else None, surveys=len(scores),
         follow_ups=len(cases), follow_ups_open=sum(1 for c in cases if c.status == CaseStatus.open),
+        withdrawals=sum(fell_through[(r.id, "withdrawal")] for r in requests),
+        no_shows=sum(fell_through[(r.id, "no_show")] for r in requests),
         reasons=reasons.most_common(), daily=[(d, v[0], v[1]) for d, v in per_day.items()], waits=waits,
     )

@@ -139,42 +139,82 @@ def apply_suggestion(session: Session, request: CareRequest, key: str, *, actor:
 
 
 def offer_to(session: Session, request: CareRequest, provider_code: str, *, actor: str, reason: str,
-             now: datetime, ctx: offers.OfferContext, outside_radius: bool = False) -> Offer:
-    """The operator's pick: one offer to this provider, whatever the automatic waves would have chosen."""
+             now: datetime, ctx: offers.OfferContext, outside_radius: bool = False, override_reason: str = "") -> Offer:
+    """The operator's pick: one offer to this provider, whatever the automatic waves would have chosen. Any
+    active provider may be picked; one that breaks a rule (radius, hours, ages, capacity, lead time, …)
+    needs an override reason, and the rules it breaks are recorded with it."""
     why = _reason(reason)
     if request.status not in OFFERABLE:
         raise Conflict(f"'{intake.status_label(request.status)}' 상태의 요청은 제안할 수 없습니다.",
                        f"A request that is {request.status} cannot be offered.")
+    if request.start_at <= now:
+        raise Conflict("돌봄 시작 시각이 지났습니다. 일정을 고친 뒤 제안해 주세요.",
+                       "Care should have begun; change the plan first.")
     picked = next((c for c in choices(session, request, now=now, ctx=ctx, k=50)
                    if c.provider.code == provider_code), None)
-    if picked is None and outside_radius:  # the solver's suggestion checked every rule but the radius
-        provider = session.exec(select(Provider).where(Provider.code == provider_code)).first()
-        if provider is not None:
-            from matching.distance import haversine_km
-
-            km = float(haversine_km(request.lat, request.lon, provider.lat, provider.lon))
-            picked = Choice(provider, km, 0, 0, False, False)
+    broken: list[str] = []
     if picked is None:
-        raise invalid("provider", "이 기관은 지금 이 요청을 맡을 수 없습니다 (거리·시간·정원·연령 조건). 목록에서 골라 주세요.",
-                      "This provider cannot take the request now; pick one from the list.")
+        provider = session.exec(select(Provider).where(Provider.code == provider_code,
+                                                       Provider.active == True)).first()  # noqa: E712
+        if provider is None:
+            raise invalid("provider", "제안할 기관을 골라 주세요.", "Pick a provider to offer to.")
+        broken = rules_broken(session, request, provider, now=now, ctx=ctx)
+        if outside_radius and broken == ["radius"]:  # the solver's own suggestion: the reason covers it
+            override_reason = override_reason or why
+        if not broken:
+            broken = ["paused"]  # feasible but held back: paused after missed offers
+        if "opted_out" in broken:
+            raise invalid("provider", "이 기관은 문자 수신을 거부해 제안 문자를 보낼 수 없습니다. 전화로 연락해 주세요.",
+                          "This provider opted out of texts; call it instead.")
+        if len((override_reason or "").strip()) < 2:
+            listed = " · ".join(RULES_KO.get(b, b) for b in broken)
+            raise invalid("override_reason",
+                          f"{provider.name}은(는) 규칙에 맞지 않습니다: {listed}. 예외로 제안하려면 예외 사유를 적어 주세요.",
+                          f"{provider.name} breaks: {', '.join(broken)}. Give an override reason to offer anyway.")
+        from matching.distance import haversine_km
+
+        km = float(haversine_km(request.lat, request.lon, provider.lat, provider.lon))
+        picked = Choice(provider, km, 0, 0, bool(provider.paused_until and provider.paused_until > now), False)
     if picked.asked:
         raise Conflict("이 기관에는 이미 응답을 기다리는 제안이 있습니다.", "This provider already has a pending offer.")
     name = picked.provider.name
+    if broken:
+        override = _reason(override_reason, "override_reason")
+        why = f"{why} / 규칙 예외({' · '.join(RULES_KO.get(b, b) for b in broken)}): {override}"
     if request.status == S.unmatched:
-        transition(session, request, S.matching, actor=actor, at=now, reason=f"상담원 직접 제안 준비: {why}")
+        transition(session, request, S.matching, actor=actor, at=now, reason=f"상담원 직접 제안 준비: {why}"[:300])
     request.offer_rounds += 1
     detail = {"provider": picked.provider.code, "by_operator": True, "why": why}
+    if broken:
+        detail |= {"override": broken, "override_reason": override_reason.strip()[:200]}
     if request.status == S.matching:
-        transition(session, request, S.offered, actor=actor, at=now, reason=f"상담원이 {name}에 직접 제안: {why}",
+        transition(session, request, S.offered, actor=actor, at=now, reason=f"상담원이 {name}에 직접 제안: {why}"[:300],
                    detail=detail)
     else:
-        record(session, request, actor=actor, at=now, reason=f"상담원이 {name}에 직접 제안: {why}", detail=detail)
+        record(session, request, actor=actor, at=now, reason=f"상담원이 {name}에 직접 제안: {why}"[:300], detail=detail)
     request.needs_attention, request.attention_reason = False, None
     session.add(request)
     pending = session.exec(select(Offer).where(Offer.request_id == request.id,
                                                Offer.status == OfferStatus.pending)).all()
     return offers.make_offer(session, request, picked.provider, rank=len(pending) + 1,
                              distance_km=picked.distance_km, now=now, ctx=ctx)
+
+
+RULES_KO = {**matching.RULES_KO, "paused": "연속 미응답으로 일시 중지", "opted_out": "문자 수신 거부"}
+
+
+def rules_broken(session: Session, request: CareRequest, provider: Provider, *, now: datetime,
+                 ctx: offers.OfferContext) -> list[str]:
+    """Every rule `provider` breaks for `request` now (codes of `RULES_KO`)."""
+    problem = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True)
+    if provider.code not in {p.id for p in problem.providers}:
+        return ["opted_out"]
+    return matching.broken_rules(problem, str(request.id), provider.code)
+
+
+def all_providers(session: Session) -> list[Provider]:
+    """Every active provider, for the operator's pick outside the ranked list."""
+    return list(session.exec(select(Provider).where(Provider.active == True).order_by(Provider.name)))  # noqa: E712
 
 
 def cancel(session: Session, request: CareRequest, *, actor: str, reason: str, confirmed: bool,

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from hotline.core.clock import SEOUL, local
-from hotline.core.errors import FieldProblem
+from hotline.core.errors import FieldProblem, InvalidInput
+from hotline.offers.plans import PlanChange
 
 MAX_CHILD_ROWS = 10
 FIELD_LABELS = {
@@ -201,3 +202,37 @@ def place_mismatch(place_city: str | None, address: str, known_cities: set[str])
     if named and place_city not in named:
         return f"주소에는 {named[0]}가 있는데 지역은 {place_city}입니다. 지역을 확인해 주세요."
     return None
+
+
+def plan_from_form(form: dict[str, str], now: datetime):
+    """The console's edit form (the intake form's fields, prefilled) as a plan change for the offer loop."""
+    start, end, problems = window(form, now)
+    kids = []
+    today = local(now).date()
+    for i in child_rows(form):
+        name, birth = form.get(f"child{i}_name", "").strip(), form.get(f"child{i}_birth", "").strip()
+        if not name and not birth:
+            continue  # an empty row the operator left
+        born = parse_birth(birth, today)
+        if not name:
+            problems.append(FieldProblem(f"children[{len(kids)}].first_name", "아동 이름을 입력해 주세요.", "Give the child's name."))
+        if born is None:
+            problems.append(FieldProblem(f"children[{len(kids)}].birth_date",
+                                         "생년월일을 숫자 8자리로 입력해 주세요 (예: 20190601).", "Type the birth date, e.g. 20190601."))
+        kids.append((name, born))
+    if problems:
+        raise InvalidInput(*problems)
+    return PlanChange(start=start, end=end, place=form.get("place", ""), address=form.get("address", ""),
+                      children=tuple(kids), notes=form.get("notes"))
+
+
+def form_of(request, children, *, places) -> dict[str, str]:
+    """A request as the edit form shows it."""
+    start, end = local(request.start_at), local(request.end_at)
+    place = places.get(request.place_code) if request.place_code else None
+    form = {"day": start.strftime("%Y-%m-%d"), "start_time": start.strftime("%H%M"), "end_time": end.strftime("%H%M"),
+            "place": place.name_ko if place else (request.city_ko or ""), "address": request.address,
+            "notes": request.notes}
+    for i, child in enumerate(children):
+        form[f"child{i}_name"], form[f"child{i}_birth"] = child.first_name, child.birth_date.strftime("%Y%m%d")
+    return form

@@ -4,7 +4,6 @@ panel of the intake form. Korean labels only (hotline.console.labels); guardians
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,25 +17,15 @@ from hotline.requests.children import children_of
 from hotline.requests.lifecycle import OPEN_STATUSES, RequestStatus
 from hotline.models import (Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, OutboxMessage, Provider,
                             RequestEvent, User)
-from hotline.privacy.masking import mask, mask_numbers
+from hotline.privacy.masking import mask, mask_text, without_secrets
 from hotline.core.phones import national
+from hotline.core.text import nfc
 from hotline.requests.views import district_name
 
 S = RequestStatus
 ACTIVE = frozenset(OPEN_STATUSES | {S.confirmed, S.in_care})
 EXPIRING_SOON = timedelta(minutes=10)
 STARTING_SOON = timedelta(hours=2)
-_FOREIGN = re.compile(r"\+\d[\d ()-]{6,}\d")
-
-
-def mask_text(text: str) -> str:
-    """Korean mobiles by the one rule, and any international number written in a text likewise."""
-    text = mask_numbers(text or "")
-    return _FOREIGN.sub(lambda m: mask(_e164(m.group(0))) or "***", text)
-
-
-def _e164(written: str) -> str:
-    return "+" + "".join(c for c in written if c.isdigit())
 
 
 def provider_names(session: Session) -> dict[str, str]:
@@ -84,6 +73,10 @@ class Filters:
     city: str = ""
     day: date | None = None
     need: str = ""
+
+    def __post_init__(self) -> None:
+        # what the operator types is matched against stored NFC text (a decomposed 홍길동 finds 홍길동)
+        self.q, self.city = nfc(self.q), nfc(self.city)
 
     @property
     def any(self) -> bool:
@@ -210,7 +203,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
                           .order_by(col(OutboxMessage.id))):
         texts.append({"kind_ko": labels.SMS_KIND.get(m.kind, "안내 문자"), "to": _recipient(m.to, guardian, by_phone),
                       "to_masked": mask(m.to), "status": m.status, "status_ko": labels.SMS_STATUS.get(m.status, "기타"),
-                      "attempts": m.attempts, "at": m.sent_at or m.created_at, "body": mask_text(m.body),
+                      "attempts": m.attempts, "at": m.sent_at or m.created_at, "body": mask_text(without_secrets(m.kind, m.body)),
                       "problem": m.status in ("failed", "undelivered"), "error": m.error})
     events = [{"at": e.at, "who": labels.actor(e.actor, names, people),
                "move": (f"{labels.STATUS.get(e.from_status, '—') if e.from_status else '—'} → "

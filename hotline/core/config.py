@@ -58,8 +58,13 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'dolbom.db'}"
     secret_key: str = DEV_SECRET
     token_minutes: int = 8 * 60
+    workspace_link_days: int = Field(30, ge=1, le=365)  # a provider's /p/ link; sending a new one revokes the old
     data_dir: Path = REPO_ROOT / "data"
     public_url: str = "http://127.0.0.1:8000"
+    # proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated; "" believes none).
+    # The per-client limits (sign-in, /apply codes) count by that address: a proxy listed here must set the
+    # header itself, never pass on what the client sent.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     # Intake rules
     max_window_hours: float = 12.0
@@ -81,6 +86,16 @@ class Settings(BaseSettings):
     road_factor: float = 1.3
     speed_kmh: float = 30.0
     solver_time_limit_s: float = 1.0
+
+    # When care falls through (hotline.offers.fallthrough): no check-in this long after the start texts the
+    # provider and raises the request on the board; this long lets the operator re-place it in one action
+    no_show_minutes: int = Field(10, ge=1, le=120)
+    no_show_replace_minutes: int = Field(20, ge=1, le=240)
+    # a re-placement for care that has begun (or begins within this) starts this far ahead: nobody arrives
+    # the minute they accept
+    replacement_lead_minutes: int = Field(30, ge=0, le=240)
+    # check-in opens this long before the start (the workspace, or "도착 A7" by SMS)
+    checkin_early_minutes: int = Field(30, ge=0, le=240)
 
     # PIPA: personal data of finished requests is destroyed this long after care ends
     retention_days: int = 90

@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from typing import TypeVar
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from hotline.core.text import nfc
 
 
 def make_engine(url: str, **kw) -> Engine:
@@ -186,3 +188,15 @@ def _run_after_commit(session: Session) -> None:
         return  # a savepoint was released: the outer transaction has not committed yet
     for fn in session.info.pop("after_commit", []):
         fn()
+
+
+@event.listens_for(Session, "before_flush")
+def _stored_as_shown(session: Session, _context, _instances) -> None:
+    """Every string reaches the database as NFC, whatever path it came by (a workspace log, a note, a form
+    the schemas never saw): a decomposed name would otherwise be missed by search and counted three times
+    too long (issue 18, defect 8). Only loaded values are looked at, so nothing is read back to check."""
+    for row in (*session.new, *session.dirty):
+        state = inspect(row)
+        for key, value in list(state.dict.items()):
+            if isinstance(value, str) and not value.isascii() and (normal := nfc(value)) != value:
+                setattr(row, key, normal)

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 from pydantic_core import PydanticCustomError
 
 from hotline.core.clock import local
+from hotline.core.text import has_control, has_visible_letter, nfc, stacked_marks
 
 
 def _holds_model(annotation: Any) -> bool:
@@ -20,14 +21,27 @@ def _holds_model(annotation: Any) -> bool:
     return any(_holds_model(arg) for arg in get_args(annotation))
 
 
-def _has_nul(value: Any) -> bool:
+def _strings(value: Any):
     if isinstance(value, str):
-        return "\x00" in value
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+def _normalised(value: Any) -> Any:
+    """NFC for every string, however deep (keys too): counted, stored and searched as it is shown."""
+    if isinstance(value, str):
+        return nfc(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return {_normalised(k): _normalised(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+        return type(value)(_normalised(v) for v in value)
+    return value
 
 
 class Strict(BaseModel):
@@ -35,12 +49,31 @@ class Strict(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
-        # PostgreSQL cannot store a NUL character in text, and nobody types one (issue 9, defect 5);
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
         # a nested model checks its own fields, so the error names the innermost one
-        if not _holds_model(cls.model_fields[info.field_name].annotation) and _has_nul(value):
-            raise PydanticCustomError("nul_character", "must not contain a NUL (\\x00) character")
-        return value
+        if _holds_model(cls.model_fields[info.field_name].annotation):
+            return value
+        for text in _strings(value):
+            # PostgreSQL cannot store a NUL character in text, and nobody types one (issue 9, defect 5)
+            if "\x00" in text:
+                raise PydanticCustomError("nul_character", "must not contain a NUL (\\x00) character")
+            if has_control(text):
+                raise PydanticCustomError("control_character", "must not contain control or direction-override characters")
+        return _normalised(value)
+
+
+def _visible(value: str) -> str:
+    if not has_visible_letter(value):
+        raise PydanticCustomError("invisible_name", "needs at least one visible letter")
+    if stacked_marks(value):
+        raise PydanticCustomError("stacked_marks", "has too many combining marks on one letter")
+    return value
+
+
+# a person's or a provider's name: stripped, NFC (by Strict), counted after normalising, and visible
+Name = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_visible)]
+ChildName = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(_visible)]
+ProviderName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_visible)]
 
 
 class PublicModel(BaseModel):
@@ -53,7 +86,6 @@ class PublicModel(BaseModel):
         return local(value).isoformat() if isinstance(value, datetime) else value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=60)]
 T = TypeVar("T")
 
 

@@ -16,7 +16,7 @@ from hotline.core.clock import Clock, at_local, local
 from hotline.core.db import unit_of_work
 from hotline.core.errors import DomainError
 from hotline.places.geo import PlaceTable
-from hotline.models import Offer, OfferStatus, Provider
+from hotline.models import Assignment, CareRequest, CareVisit, Offer, OfferStatus, Provider
 from hotline.offers.loop import OfferContext, take_call
 from hotline.demo.behaviour import Behaviour, after_night, answer_of
 from hotline.requests.schemas import CareRequestCreate
@@ -83,6 +83,18 @@ def due_demo_answers(session: Session, *, now: datetime, behaviour: Behaviour, s
     return due
 
 
+def due_demo_arrivals(session: Session, *, now: datetime) -> list[tuple[int, str, str]]:
+    """Demo providers turn up: a few minutes before the start they check in by SMS ("도착 A7"), as a
+    provider without the workspace would, so the living demo's board is not full of no-shows."""
+    rows = session.exec(select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
+                        .join(Assignment, Assignment.offer_id == Offer.id)
+                        .join(CareRequest, CareRequest.id == Assignment.request_id)
+                        .outerjoin(CareVisit, CareVisit.request_id == CareRequest.id)
+                        .where(Assignment.active == True, CareRequest.start_at <= now + timedelta(minutes=5),  # noqa: E712
+                               CareRequest.end_at > now, CareVisit.checked_in_at == None))  # noqa: E711
+    return [(offer.id, provider.phone, f"도착 {offer.reply_code}") for offer, provider in rows]
+
+
 def answer_as_demo_providers(engine: Engine, ctx: OfferContext, now: datetime) -> int:
     """One scheduler run of the living demo: each due answer arrives as an SMS would (hotline.offers.inbound),
     once (the message id is the offer's), in a transaction of its own."""
@@ -91,7 +103,11 @@ def answer_as_demo_providers(engine: Engine, ctx: OfferContext, now: datetime) -
     settings = ctx.settings
     with unit_of_work(engine) as session:
         due = due_demo_answers(session, now=now, behaviour=Behaviour(), speedup=settings.demo_answer_speedup)
+        arrivals = due_demo_arrivals(session, now=now)
     for offer_id, phone, text in due:
         with unit_of_work(engine) as session:
             handle_sms(session, sid=f"DEMO{offer_id:030d}", from_number=phone, body=text, now=now, ctx=ctx)
-    return len(due)
+    for offer_id, phone, text in arrivals:
+        with unit_of_work(engine) as session:
+            handle_sms(session, sid=f"DEMOIN{offer_id:028d}", from_number=phone, body=text, now=now, ctx=ctx)
+    return len(due) + len(arrivals)

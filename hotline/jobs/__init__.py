@@ -24,9 +24,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
 from hotline import offers
+from hotline.offers import fallthrough
 from hotline.sms import outbox
 from hotline.core.clock import SEOUL, Clock
 from hotline.core.config import Settings
+from hotline.applications.service import forget_expired_drafts
 from hotline.core.db import unit_of_work
 from hotline.offers.loop import OfferContext
 from hotline.sms.senders import SmsSender
@@ -81,6 +83,8 @@ def tick() -> None:
                 offers.run_wave(session, request_id, now=now, ctx=rt.ctx)
         with unit_of_work(rt.engine) as session:
             offers.run_care_day(session, now=now, ctx=rt.ctx)
+            fallthrough.check_arrivals(session, now=now, ctx=rt.ctx)  # nobody checked in: provider texted, board raised
+            forget_expired_drafts(session, now=now)  # unconfirmed online applications, as their code expires
     dispatch()
 
 

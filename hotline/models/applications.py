@@ -1,15 +1,17 @@
-"""One-time SMS codes of online applications. The code and the phone are stored hashed; the draft
-application waits here until the code is confirmed, and the row is deleted a day after it expires."""
+"""One-time SMS codes of online applications. The code and the phone are stored hashed. The draft
+application waits here sealed with a key derived from the code (AES-GCM): nobody reading the database —
+nor the service itself — can read the parent's name, number or children without the code the parent
+holds. The sealed draft is deleted when the code expires (the tick), or becomes the request; the row
+itself, kept for the hourly limits, is deleted a day after expiry (retention)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
-from hotline.core.columns import json_field, ts
+from hotline.core.columns import ts
 
 
 class VerificationCode(SQLModel, table=True):
@@ -19,7 +21,7 @@ class VerificationCode(SQLModel, table=True):
     phone_hash: str = Field(sa_type=String(64), index=True)  # HMAC of the E.164 number
     client: str = Field(max_length=64, index=True)
     code_hash: str = Field(max_length=64)
-    draft: dict[str, Any] = json_field(dict)  # the application as typed, until the code is confirmed
+    sealed_draft: str | None = Field(default=None, sa_type=Text, nullable=True)  # until confirmed or expired
     attempts: int = 0
     created_at: datetime = ts(index=True)
     expires_at: datetime = ts()

@@ -16,7 +16,9 @@ class OfferStatus(StrEnum):
     accepted = "accepted"
     declined = "declined"
     expired = "expired"
-    withdrawn = "withdrawn"
+    withdrawn = "withdrawn"  # by the system: another provider's accept came first, or the request closed
+    retracted = "retracted"  # accepted, then the provider withdrew or did not turn up (counts against it)
+    released = "released"  # accepted, then the operator moved the child or the plan changed (nobody's fault)
 
 
 class Offer(SQLModel, table=True):

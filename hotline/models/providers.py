@@ -39,6 +39,8 @@ class Provider(SQLModel, table=True):
     active: bool = True
     paused_until: datetime | None = ts(default=None, nullable=True)
     missed_offers: int = 0  # offers in a row left to expire; reset by any answer
+    # bumped by every workspace link sent: a link signed for an older version no longer opens (issue 18)
+    workspace_link_version: int = 0
     language: Language = Field(default=Language.ko, sa_type=String(2))  # for SMS
     created_at: datetime = ts()
     updated_at: datetime = ts()

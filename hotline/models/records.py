@@ -13,7 +13,7 @@ from hotline.core.columns import ts
 
 
 class CareVisit(SQLModel, table=True):
-    """The provider's side of a placement: check-in, check-out, and the service result."""
+    """The provider's side of a placement: the real check-in and check-out, and the service result."""
 
     __tablename__ = "care_visit"
     __table_args__ = (UniqueConstraint("request_id"),)
@@ -24,6 +24,9 @@ class CareVisit(SQLModel, table=True):
     checked_in_at: datetime | None = ts(default=None, nullable=True)
     code_tries: int = 0  # wrong handover codes typed; check-in stops after MAX_CODE_TRIES
     checked_out_at: datetime | None = ts(default=None, nullable=True)
+    # why the provider checked out before the booked end (then the placement ends at checked_out_at, while
+    # the request keeps its booked end); free text, blanked by retention
+    checkout_reason: str = Field(default="", max_length=300)
     result: str | None = Field(default=None, max_length=20)  # provided | partial | not_provided
     result_note: str = Field(default="", max_length=500)
     result_at: datetime | None = ts(default=None, nullable=True)

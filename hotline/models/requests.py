@@ -88,6 +88,10 @@ class CareRequest(SQLModel, table=True):
     reminded_at: datetime | None = ts(default=None, nullable=True)
     survey_sent_at: datetime | None = ts(default=None, nullable=True)
     purged_at: datetime | None = ts(default=None, nullable=True)  # personal data destroyed (retention)
+    # care fell through after a confirmation: the offer loop's clock restarts here, at the top urgency
+    fell_through_at: datetime | None = ts(default=None, nullable=True)
+    # nobody checked in by the start plus a few minutes: the provider was texted and the board raised it
+    no_show_at: datetime | None = ts(default=None, nullable=True)
     created_by: str = Field(max_length=64)
     created_at: datetime = ts()
     updated_at: datetime = ts()

@@ -29,7 +29,9 @@ def provider_odds(session: Session, provider_ids: list[int], *, now: datetime,
         for pid, status, created, answered, channel in rows:
             h = history[pid]
             if channel in ("sms", "link") and answered is not None:
-                h["accepted" if status == OfferStatus.accepted else "declined"] += 1
+                # a provider that accepted and then withdrew or did not turn up counts as a decline: what the
+                # odds predict is a place the family can count on; a placement the operator moved stays an accept
+                h["accepted" if status in (OfferStatus.accepted, OfferStatus.released) else "declined"] += 1
                 h["log_delays"].append(math.log(max((answered - created).total_seconds() / 60, 0.1)))
             elif status == OfferStatus.expired:
                 h["silent"] += 1

@@ -13,11 +13,14 @@ from hotline.offers.cancel import cancel_request
 from hotline.requests.lifecycle import CANCELLABLE, RequestStatus
 from hotline.models import CareRequest, Guardian, InboundMessage, Offer, OfferStatus, OptOut, Provider
 from hotline.core.db import lock
+from hotline.core.errors import DomainError
 from hotline.core.clock import local
 from hotline.offers.loop import OfferContext
+from hotline.offers import fallthrough
 from hotline.offers.answers import Outcome, answer, late_answerable
 from hotline.sms.outbox import enqueue
-from hotline.sms.templates import ReplyKind, offer_choices, parse_reply
+from hotline.sms.replies import ReplyKind, parse_reply
+from hotline.sms.templates import offer_choices
 
 
 def handle_sms(session: Session, *, sid: str, from_number: str, body: str, now: datetime, ctx: OfferContext) -> str:
@@ -87,6 +90,24 @@ def _handle(session: Session, phone: str, body: str, *, now: datetime, ctx: Offe
         _reply(session, phone, "help", lang, now)
         return "help"
 
+    if provider is not None and reply.kind in (ReplyKind.CANCEL, ReplyKind.ARRIVED):
+        lock(session, Provider, provider.id)
+        handled = (fallthrough.withdraw_by_sms if reply.kind == ReplyKind.CANCEL else fallthrough.arrived_by_sms)(
+            session, provider, reply.code, now=now, ctx=ctx)
+        if handled and handled != "arrived_refused":
+            return handled
+    if guardian is not None and reply.kind == ReplyKind.NOT_ARRIVED:
+        placed = session.exec(select(CareRequest).where(CareRequest.guardian_id == guardian.id,
+                                                        col(CareRequest.status).in_(list(fallthrough.PLACED)))
+                              .order_by(col(CareRequest.start_at))).first()
+        if placed is not None:
+            try:
+                fallthrough.report_not_arrived(session, placed, by="guardian:sms", now=now)
+            except DomainError:
+                pass  # not started yet: the help text below says how to reach the centre
+            else:
+                _reply(session, phone, "not_arrived_ack", lang, now, request_id=placed.id)
+                return "not_arrived"
     if provider is not None and (kind := reply.offer_answer()) is not None:
         lock(session, Provider, provider.id)  # before choosing the offer: concurrent replies queue here
         tried: set[int] = set()

@@ -171,12 +171,13 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
                                                  problem=problem, plan=plan, skip=asked)
     odds = provider_odds(session, [p.id for _, p in open_offers] + [c.provider.id for c in ranked], now=now,
                          policy=policy)
-    since_call = (now - request.created_at).total_seconds() / 60
+    # after a fall-through, the minutes count from it: the family waits for a new place from then
+    since_call = (now - (request.fell_through_at or request.created_at)).total_seconds() / 60
     ranked = prefer_responsive(ranked, odds, horizon(since_call, policy), policy)
     wave = plan_wave([OpenOffer(odds[p.id], (now - o.created_at).total_seconds() / 60) for o, p in open_offers],
                      [odds[c.provider.id] for c in ranked], minutes_since_call=since_call, policy=policy,
                      minutes_to_start=(request.start_at - now).total_seconds() / 60,
-                     everyone_left=len(ranked) < policy.candidates)
+                     everyone_left=len(ranked) < policy.candidates, urgent=request.fell_through_at is not None)
     chosen = ranked[:wave.ask]
     if not chosen and not open_offers:
         _nobody_now(session, request, now=now, ctx=ctx, policy=policy, explanation=explanation)

@@ -92,7 +92,8 @@ def horizon(minutes_since_call: float, policy: OfferPolicy) -> float:
 
 
 def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, minutes_since_call: float,
-              policy: OfferPolicy, minutes_to_start: float | None = None, everyone_left: bool = False) -> Wave:
+              policy: OfferPolicy, minutes_to_start: float | None = None, everyone_left: bool = False,
+              urgent: bool = False) -> Wave:
     """How many of `candidates` (in the solver's order) to ask now. Always at least one when nothing is
     open; never more than `max_open_offers` open at once — unless `candidates` are everyone left to ask
     and no more than `last_few` of them: then the cap does not hold them back. The cap spares the many
@@ -103,7 +104,9 @@ def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, m
     if everyone_left and len(candidates) <= policy.last_few:
         cap = max(cap, len(open_offers) + len(candidates))
     ahead = horizon(minutes_since_call, policy)
-    confidence = policy.wave_confidence
+    # a request whose care fell through is asked at the top urgency whenever it starts: the family was
+    # already counting on care once
+    confidence = max(policy.wave_confidence, policy.urgent_confidence) if urgent else policy.wave_confidence
     if minutes_to_start is not None:
         ahead = max(0.0, min(ahead, minutes_to_start))
         if minutes_to_start <= policy.urgent_minutes:  # no second chance before care begins

@@ -62,7 +62,7 @@ def _purge_provider_records(session: Session, request_id: int) -> None:
     session.exec(delete(HealthRecord).where(HealthRecord.request_id == request_id))
     session.exec(update(ServiceLog).where(ServiceLog.request_id == request_id)
                  .values(activities="", meals="", notes="", incident_note=""))
-    session.exec(update(CareVisit).where(CareVisit.request_id == request_id).values(result_note=""))
+    session.exec(update(CareVisit).where(CareVisit.request_id == request_id).values(result_note="", checkout_reason=""))
     session.exec(update(Adjustment).where(Adjustment.request_id == request_id).values(reason=""))
 
 

@@ -18,8 +18,12 @@ from hotline.requests.children import check_child, children_of
 from hotline.privacy.access import log_access
 from hotline.requests.lifecycle import RequestStatus, record, transition
 from hotline.models import Assignment, CareRequest, Guardian, Provider
+from hotline.core.links import sign, verify
 from hotline.sms.outbox import enqueue
 from hotline.models.records import Adjustment, AdjustmentKind, AdjustmentStatus, CareVisit, HealthRecord, ServiceLog
+# the consistency rules (issue 19); the workspace router reads checkin_opens and moment_text through here
+from hotline.records.rules import (care_minutes, checkin_opens, log_time_problems, moment_text, normal_code,
+                                   outside_shift, tell_decision)
 
 S = RequestStatus
 MAX_CODE_TRIES = 5
@@ -85,17 +89,32 @@ def shift_view(session: Session, provider: Provider, request: CareRequest, assig
 
 
 def check_in(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, code: str, *,
-             now: datetime) -> CareVisit:
+             now: datetime, settings: Settings) -> CareVisit:
+    """Check-in with the parent's handover code (spaces and dashes ignored), only from
+    `checkin_early_minutes` before the start until the end of the placement; wrong codes are counted."""
     lock(session, CareRequest, request.id)  # parallel tries of the code are counted one after another
-    visit = visit_of(session, request, provider)
-    if visit.checked_in_at is not None:
+    visit = session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first()
+    if visit is not None and visit.checked_in_at is not None:
         raise Conflict("이미 입실 처리했습니다.", "Already checked in.")
     if request.status not in (S.confirmed, S.in_care):
         raise Conflict("확정된 돌봄만 입실할 수 있습니다.", "Only confirmed care can be checked in.")
+    opens = checkin_opens(assignment, settings)
+    if now < opens:  # before the visit row: a try this early neither counts nor leaves a trace
+        raise outside_shift(f"체크인(입실)은 {moment_text(opens, now)}부터 할 수 있습니다.",
+                            f"Check-in opens at {moment_text(opens, now, 'en')}.")
+    if now >= assignment.end_at:
+        raise outside_shift(f"돌봄이 {moment_text(assignment.end_at, now)}에 끝나 체크인(입실)할 수 없습니다. "
+                            "상담원에게 전화해 주세요.",
+                            f"The care ended at {moment_text(assignment.end_at, now, 'en')}: check-in is closed. "
+                            "Call the operator.")
+    visit = visit or visit_of(session, request, provider)
     if visit.code_tries >= MAX_CODE_TRIES:
         raise Conflict("인계코드를 여러 번 틀려 입실을 막았습니다. 상담원에게 전화해 주세요.",
                        "Too many wrong handover codes: call the operator.")
-    if code.strip() != assignment.handover_code:
+    typed = normal_code(code)
+    if not typed:
+        raise invalid("code", "보호자에게 받은 인계코드를 입력해 주세요.", "Type the handover code from the parent.")
+    if typed != assignment.handover_code:
         visit.code_tries += 1
         session.add(visit)
         session.flush()
@@ -103,6 +122,8 @@ def check_in(session: Session, provider: Provider, request: CareRequest, assignm
                       "The handover code does not match.")
     visit.checked_in_at = now
     session.add(visit)
+    if request.no_show_at is not None and "미도착" in (request.attention_reason or ""):  # it came after all
+        request.needs_attention, request.attention_reason = False, None
     if request.status == S.confirmed:
         transition(session, request, S.in_care, actor=actor_of(provider), at=now, reason="기관 입실(인계코드 확인)")
     else:
@@ -114,11 +135,14 @@ def write_log(session: Session, provider: Provider, request: CareRequest, *, sta
               activities: str, meals: str, incident: bool, incident_note: str, notes: str, health: str,
               now: datetime) -> ServiceLog:
     problems = []
+    times = {}
     for name, value in (("start_time", start_time), ("end_time", end_time)):
         try:
-            datetime.strptime(value, "%H:%M")
+            times[name] = datetime.strptime(value.strip(), "%H:%M").time()
         except ValueError:
             problems.append(FieldProblem(name, "시각을 09:00처럼 입력해 주세요.", "Type a time like 09:00."))
+    if len(times) == 2 and request.status in (S.in_care, S.completed):
+        problems += log_time_problems(session, request, times["start_time"], times["end_time"])
     if incident and not incident_note.strip():
         problems.append(FieldProblem("incident_note", "사고·특이사항 내용을 적어 주세요.", "Describe the incident."))
     if health.strip() and not request.health_consent:
@@ -132,7 +156,7 @@ def write_log(session: Session, provider: Provider, request: CareRequest, *, sta
     log = session.exec(select(ServiceLog).where(ServiceLog.request_id == request.id, ServiceLog.day == day)).first()
     log = log or ServiceLog(request_id=request.id, provider_id=provider.id, day=day, start_time="", end_time="",
                             written_at=now)
-    log.start_time, log.end_time = start_time, end_time
+    log.start_time, log.end_time = f"{times['start_time']:%H:%M}", f"{times['end_time']:%H:%M}"
     log.activities, log.meals, log.notes = activities.strip()[:500], meals.strip()[:200], notes.strip()[:500]
     log.incident, log.incident_note, log.written_at = incident, incident_note.strip()[:500], now
     session.add(log)
@@ -210,6 +234,7 @@ def decide_adjustment(session: Session, adjustment_id: int, *, approve: bool, ac
     verdict = "승인" if approve else "반려"
     record(session, request, actor=actor, at=now,
            reason=f"서비스 조정신청 {verdict}: {KINDS_KO[adjustment.kind]} → 종료 {local(adjustment.new_end_at):%H:%M}")
+    tell_decision(session, request, adjustment, assignment, approved=approve, now=now)
     return adjustment
 
 
@@ -227,24 +252,62 @@ def _check_room(session: Session, request: CareRequest, assignment: Assignment, 
         raise Conflict("연장 시간에 기관 정원이 부족합니다.", "The provider has no room for the extra time.")
 
 
-def check_out(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, *,
-              now: datetime) -> CareVisit:
-    """Care ends now: the placement frees the provider from now on, the parent gets the survey."""
-    visit = visit_of(session, request, provider)
-    if visit.checked_in_at is None:
+def checkout_preview(session: Session, request: CareRequest, assignment: Assignment, *, now: datetime) -> dict:
+    """What the check-out's confirmation step shows, or why there is no check-out now: only after check-in,
+    never at or before the start. Before the booked end it is an early check-out and asks for a reason."""
+    visit = session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first()
+    if visit is None or visit.checked_in_at is None:
         raise Conflict("입실 처리 후 퇴실할 수 있습니다.", "Check in first.")
     if visit.checked_out_at is not None:
         raise Conflict("이미 퇴실 처리했습니다.", "Already checked out.")
-    visit.checked_out_at = now
+    if now <= assignment.start_at:
+        raise outside_shift(f"돌봄 시작({moment_text(assignment.start_at, now)}) 후에 퇴실할 수 있습니다. "
+                            "돌봄을 하지 않게 되었다면 상담원에게 전화해 주세요.",
+                            f"Check-out is possible after the start ({moment_text(assignment.start_at, now, 'en')}). "
+                            "If the care is not happening, call the operator.")
+    return {"visit": visit, "checked_in_at": visit.checked_in_at, "checked_out_at": now,
+            "booked_end": assignment.end_at, "early": now < assignment.end_at,
+            "minutes": int((now - visit.checked_in_at).total_seconds() // 60)}
+
+
+def check_out(session: Session, provider: Provider, request: CareRequest, assignment: Assignment, *,
+              now: datetime, confirmed: bool = False, reason: str = "") -> CareVisit:
+    """Care ends now, once the provider has confirmed the times: before the booked end only with a reason,
+    and then the placement ends at the real check-out (the request keeps its booked end, so the records show
+    both), freeing the provider from now on. Care still in progress completes and the parent gets the survey;
+    care the day job already completed at its end only gets its real check-out time."""
+    lock(session, CareRequest, request.id)  # a double tap checks out once
+    preview = checkout_preview(session, request, assignment, now=now)
+    visit, early = preview["visit"], preview["early"]
+    reason = " ".join(reason.split())[:300]
+    problems = []
+    if early and len(reason) < 2:
+        problems.append(FieldProblem("reason", f"예약 종료({moment_text(assignment.end_at, now)})보다 일찍 퇴실합니다. "
+                                     "사유를 적어 주세요.",
+                                     f"This is before the booked end ({moment_text(assignment.end_at, now, 'en')}): "
+                                     "give a reason."))
+    if not confirmed:
+        problems.append(FieldProblem("confirm", "퇴실 시각을 확인하고 '퇴실 확정'을 눌러 주세요.",
+                                     "Check the times and confirm the check-out (confirm=yes)."))
+    if problems:
+        raise InvalidInput(*problems)
+    visit.checked_out_at, visit.checkout_reason = now, reason if early else ""
     session.add(visit)
-    if now < assignment.end_at:
-        assignment.end_at = max(now, assignment.start_at)
+    times = f"{local(visit.checked_in_at):%H:%M}–{local(now):%H:%M}"
+    what = f"기관 퇴실({times})"
+    if early:
+        what = f"기관 조기 퇴실({times}, 예약 종료 {local(assignment.end_at):%H:%M})"
+        assignment.end_at = now  # the rest of the placement is free again; request.end_at stays as booked
         session.add(assignment)
-    transition(session, request, S.completed, actor=actor_of(provider), at=now, reason="기관 퇴실(돌봄 종료)")
-    guardian = session.get(Guardian, request.guardian_id)
-    enqueue(session, to=guardian.phone, kind="survey", lang=guardian.language, now=now, request_id=request.id)
-    request.survey_sent_at = now
-    session.add(request)
+    if request.status == S.in_care:
+        transition(session, request, S.completed, actor=actor_of(provider), at=now, reason=f"{what}: 돌봄 종료")
+        if request.survey_sent_at is None:
+            guardian = session.get(Guardian, request.guardian_id)
+            enqueue(session, to=guardian.phone, kind="survey", lang=guardian.language, now=now, request_id=request.id)
+            request.survey_sent_at = now
+            session.add(request)
+    else:
+        record(session, request, actor=actor_of(provider), at=now, reason=what)
     return visit
 
 
@@ -255,6 +318,12 @@ def file_result(session: Session, provider: Provider, request: CareRequest, *, r
     visit = visit_of(session, request, provider)
     if visit.checked_out_at is None:
         raise Conflict("퇴실 후 서비스 결과를 등록할 수 있습니다.", "Check out before filing the result.")
+    minutes = care_minutes(visit)
+    if result != "not_provided" and minutes < 1:
+        raise invalid("result", f"입실부터 퇴실까지 {minutes}분이라 '{RESULTS_KO[result]}'(으)로 등록할 수 없습니다. "
+                      "돌봄을 하지 못했다면 '미제공'을 골라 주세요.",
+                      f"Checked in to checked out is {minutes} minutes: the care cannot be filed as provided. "
+                      "Choose 'not provided' if it did not happen.")
     visit.result, visit.result_note, visit.result_at = result, note.strip()[:500], now
     session.add(visit)
     record(session, request, actor=actor_of(provider), at=now, reason=f"서비스 결과 등록: {RESULTS_KO[result]}")
@@ -276,15 +345,33 @@ def records_of(session: Session, request: CareRequest, *, actor: str, now: datet
     }
 
 
-def workspace_link(base: str, secret: str, provider: Provider, now: datetime) -> str:
-    from hotline.core.links import sign
+def link_purpose(provider: Provider) -> str:
+    """What a workspace link is signed for: the provider's current link version (version 0 links, signed
+    before any was sent from the console, keep the plain purpose)."""
+    version = provider.workspace_link_version
+    return "provider" if not version else f"provider:{version}"
 
-    return f"{base.rstrip('/')}/p/{sign(secret, 'provider', provider.id, now + timedelta(days=30))}"
+
+def workspace_link(base: str, secret: str, provider: Provider, now: datetime, days: int) -> str:
+    return f"{base.rstrip('/')}/p/{sign(secret, link_purpose(provider), provider.id, now + timedelta(days=days))}"
 
 
-def send_workspace_link(session: Session, provider: Provider, *, base: str, secret: str, now: datetime) -> None:
+def provider_for_link(session: Session, secret: str, token: str, now: datetime) -> Provider | None:
+    """The active provider a workspace link opens, if it is genuine, unexpired and the newest one sent."""
+    ident, _, _ = token.partition(".")
+    provider = session.get(Provider, int(ident)) if ident.isascii() and ident.isdigit() and len(ident) < 10 else None
+    if provider is None or not provider.active:
+        return None
+    return provider if verify(secret, link_purpose(provider), token, now) == provider.id else None
+
+
+def send_workspace_link(session: Session, provider: Provider, *, base: str, secret: str, now: datetime,
+                        days: int) -> None:
+    """A new link by SMS; every link sent before it stops working (a lost phone, a staff change)."""
+    provider.workspace_link_version += 1
+    session.add(provider)
     enqueue(session, to=provider.phone, kind="workspace_link", lang=provider.language, now=now,
-            workspace_url=workspace_link(base, secret, provider, now))
+            workspace_url=workspace_link(base, secret, provider, now, days))
 
 
 def coming_days(provider: Provider, *, now: datetime, days: int = 14) -> list[tuple[str, str, bool]]:

@@ -23,8 +23,10 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.matching: frozenset({S.offered, S.confirmed, S.unmatched, S.cancelled}),
     # a declined or expired offer sends the request back to matching
     S.offered: frozenset({S.confirmed, S.matching, S.unmatched, S.cancelled}),
-    S.confirmed: frozenset({S.in_care, S.cancelled}),
-    S.in_care: frozenset({S.completed}),
+    # confirmed/in_care -> matching: care fell through (the provider withdrew or did not turn up, or the
+    # operator moved the child, or a changed plan no longer fits); always with a recorded reason
+    S.confirmed: frozenset({S.in_care, S.matching, S.cancelled}),
+    S.in_care: frozenset({S.completed, S.matching}),
     # an operator can retry an escalated request (e.g. after widening the radius)
     S.unmatched: frozenset({S.matching, S.confirmed, S.cancelled}),
     S.completed: frozenset(),

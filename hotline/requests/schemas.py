@@ -8,17 +8,21 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from hotline.core.schemas import Name, PublicModel, Strict
+from hotline.core.patterns import KR_MOBILE, NOT_BLANK, YEARS_1990_2100, date_pattern, datetime_pattern
+from hotline.core.scalars import DateString, DateTimeString, Number, YesNo
+from hotline.core.schemas import ChildName, Name, PublicModel, Strict
 from hotline.models import Language, Need, OfferStatus, Reason, RequestStatus
 
 
 class GuardianIn(Strict):
     name: Name
-    phone: str = Field(max_length=30, examples=["010-1234-5678"])
+    phone: str = Field(max_length=30, examples=["010-1234-5678"], json_schema_extra={"pattern": KR_MOBILE},
+                       description="휴대전화 (문자 수신) / a mobile that can receive text messages")
     language: Language = Language.ko
 
 
-SaneDate = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
+SaneDate = Annotated[DateString, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31),
+                                 json_schema_extra={"pattern": date_pattern(YEARS_1990_2100)})]
 
 
 def _sane_year(value: datetime) -> datetime:
@@ -29,7 +33,7 @@ def _sane_year(value: datetime) -> datetime:
 
 
 class ChildIn(Strict):
-    first_name: Annotated[str, Field(min_length=1, max_length=30)]
+    first_name: ChildName
     birth_date: SaneDate
 
 
@@ -39,16 +43,18 @@ class LocationIn(Strict):
 
     address: Annotated[str, Field(min_length=1, max_length=200)]
     place: str | None = Field(default=None, max_length=80, examples=["평택시 비전동"])
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: Number | None = Field(default=None, ge=-90, le=90)
+    lon: Number | None = Field(default=None, ge=-180, le=180)
 
 
 class ConsentIn(Strict):
     """Recorded on the call: the guardian's consent to process the children's data (PIPA, under 14s) and,
     separately, consent for health information (sensitive)."""
 
-    guardian_consent: bool
-    health_consent: bool = False
+    # the schema admits only true: false is refused with a message that says why (422), never stored
+    guardian_consent: YesNo = Field(json_schema_extra={"const": True},
+                                   description="보호자 동의 없이는 접수하지 않습니다 / required: the request is refused without it")
+    health_consent: YesNo = False
 
 
 class CareRequestCreate(Strict):
@@ -56,8 +62,11 @@ class CareRequestCreate(Strict):
     children: list[ChildIn] = Field(min_length=1, max_length=5)
     reason: Reason
     notes: str = Field(default="", max_length=500)
-    start_at: datetime = Field(description="돌봄 시작 (시간대가 없으면 서울 시각) / care start; naive = Seoul time")
-    end_at: datetime
+    start_at: DateTimeString = Field(description="돌봄 시작 (시간대가 없으면 서울 시각) / care start; naive = Seoul time. "
+                                           "Refused (422) if already past or too far ahead",
+                               json_schema_extra={"pattern": datetime_pattern()})
+    end_at: DateTimeString = Field(description="돌봄 종료 / care end: after start_at, within the longest window (422)",
+                             json_schema_extra={"pattern": datetime_pattern()})
     location: LocationIn
     needs: list[Need] = Field(default_factory=list, max_length=5)
     language: Language = Language.ko
@@ -70,6 +79,10 @@ class CareRequestCreate(Strict):
         extra="forbid",
         str_strip_whitespace=True,
         json_schema_extra={
+            # health notes (anything but white space) need the separate health consent, else 422
+            "if": {"properties": {"health_notes": {"type": "string", "pattern": NOT_BLANK}}, "required": ["health_notes"]},
+            "then": {"properties": {"consent": {"properties": {"health_consent": {"const": True}},
+                                                "required": ["health_consent"]}}},
             "examples": [
                 {
                     "guardian": {"name": "김하늘", "phone": "010-5550-1234", "language": "ko"},

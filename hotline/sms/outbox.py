@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from hotline.core.db import after_commit, kept_for_transaction, serialize_on
 from hotline.models import CareRequest, EarlyStatus, Offer, OfferStatus, OptOut, OutboxMessage, OutboxStatus
-from hotline.privacy.masking import mask
+from hotline.privacy.masking import mask, without_secrets
 from hotline.sms.senders import PermanentSendError, SendResult, SmsSender, TransientSendError
 from hotline.sms.templates import render
 
@@ -243,6 +243,7 @@ def _record(engine: Engine, attempts: list[_Attempt], now: datetime) -> int:
             if attempt.result is not None:
                 row.status, row.sid, row.sent_at, row.error = OutboxStatus.sent, attempt.result.sid, now, None
                 row.provider_status = attempt.result.status
+                row.body = without_secrets(row.kind, row.body)  # handed over: nothing here needs the secret again
                 for status in early.get(attempt.result.sid, []):
                     _apply(session, row, status.status, status.error_code)  # a callback that came before the sid
                     session.delete(status)
@@ -276,7 +277,7 @@ def apply_status(session: Session, sid: str, status: str, error_code: str | None
     if row is None:
         if now is not None:
             session.exec(delete(EarlyStatus).where(col(EarlyStatus.received_at) < now - timedelta(days=2)))
-            session.add(EarlyStatus(sid=sid[:40], status=status[:20], error_code=(error_code or None) and error_code[:10],
+            session.add(EarlyStatus(sid=sid, status=status[:20], error_code=(error_code or None) and error_code[:10],
                                     received_at=now))
         return False
     _apply(session, row, status, error_code)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, TextIO, runtime_checkable
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -90,10 +91,14 @@ class ConsoleMessage:
 
 @dataclass
 class ConsoleSender:
-    """No account, no network: every message is logged and kept in ``messages`` (development and tests)."""
+    """No account, no network: every message is kept in ``messages`` (development and tests). The log gets
+    one line without the text (texts carry names, one-time codes and link tokens: issue 18); in development
+    the whole text goes to ``phone``, the terminal standing in for the recipients' phones (production
+    refuses this backend)."""
 
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     messages: list[ConsoleMessage] = field(default_factory=list)
+    phone: TextIO | None = None
 
     def send(
         self,
@@ -106,7 +111,10 @@ class ConsoleSender:
         sid = "CONSOLE" + uuid.uuid4().hex[:27]
         self.messages.append(ConsoleMessage(to, body, sid, self.now(), validity_period_s, status_callback))
         info = segments(body)
-        logger.info("SMS %s to %s (%d %s segments):\n%s", sid, mask(to), info.segments, info.encoding, body)
+        logger.info("SMS %s to %s (%d %s segments)", sid, mask(to), info.segments, info.encoding)
+        if self.phone is not None:
+            self.phone.write(f"\n[개발용 문자함 · {mask(to)}]\n{body}\n")
+            self.phone.flush()
         return SendResult(sid=sid, status="sent")
 
     def find_sent(self, to: str, body: str, since: datetime, exclude: frozenset[str] = frozenset()) -> SendResult | None:
@@ -260,7 +268,7 @@ def _never_connected(exc: BaseException) -> bool:
 def sender_from_settings(settings: Any) -> SmsSender:
     """The backend named by ``settings.sms_backend`` ("console" or "twilio"), from the DOLBOM_ settings."""
     if getattr(settings, "sms_backend", "console") != "twilio":
-        return ConsoleSender()
+        return ConsoleSender(phone=sys.stderr if getattr(settings, "is_development", False) else None)
     return TwilioSender(
         account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token,

@@ -1,4 +1,5 @@
-"""SMS wording in Korean and English, the segment budget of each kind, and parsing of inbound replies.
+"""SMS wording in Korean and English and the segment budget of each kind (inbound replies are parsed by
+`hotline.sms.replies`).
 
 Every outgoing text is one ``kind`` with a Korean and an English wording (Korean is the default).
 A kind may list a compact second wording: ``render`` returns the first one that fits the kind's
@@ -15,9 +16,6 @@ from __future__ import annotations
 import logging
 import re
 import string
-import unicodedata
-from dataclasses import dataclass
-from enum import Enum
 from typing import Iterable, Sequence
 
 from hotline.sms.segments import segments
@@ -161,6 +159,48 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "ko": ("[언제나돌봄] 미연계 요청 {ref}: {reason}. 확인 부탁드립니다.",),
         "en": ("[Dolbom] Unmatched request {ref}: {reason}. Please follow up.",),
     },
+    # when care falls through after a confirmation (hotline.offers.fallthrough)
+    "fallthrough_parent": {
+        "ko": ("[언제나돌봄] {window} 돌봄을 맡기로 한 기관의 사정으로 다른 기관을 바로 찾고 있습니다. "
+               "확정되면 곧 문자로 알려드립니다.",),
+        "en": ("[Dolbom] The provider for {window} can no longer come. We are finding another one now and "
+               "will text you as soon as it is confirmed.",),
+    },
+    "withdraw_ack": {
+        "ko": ("[언제나돌봄] {window} 돌봄 취소({reply})를 접수했습니다. 알려 주셔서 감사합니다.",),
+        "en": ("[Dolbom] Your withdrawal from the care on {window} ({reply}) is noted. Thank you for telling us.",),
+    },
+    "which_placement": {
+        "ko": ("[언제나돌봄] 맡은 돌봄을 취소하려면 코드와 함께 보내 주세요. 예: '취소 {reply}'. 확정된 돌봄: {choices}",),
+        "en": ("[Dolbom] To withdraw from care, reply with its code, e.g. 'CANCEL {reply}'. Your care: {choices}",),
+    },
+    "no_show_provider": {
+        "ko": ("[언제나돌봄] {start} 돌봄 체크인이 아직 없습니다. 도착하셨다면 '도착 {reply}'로 회신하거나 업무 화면에서 "
+               "체크인해 주세요. 못 가시면 '취소 {reply}'.",
+               "[언제나돌봄] {start} 돌봄 체크인 없음. 도착: '도착 {reply}' 회신, 불가: '취소 {reply}'.",),
+        "en": ("[Dolbom] No check-in yet for care at {start}. If you are there, reply 'ARRIVED {reply}' or check in "
+               "on your workspace; if you cannot come, reply 'CANCEL {reply}'.",),
+    },
+    "arrived_ack": {
+        "ko": ("[언제나돌봄] {start} 돌봄 체크인이 기록되었습니다.",),
+        "en": ("[Dolbom] Check-in for care at {start} recorded.",),
+    },
+    "placement_released": {
+        "ko": ("[언제나돌봄] {window} 돌봄은 센터 조정으로 다른 기관이 맡게 되었습니다. 협조에 감사드립니다.",),
+        "en": ("[Dolbom] The care on {window} has been moved to another provider by the centre. Thank you.",),
+    },
+    "fallthrough_operator": {
+        "ko": ("[언제나돌봄] 확정 돌봄 이탈 {ref}: {reason}. {start} 시작, 재배치 중입니다.",),
+        "en": ("[Dolbom] Placement fell through {ref}: {reason}. Care starts {start}; re-placing now.",),
+    },
+    "not_arrived_ack": {
+        "ko": ("[언제나돌봄] 알려 주셔서 감사합니다. 기관에 바로 확인하고, 필요하면 다른 기관을 찾아 드립니다.",),
+        "en": ("[Dolbom] Thank you for telling us. We are checking with the provider and will find another if needed.",),
+    },
+    "plan_changed": {
+        "ko": ("[언제나돌봄] 돌봄 일정이 바뀌었습니다: {window}, 아동 {children}명. 확인 부탁드립니다.",),
+        "en": ("[Dolbom] The care plan changed: {window}, {children} child(ren). Please take note.",),
+    },
     "opt_out_ack": {
         "ko": ("[언제나돌봄] 수신거부되었습니다. 다시 받으시려면 '수신재개'(START)로 회신해 주세요.",),
         "en": ("[Dolbom] You are unsubscribed and will get no more texts. Reply START to resume.",),
@@ -177,6 +217,29 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "workspace_link": {
         "ko": ("[언제나돌봄] 기관 업무 화면(일정·입퇴실·일지): {workspace_url}",),
         "en": ("[Dolbom] Your provider workspace (shifts, check-in, logs): {workspace_url}",),
+    },
+    # the operator's decision on a provider's adjustment request (hotline.records.decide_adjustment): the
+    # provider and the parent hear the window that now holds, never the provider's typed reason
+    "adjustment_provider_approved": {
+        "ko": ("[언제나돌봄] {ref} 서비스 조정신청이 승인되었습니다. 바뀐 돌봄 일시: {window}",
+               "[언제나돌봄] {ref} 조정신청 승인. 바뀐 일시: {window}"),
+        "en": ("[Dolbom] Your change request for {ref} is approved. Care is now {window}.",),
+    },
+    "adjustment_provider_refused": {
+        "ko": ("[언제나돌봄] {ref} 서비스 조정신청이 반려되었습니다. 돌봄 일시는 그대로 {window}입니다. "
+               "궁금한 점은 상담원에게 전화해 주세요.",
+               "[언제나돌봄] {ref} 조정신청 반려. 일시 그대로: {window}"),
+        "en": ("[Dolbom] Your change request for {ref} was not approved. Care stays {window}. "
+               "Call the operator with any questions.",),
+    },
+    "adjustment_parent_approved": {
+        "ko": ("[언제나돌봄] 돌봄기관의 돌봄 시간 조정이 승인되었습니다. 바뀐 돌봄 일시: {window}",),
+        "en": ("[Dolbom] The provider's change to your care time is approved. Care is now {window}.",),
+    },
+    "adjustment_parent_refused": {
+        "ko": ("[언제나돌봄] 돌봄기관의 돌봄 시간 조정 요청은 승인되지 않았습니다. 돌봄 일시는 그대로 {window}입니다.",
+               "[언제나돌봄] 돌봄 시간 조정은 승인되지 않았습니다. 일시는 그대로 {window}입니다."),
+        "en": ("[Dolbom] The provider's request to change your care time was not approved. Care stays {window}.",),
     },
 }
 
@@ -199,10 +262,23 @@ BUDGETS: dict[str, int] = {
     "cancel_provider": 1,
     "unmatched_parent": 1,
     "escalation_operator": 2,
+    "fallthrough_parent": 2,
+    "withdraw_ack": 1,
+    "which_placement": 2,
+    "no_show_provider": 2,
+    "arrived_ack": 1,
+    "placement_released": 2,
+    "fallthrough_operator": 2,
+    "plan_changed": 2,
+    "not_arrived_ack": 1,
     "opt_out_ack": 1,
     "opt_in_ack": 1,
     "apply_code": 1,
     "workspace_link": 2,
+    "adjustment_provider_approved": 1,
+    "adjustment_provider_refused": 1,
+    "adjustment_parent_approved": 1,
+    "adjustment_parent_refused": 1,
 }
 
 NEEDS_LABELS: dict[str, dict[str, str]] = {
@@ -297,72 +373,3 @@ def _tidy(text: str) -> str:
     text = re.sub(r",([.:\n])", r"\1", text)
     text = re.sub(r"\( *\)", "", text)
     return text.strip()
-
-
-class ReplyKind(str, Enum):
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    CANCEL = "cancel"
-    STOP = "stop"
-    START = "start"
-    HELP = "help"
-    NUMBER = "number"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An inbound SMS body, classified without context.
-
-    ``1``–``5`` come back as NUMBER because they mean accept/decline to a provider holding an open
-    offer and a score to a parent answering the survey; only the caller knows which.
-    English ``CANCEL`` comes back as CANCEL, not STOP: the caller treats it as cancelling care when a
-    guardian has an active request. (On US/Canadian long codes Twilio itself also treats CANCEL as an
-    opt-out keyword, which is why Korean texts ask for ``취소``.)
-    """
-
-    kind: ReplyKind
-    number: int | None = None
-    code: str | None = None  # the offer's reply code when the answer names one ("1 A7")
-
-    def offer_answer(self) -> ReplyKind | None:
-        """ACCEPT or DECLINE when read as an answer to an offer, else None."""
-        if self.kind in (ReplyKind.ACCEPT, ReplyKind.DECLINE):
-            return self.kind
-        if self.kind is ReplyKind.NUMBER and self.number in (1, 2):
-            return ReplyKind.ACCEPT if self.number == 1 else ReplyKind.DECLINE
-        return None
-
-
-_KEYWORDS: dict[str, ReplyKind] = {
-    **dict.fromkeys(["수락", "yes", "y", "예", "네", "ok"], ReplyKind.ACCEPT),
-    **dict.fromkeys(["거절", "no", "n", "아니오", "아니요", "아니"], ReplyKind.DECLINE),
-    **dict.fromkeys(["취소", "cancel"], ReplyKind.CANCEL),
-    **dict.fromkeys(
-        ["stop", "stopall", "unsubscribe", "end", "quit", "optout", "revoke", "수신거부"], ReplyKind.STOP
-    ),
-    **dict.fromkeys(["start", "unstop", "수신재개"], ReplyKind.START),
-    **dict.fromkeys(["help", "info", "도움말", "도움"], ReplyKind.HELP),
-}
-
-
-# "1 A7", "A7 1", "수락 a7", "1a7": an answer and the offer's code (a letter and a digit)
-_CODED = re.compile(r"^(?:(?P<a1>[^a-z0-9]+|[0-9]|yes|no|y|n|ok)(?P<c1>[a-z][1-9])|(?P<c2>[a-z][1-9])(?P<a2>[^a-z0-9]+|[0-9]|yes|no|y|n|ok))$")
-
-
-def parse_reply(text: str) -> Reply:
-    # NFKC folds fullwidth digits and letters ("１", "ＹＥＳ") into ASCII; spaces and trailing
-    # punctuation ("1.", "수락!", "y e s") are noise on a phone keyboard.
-    word = unicodedata.normalize("NFKC", text or "").casefold()
-    word = re.sub(r"[\s.!?~,'\"]+", "", word)
-    coded = _CODED.match(word)
-    if coded:
-        answer, code = coded.group("a1") or coded.group("a2"), coded.group("c1") or coded.group("c2")
-        inner = parse_reply(answer)
-        if inner.offer_answer() is not None:
-            return Reply(inner.kind, inner.number, code.upper())
-    if word in _KEYWORDS:
-        return Reply(_KEYWORDS[word])
-    if word.isascii() and word.isdigit() and 1 <= int(word) <= 5:
-        return Reply(ReplyKind.NUMBER, int(word))
-    return Reply(ReplyKind.UNKNOWN)

@@ -109,6 +109,8 @@ def test_parent_applies_online_and_a_low_score_is_followed_up(platform):
     # the provider checks out after the extra hour and files the result
     clock.set(datetime(2026, 11, 25, 18, 0, tzinfo=SEOUL))
     provider.click("#checkout")
+    expect(provider.locator("#checking-out")).to_contain_text("18:00")  # the confirmation step (issue 19)
+    provider.click("#confirm-checkout")
     expect(provider.locator("#checked-out")).not_to_have_text("전")
     provider.select_option("#result-kind", "provided")
     provider.fill("#result-note", "연장 1시간 포함 제공")

@@ -100,3 +100,25 @@ def test_rank_providers_lists_only_feasible_nearest_first(pr, k):
         assert pair_violations(pr, req, provs[c.provider_id]) == []
         trial = replace(plan, assignments={**others, req.id: c.provider_id})
         assert [v for v in check(pr, trial) if v.startswith(f"{c.provider_id}:")] == []
+
+
+CHECKER_NAMES = {"excluded": "excluded pair used", "radius": "outside radius", "age": "age outside range",
+                 "skill": "skill missing", "language": "language missing", "closed": "window outside availability",
+                 "too_many_children": "more children than capacity", "lead_time": "caregiver lead time"}
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_broken_rules_names_every_rule_a_pair_breaks(block):
+    """The operator's override screen lists every rule a pair breaks (issue 19): the same rules as the
+    independent checker, all of them (not only the first), and nothing for a pair the ranking offers."""
+    from matching import broken_rules
+
+    for seed in range(block * 60, (block + 1) * 60):
+        pr = random_problem(seed)
+        for req in pr.requests[:6]:
+            ranked = {c.provider_id for c in rank_providers(pr, req.id, k=len(pr.providers))}
+            for prov in pr.providers:
+                broken = broken_rules(pr, req.id, prov.id)
+                expected = sorted(CHECKER_NAMES[b] for b in broken if b in CHECKER_NAMES)
+                assert expected == sorted(pair_violations(pr, req, prov)), (seed, req.id, prov.id, broken)
+                assert (not broken) == (prov.id in ranked), (seed, req.id, prov.id, broken)

@@ -294,3 +294,16 @@ def test_sender_from_settings_picks_the_backend(fake_twilio):
     sender = sender_from_settings(settings)
     assert isinstance(sender, TwilioSender)
     assert sender.send(TO, BODY).sid == fake_twilio.messages[0].sid
+
+
+def test_console_sender_keeps_the_text_out_of_the_log(caplog):
+    """Issue 18: texts carry names, one-time codes and link tokens. The log line says who (masked) and how
+    long; in development the text itself goes to the terminal standing in for the phones."""
+    import io
+
+    phone = io.StringIO()
+    with caplog.at_level(logging.DEBUG):
+        ConsoleSender(now=lambda: FAKE_EPOCH).send(TO, BODY)
+        ConsoleSender(now=lambda: FAKE_EPOCH, phone=phone).send(TO, BODY)
+    assert BODY not in caplog.text and "010-****-5678" in caplog.text
+    assert BODY in phone.getvalue() and "12345678" not in phone.getvalue()

@@ -4,18 +4,16 @@ offers carry no names, addresses or health notes; inbound replies are classified
 import pytest
 
 from hotline.sms.segments import segments
+from hotline.sms.replies import Reply, ReplyKind, parse_reply
 from hotline.sms.templates import (
     BUDGETS,
     LANGS,
     TEMPLATES,
-    Reply,
-    ReplyKind,
     children_text,
     fields,
     named_children_text,
     needs_text,
     offer_choices,
-    parse_reply,
     render,
 )
 

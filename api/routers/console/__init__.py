@@ -4,5 +4,6 @@ Server-rendered HTML with small progressive enhancement (api/static/console.js);
 hotline.console and the offer loop. One module per page group; all of them add their routes to the one
 `router` of `common`, in the order they are imported here."""
 
-from api.routers.console import board, new_call, outbox, providers, reports, requests, sessions  # noqa: F401
+from api.routers.console import (board, care_changes, new_call, outbox, providers, reports,  # noqa: F401
+                                 requests, sessions)
 from api.routers.console.common import Operator, install, router, same_origin  # noqa: F401

@@ -1,5 +1,6 @@
-"""A request's page, its printable copy, and the operator's actions on it (offer, cancel, reveal the
-number, note, apply a suggestion, retry)."""
+"""A request's page, its printable copy, and the operator's actions on it (offer — to any provider, with an
+override reason when it breaks a rule —, cancel, reveal the number, note, apply a suggestion, retry).
+Moving a confirmed child and editing the plan are `care_changes`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hotline.requests import intake
 from hotline import offers
 from hotline.privacy import access
 from hotline.console import actions, read
+from hotline.offers import fallthrough
 from hotline.core.errors import DomainError
 from hotline.models import CareRequest, Provider
 from api.routers.console.common import Operator, router, wants_problem
@@ -26,7 +28,11 @@ def _request_context(session, care: CareRequest, clock, geocoder, ctx, user) -> 
     return {"user": user, "r": page, "now": now,
             "choices": actions.choices(session, care, now=now, ctx=ctx),
             "can_cancel": care.status in actions.CANCELLABLE, "can_offer": care.status in actions.OFFERABLE,
-            "can_retry": care.status == "unmatched", "suggestions": actions.suggestions(session, care)}
+            "can_retry": care.status == "unmatched", "suggestions": actions.suggestions(session, care),
+            "providers": actions.all_providers(session) if care.status in actions.OFFERABLE else [],
+            "can_reassign": care.status in fallthrough.PLACED and not care.no_show_at,
+            "can_replace": fallthrough.can_replace(care, now=now, ctx=ctx),
+            "no_show": care.no_show_at is not None and care.status in fallthrough.PLACED}
 
 
 def _show_request(request: Request, session, care, clock, geocoder, ctx, user, *, status_code: int = 200,
@@ -58,7 +64,8 @@ def request_print(ref: str, request: Request, session: SessionDep, clock: ClockD
     return page
 
 
-def _refused(request: Request, session, care, clock, geocoder, ctx, user, exc: DomainError) -> Response:
+def _refused(request: Request, session, care, clock, geocoder, ctx, user, exc: DomainError,
+             typed: dict[str, str] | None = None) -> Response:
     """All or nothing: roll back, then say why on the request's page (or as problem+json to a script)."""
     session.rollback()
     if wants_problem(request):
@@ -67,7 +74,7 @@ def _refused(request: Request, session, care, clock, geocoder, ctx, user, exc: D
              [{"field": "", "message": exc.detail_ko or exc.title_ko}]
     session.refresh(care)
     return _show_request(request, session, care, clock, geocoder, ctx, user, status_code=exc.status,
-                         action_errors=errors, form=dict(request.query_params))
+                         action_errors=errors, form={**dict(request.query_params), **(typed or {})})
 
 
 def _done(care: CareRequest, message: str) -> Response:
@@ -79,14 +86,19 @@ Reason = Annotated[str, Form(max_length=300)]
 
 @router.post("/requests/{ref}/offer")
 def offer_to(ref: str, request: Request, session: SessionDep, clock: ClockDep, geocoder: GeocoderDep, ctx: OfferCtx,
-             user: Operator, provider: Annotated[str, Form(max_length=40)] = "", reason: Reason = "") -> Response:
+             user: Operator, provider: Annotated[str, Form(max_length=40)] = "", reason: Reason = "",
+             other: Annotated[str, Form(max_length=40)] = "", override_reason: Reason = "") -> Response:
     care = intake.get_request(session, ref)
+    code = other or provider  # a provider picked outside the ranked list wins over the radio
     try:
-        offer = actions.offer_to(session, care, provider, actor=actor(user), reason=reason, now=clock.now(), ctx=ctx)
+        offer = actions.offer_to(session, care, code, actor=actor(user), reason=reason, now=clock.now(), ctx=ctx,
+                                 override_reason=override_reason)
         name = session.get(Provider, offer.provider_id).name
         session.commit()
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc)
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc,
+                        typed={"reason": reason, "provider": provider, "other": other,
+                               "override_reason": override_reason})
     return _done(care, f"{name}에 제안 문자를 보냈습니다.")
 
 

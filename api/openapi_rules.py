@@ -1,8 +1,9 @@
 """The rules every text field follows, written into the OpenAPI document (issue 18, defect 10): the strict
 input schemas (`hotline.core.schemas.Strict`) refuse control and direction-override characters, strip white
-space before counting, and want a visible letter in a name; the address refuses a NUL. A document that did not
-say so called requests valid that the API refuses. Field-specific rules (phones, dates, consent, opening
-hours) are written beside their fields; the patterns come from `hotline.core.patterns`."""
+space before counting, and want a visible letter in a name; a path or query value may not hold a NUL. A
+document that did not say so called requests valid that the API refuses. Field-specific rules (phones,
+dates, consent, opening hours) are written beside their fields; the patterns come from
+`hotline.core.patterns`."""
 
 from __future__ import annotations
 

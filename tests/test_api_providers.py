@@ -103,3 +103,16 @@ def test_json_values_are_taken_as_the_document_types_them(client, admin, demo, c
     assert res.json()["errors"][0]["field"] == field
     assert client.get(f"/v1/providers/{pid}", headers=admin).json()["active"] is True
     assert client.patch(f"/v1/providers/{pid}", json={"capacity": 12.0}, headers=admin).json()["capacity"] == 12
+
+
+def test_staff_reading_providers_phones_is_an_access_record(client, operator, demo, engine):
+    """Issue 18: a provider's phone shown to staff is recorded like a guardian's."""
+    from sqlmodel import Session, select
+
+    from hotline.models import AccessLog
+
+    pid = client.get("/v1/providers", headers=operator).json()["items"][0]["id"]
+    assert client.get(f"/v1/providers/{pid}", headers=operator).status_code == 200
+    with Session(engine) as s:
+        actions = [a.action for a in s.exec(select(AccessLog))]
+    assert actions == ["read_providers", "read_provider"]

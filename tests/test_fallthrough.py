@@ -238,3 +238,42 @@ def test_the_window_changes_on_the_parents_page_and_in_the_console(client, conso
         assert s.get(Offer, offer.id).status == OfferStatus.released
         story = " ".join(e.reason for e in s.exec(select(RequestEvent).where(RequestEvent.request_id == care.id)))
     assert "일정 변경" in story and "보호자 야간 근무" in story
+
+
+def test_a_withdrawal_within_the_hour_alerts_the_on_duty_operator_and_counts_in_the_report(
+        client, operator, demo, loop, twilio, engine, clock, app):
+    from hotline.centre_report.figures import PROVINCE, month_report
+    from loop_support import ON_DUTY
+
+    ref, offer, provider = confirmed(client, operator, engine, twilio)
+    clock.set(START - timedelta(minutes=40))  # care starts within the hour
+    sms_from(client, twilio, provider.phone, f"취소 {offer.reply_code}")
+    care = request_row(engine, ref)
+    assert [m.kind for m in texts(engine, "fallthrough_operator", ON_DUTY)] == ["fallthrough_operator"]
+    assert care.start_at == START  # 40 minutes ahead is still reachable: the booking stands
+    with Session(engine) as s:
+        report = month_report(s, app.state.geocoder, 2026, 11)
+    assert report[PROVINCE].withdrawals == 1 and report[PROVINCE].no_shows == 0
+
+
+def test_the_parent_reports_on_the_status_page_and_the_operator_re_places_in_one_action(
+        client, console, operator, demo, loop, twilio, engine, clock, app):
+    from hotline.core import links
+    from test_console import sign_in
+
+    ref, offer, provider = confirmed(client, operator, engine, twilio)
+    care = request_row(engine, ref)
+    page = "/apply/s/" + links.sign(app.state.settings.secret_key, "apply-status", care.id, care.end_at + timedelta(days=1))
+    assert 'id="absent"' not in client.get(page).text  # not before a quarter hour ahead of the start
+    clock.set(START + timedelta(minutes=3))
+    assert 'id="absent"' in client.get(page).text
+    done = client.post(f"{page}/absent", follow_redirects=False)
+    assert done.status_code == 303 and "접수되었습니다" in client.get(page).text
+    assert len(texts(engine, "no_show_provider", provider.phone)) == 1
+    sign_in(console, engine)
+    request_page = console.get(f"/console/requests/{ref}").text
+    assert 'id="replace-submit"' in request_page and "기관 미도착" in request_page
+    moved = console.post(f"/console/requests/{ref}/replace", follow_redirects=False)  # one action
+    assert moved.status_code == 303 and "다른 기관을 찾고 있습니다" in console.get(moved.headers["location"]).text
+    care = request_row(engine, ref)
+    assert care.status in ("offered", "unmatched") and care.start_at == START + timedelta(minutes=35)

@@ -129,3 +129,14 @@ def test_the_text_patterns_agree_with_the_rules():
             wrong.append(("filled", hex(code)))
     assert wrong == []
     assert name.is_valid("a\u0301\u0301\u0301\u0301") and not name.is_valid("a\u0301\u0301\u0301\u0301\u0301")
+
+
+def test_webhooks_declare_the_refusals_of_a_body(client, settings):
+    """Twilio's forms are read by the webhooks, not declared: a body over the limit is still refused (413) and
+    the document now says so, with 400 for a body that cannot be read."""
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/webhooks/twilio/sms", "/v1/webhooks/twilio/status"):
+        assert {"400", "413"} <= set(spec["paths"][path]["post"]["responses"]), path
+        res = client.post(path, content=b"Body=" + b"a" * settings.max_body_bytes,
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+        assert res.status_code == 413 and res.headers["content-type"].startswith("application/problem+json")

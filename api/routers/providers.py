@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Admin, ClockDep, CurrentUser, Day, GeocoderDep, Offset, RowId, SessionDep, Staff
+from api.deps import Admin, ClockDep, CurrentUser, Day, GeocoderDep, Offset, RowId, SessionDep, Staff, actor
 from hotline.providers import registry as providers
 from hotline.core.errors import Forbidden
+from hotline.privacy import access
 from hotline.models import OfferStatus, Role, User
 from hotline.providers.schemas import CommitmentsPublic, ProviderCreate, ProviderPublic, ProviderUpdate
 from hotline.requests.schemas import OfferPublic
@@ -33,6 +34,7 @@ def create_provider(body: ProviderCreate, session: SessionDep, clock: ClockDep, 
 @router.get("", response_model=Page[ProviderPublic])
 def list_providers(
     session: SessionDep,
+    clock: ClockDep,
     user: Staff,
     active: bool | None = True,
     kind: Annotated[str | None, Query(pattern="^(facility|caregiver)$")] = None,
@@ -41,13 +43,21 @@ def list_providers(
     offset: Offset = 0,
 ) -> Page[ProviderPublic]:
     rows, total = providers.list_providers(session, active=active, kind=kind, place=place, limit=limit, offset=offset)
-    return Page(items=[ProviderPublic.model_validate(p) for p in rows], total=total, limit=limit, offset=offset)
+    page = Page(items=[ProviderPublic.model_validate(p) for p in rows], total=total, limit=limit, offset=offset)
+    # providers' phones (a caregiver's is a person's own) shown to staff: an access record, as for a guardian's
+    access.log_access(session, actor=actor(user), action="read_providers", request=None, now=clock.now())
+    session.commit()
+    return page
 
 
 @router.get("/{provider_id}", response_model=ProviderPublic)
-def read_provider(provider_id: RowId, session: SessionDep, user: CurrentUser) -> ProviderPublic:
+def read_provider(provider_id: RowId, session: SessionDep, clock: ClockDep, user: CurrentUser) -> ProviderPublic:
     _own_or_staff(user, provider_id)
-    return ProviderPublic.model_validate(providers.get_provider(session, provider_id))
+    public = ProviderPublic.model_validate(providers.get_provider(session, provider_id))
+    if user.role != Role.provider:  # staff reading a provider's phone: an access record
+        access.log_access(session, actor=actor(user), action="read_provider", request=None, now=clock.now())
+        session.commit()
+    return public
 
 
 @router.patch("/{provider_id}", response_model=ProviderPublic)

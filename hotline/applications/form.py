@@ -43,8 +43,8 @@ def _time(text: str) -> time | None:
     return time(h, m) if h < 24 and m < 60 else None
 
 
-def to_body(form: dict[str, Any]) -> dict[str, Any]:
-    """The intake body, or InvalidInput naming the typed fields that cannot be read."""
+def _window_problems(form: dict[str, Any]) -> tuple[tuple | None, list[FieldProblem]]:
+    """The day and the two times as typed: (day, start, end) or the problems naming what cannot be read."""
     problems = []
     day = _day(form.get("day", ""))
     start, end = _time(form.get("start_time", "")), _time(form.get("end_time", ""))
@@ -54,6 +54,28 @@ def to_body(form: dict[str, Any]) -> dict[str, Any]:
         problems.append(FieldProblem("start_at", "시작 시각을 09:00처럼 입력해 주세요.", "Type the start as 09:00."))
     if end is None:
         problems.append(FieldProblem("end_at", "종료 시각을 18:00처럼 입력해 주세요.", "Type the end as 18:00."))
+    return (None if problems else (day, start, end)), problems
+
+
+def _moments(day, start, end) -> tuple[datetime, datetime]:
+    start_at = datetime.combine(day, start, SEOUL)
+    end_at = datetime.combine(day, end, SEOUL)
+    if end_at <= start_at:  # past midnight: the care ends the next day
+        end_at += timedelta(days=1)
+    return start_at, end_at
+
+
+def window_of(form: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The care window typed on the parent's pages (application and status page), or InvalidInput."""
+    typed, problems = _window_problems(form)
+    if problems:
+        raise InvalidInput(*problems)
+    return _moments(*typed)
+
+
+def to_body(form: dict[str, Any]) -> dict[str, Any]:
+    """The intake body, or InvalidInput naming the typed fields that cannot be read."""
+    typed, problems = _window_problems(form)
     children = []
     for i in range(CHILD_ROWS):
         name, born = (form.get(f"child{i}_name") or "").strip(), (form.get(f"child{i}_birth") or "").strip()
@@ -68,10 +90,7 @@ def to_body(form: dict[str, Any]) -> dict[str, Any]:
         problems.append(FieldProblem("children", "돌봄이 필요한 아동을 한 명 이상 입력해 주세요.", "Add at least one child."))
     if problems:
         raise InvalidInput(*problems)
-    start_at = datetime.combine(day, start, SEOUL)
-    end_at = datetime.combine(day, end, SEOUL)
-    if end_at <= start_at:  # past midnight: the care ends the next day
-        end_at += timedelta(days=1)
+    start_at, end_at = _moments(*typed)
     health = (form.get("health_notes") or "").strip() or None
     return {
         "guardian": {"name": (form.get("guardian_name") or "").strip(), "phone": (form.get("guardian_phone") or "").strip(),

@@ -21,9 +21,8 @@ from hotline.aftercare.service import record_survey
 from hotline.applications import ONLINE_ACTOR
 from hotline.models.applications import VerificationCode
 from hotline.core.db import lock, serialize_on
-from hotline.core.clock import SEOUL
-from hotline.core.errors import DomainError, FieldProblem, InvalidInput, invalid
-from hotline.applications.form import _day, _time
+from hotline.core.errors import DomainError, invalid
+from hotline.applications.form import window_of
 from hotline.offers.cancel import cancel_request
 from hotline.offers.fallthrough import report_not_arrived
 from hotline.offers.plans import PlanChange, change_plan
@@ -185,18 +184,6 @@ def report_absent(session: Session, request: CareRequest, *, now: datetime) -> N
 
 def change_window(session: Session, request: CareRequest, form: dict, *, now: datetime, ctx: OfferContext) -> str:
     """The parent moves the time of care (same rules as the application); see hotline.offers.plans."""
-    day, start, end = _day(form.get("day", "")), _time(form.get("start_time", "")), _time(form.get("end_time", ""))
-    problems = []
-    if day is None:
-        problems.append(FieldProblem("day", "돌봄 날짜를 2026-11-25처럼 입력해 주세요.", "Type the day as 2026-11-25."))
-    if start is None:
-        problems.append(FieldProblem("start_at", "시작 시각을 09:00처럼 입력해 주세요.", "Type the start as 09:00."))
-    if end is None:
-        problems.append(FieldProblem("end_at", "종료 시각을 18:00처럼 입력해 주세요.", "Type the end as 18:00."))
-    if problems:
-        raise InvalidInput(*problems)
-    start_at, end_at = datetime.combine(day, start, SEOUL), datetime.combine(day, end, SEOUL)
-    if end_at <= start_at:  # past midnight, as on the application form
-        end_at += timedelta(days=1)
+    start_at, end_at = window_of(form)
     return change_plan(session, request, PlanChange(start=start_at, end=end_at), actor="guardian:online",
                        reason="보호자 온라인 변경", now=now, ctx=ctx)

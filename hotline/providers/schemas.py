@@ -16,7 +16,7 @@ from hotline.models import Language, Need, ProviderKind
 from hotline.requests.schemas import AssignmentPublic, OfferPublic
 
 
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")  # ASCII digits: \d takes any script's
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # what the document says of the two rules above; that a span starts before it ends, it cannot say (422)
 PHONE_SCHEMA = {"pattern": KR_MOBILE, "description": "휴대전화 (문자 수신) / a mobile that can receive text messages"}

@@ -62,8 +62,9 @@ class CareRequestCreate(Strict):
     children: list[ChildIn] = Field(min_length=1, max_length=5)
     reason: Reason
     notes: str = Field(default="", max_length=500)
-    start_at: DateTimeString = Field(description="돌봄 시작 (시간대가 없으면 서울 시각) / care start; naive = Seoul time. "
-                                           "Refused (422) if already past or too far ahead",
+    start_at: DateTimeString = Field(description="돌봄 시작 (시간대가 없으면 서울 시각) / care start, RFC 3339 with its "
+                                                 "offset; one sent without is read as Seoul time. Refused (422) if "
+                                                 "already past or too far ahead",
                                json_schema_extra={"pattern": datetime_pattern()})
     end_at: DateTimeString = Field(description="돌봄 종료 / care end: after start_at, within the longest window (422)",
                              json_schema_extra={"pattern": datetime_pattern()})

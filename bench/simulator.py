@@ -279,8 +279,8 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
             engine.dispose()
 
 
-__all__ = ["Behaviour", "Fallthroughs", "World", "Report", "answer_of", "calls_of", "gyeonggi", "plot", "pyeongtaek", "run",
-           "simulate_day", "summarize"]
+__all__ = ["Behaviour", "Fallthroughs", "World", "Report", "answer_of", "calls_of", "fate_of", "gyeonggi", "plot",
+           "pyeongtaek", "run", "simulate_day", "summarize", "summarize_fall_throughs"]
 HISTORY_REF = "SIM-HISTORY"
 
 
@@ -525,6 +525,8 @@ class _FallThroughs:
             "start_moved_min": round((start - data["start"]).total_seconds() / 60, 1),
             "deadline_min": round(deadline, 2), "suitable": len(suitable), "would_accept": len(accepts),
             "replaceable": bool(in_time), "best_min": round(accepts[0][0], 2) if accepts else None,
+            # someone would accept before the (new) start, if not in time (at night: in the morning)
+            "replaceable_before_start": any(m < (start - now).total_seconds() / 60 for m, _ in accepts),
             # the service never asks a provider twice for one request (declined, expired, withdrawn offers):
             # how many of those who would accept in time it may still ask, and how the others' offers ended
             "in_time": len(in_time), "in_time_not_asked_before": sum(c not in asked_before for c in in_time),
@@ -700,6 +702,8 @@ def summarize_fall_throughs(reports: list[Report]) -> dict:
         "p90_minutes_all": p90(every),
         "left_unplaced": sum(f["replaced_min"] is None for f in rows),
         "left_unplaced_replaceable": sum(f["replaced_min"] is None for f in able),
+        "left_unplaced_replaceable_before_start": sum(f["replaced_min"] is None and f["replaceable_before_start"]
+                                                      for f in rows),
         "misfires": sum(r.fall_through_misfires or 0 for r in reports),
     }
 

@@ -277,3 +277,17 @@ def test_the_parent_reports_on_the_status_page_and_the_operator_re_places_in_one
     assert moved.status_code == 303 and "다른 기관을 찾고 있습니다" in console.get(moved.headers["location"]).text
     care = request_row(engine, ref)
     assert care.status in ("offered", "unmatched") and care.start_at == START + timedelta(minutes=35)
+
+
+def test_providers_whose_offer_was_only_withdrawn_are_asked_again_after_a_fall_through(client, operator, demo, loop,
+                                                                                     twilio, engine, clock):
+    """A provider whose offer the system withdrew (another accepted first) never said no: after the placement
+    falls through it may be the family's only chance (found by the day simulator in Pyeongtaek)."""
+    soon = clock.now() + timedelta(minutes=50)  # care within the hour: the first wave asks several at once
+    ref, offer, provider = confirmed(client, operator, engine, twilio, start_at=soon.isoformat(),
+                                     end_at=(soon + timedelta(hours=4)).isoformat())
+    withdrawn = {o.provider_id for o in offers_of(engine, ref) if o.status == OfferStatus.withdrawn}
+    assert withdrawn, "the first wave asked more than one provider"
+    sms_from(client, twilio, provider.phone, f"취소 {offer.reply_code}")
+    asked_again = {o.provider_id for o in offers_of(engine, ref) if o.status == OfferStatus.pending}
+    assert asked_again & withdrawn and provider.id not in asked_again

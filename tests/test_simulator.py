@@ -83,8 +83,10 @@ def test_each_placement_draws_its_fate_from_the_seed():
                      for k in range(40) for call in range(50)]
     kinds = [f.kind for f in fates]
     assert 0.035 < kinds.count("withdraw") / len(fates) < 0.065 and 0.01 < kinds.count("no_show") / len(fates) < 0.03
-    assert all(start - timedelta(hours=12) <= f.at <= start - timedelta(minutes=30) for f in fates if f.kind == "withdraw")
-    assert all(start - timedelta(minutes=30) <= f.at <= start + timedelta(minutes=5) for f in fates if f.kind == "arrive")
+    assert all(start - timedelta(hours=12) <= f.at <= start - timedelta(minutes=30)
+               for f in fates if f.kind == "withdraw")
+    assert all(start - timedelta(minutes=30) <= f.at <= start + timedelta(minutes=5)
+               for f in fates if f.kind == "arrive")
     soon = simulator.fate_of("p0", 0, 1, simulator.Fallthroughs(withdrawals=1.0), confirmed_at=now,
                              start=now + timedelta(minutes=20), replace_after_min=20)
     assert soon.kind == "withdraw" and soon.at == now  # less than 30 minutes left: at once

@@ -131,8 +131,12 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime) -> 
         .where(Provider.active == True)  # noqa: E712
     ) if p.phone not in opted_out]
     asked = [r.id for r in requests if not never_offered(session, r)]
+    # a provider that answered, let the offer expire, or withdrew is not asked again for this request; one
+    # whose offer the system withdrew (another accepted first, the plan changed, it was full) never said
+    # no, and after a fall-through it may be the family's only chance
     tried = session.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)
-                         .where(col(Offer.request_id).in_(asked), Offer.status != OfferStatus.pending)
+                         .where(col(Offer.request_id).in_(asked),
+                                col(Offer.status).not_in([OfferStatus.pending, OfferStatus.withdrawn]))
                          ).all() if asked else []
     return _Reads(m_requests, first, last, placed, pending, providers,
                   frozenset((str(r), str(p)) for r, p in tried))

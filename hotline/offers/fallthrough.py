@@ -243,7 +243,13 @@ def report_not_arrived(session: Session, request: CareRequest, *, by: str, now: 
     if request.start_at - timedelta(minutes=15) > now:
         raise invalid("start", f"돌봄은 {local(request.start_at):%H:%M}에 시작합니다. 그때까지 오지 않으면 다시 알려 주세요.",
                       "Care has not started yet; tell us if nobody has come by the start.")
-    if checked_in(session, request, assignment.provider_id) or request.no_show_at is not None:
+    if checked_in(session, request, assignment.provider_id):  # the provider says it is there: an operator calls
+        request.needs_attention, request.attention_reason = True, "보호자: 선생님이 오지 않았다고 알림(체크인 있음)"
+        session.add(request)
+        record(session, request, actor=by, at=now, reason="보호자: 선생님이 오지 않았다고 알림(체크인 있음)")
+        return
+    if request.no_show_at is not None:  # already flagged by the tick: the parent's word makes it re-placeable now
+        request.attention_reason = "기관 미도착(보호자 신고)"
         request.needs_attention = True
         session.add(request)
         record(session, request, actor=by, at=now, reason="보호자: 선생님이 오지 않았다고 알림")

@@ -49,7 +49,7 @@ _PYDANTIC_KO = {
     "dict_type": "객체(JSON object)여야 합니다.",
     "string_sub_type": "문자열이어야 합니다.",
     "nul_character": "NUL(\\x00) 문자는 쓸 수 없습니다.",
-    "control_character": "제어 문자나 글자 방향을 바꾸는 보이지 않는 문자는 쓸 수 없습니다.",
+    "control_character": "제어 문자, 글자 방향을 바꾸는 문자, 정규화하면 두 글자가 되는 특수 문자는 쓸 수 없습니다.",
     "invisible_name": "보이는 글자가 하나 이상 있어야 합니다.",
     "stacked_marks": "한 글자에 붙은 결합 문자가 너무 많습니다.",
 }

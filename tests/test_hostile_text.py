@@ -246,3 +246,16 @@ def test_masking_never_raises_on_any_text():
         assert mask(text) is None or isinstance(mask(text), str)
 
     never_raises()
+
+
+def test_no_accepted_text_grows_when_normalised():
+    """Length limits are counted after NFC; a character NFC would lengthen is refused, so that text within
+    its limit as typed (what the OpenAPI document promises) is within it as stored."""
+    import sys
+    import unicodedata
+
+    from hotline.core.text import GROWS_WHEN_NORMALISED, has_control
+
+    grows = {chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000
+             and len(unicodedata.normalize("NFC", chr(c))) > 1}
+    assert grows == GROWS_WHEN_NORMALISED and all(has_control(c) for c in grows)

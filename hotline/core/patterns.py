@@ -73,9 +73,10 @@ def name_pattern() -> str:
     """A name: no control characters, at least one visible letter or digit, and no more than
     MAX_MARKS_IN_A_ROW combining marks in a row (what `hotline.core.schemas` checks of every name)."""
     c = _classes()
-    marks = f"\\p{{M}}{{0,{text.MAX_MARKS_IN_A_ROW}}}"
+    # a mark or a letter may itself be refused (U+0344 is a mark NFC turns into two): never one of those
+    marks = f"(?:(?![{c['control']}])\\p{{M}}){{0,{text.MAX_MARKS_IN_A_ROW}}}"
     other = f"[^{c['control']}\\p{{M}}]"
-    visible = f"(?![{c['invisible']}])[\\p{{L}}\\p{{N}}]"
+    visible = f"(?![{c['invisible']}{c['control']}])[\\p{{L}}\\p{{N}}]"
     return f"^(?:{marks}{other})*{marks}{visible}(?:{marks}{other})*{marks}$"
 
 

@@ -58,7 +58,7 @@ class Strict(BaseModel):
             if "\x00" in text:
                 raise PydanticCustomError("nul_character", "must not contain a NUL (\\x00) character")
             if has_control(text):
-                raise PydanticCustomError("control_character", "must not contain control or direction-override characters")
+                raise PydanticCustomError("control_character", "must not contain control, direction-override or normalisation-lengthened characters")
         return _normalised(value)
 
 

@@ -21,8 +21,15 @@ _CONTROLS = frozenset(chr(c) for c in [*range(0x00, 0x20), *range(0x7f, 0xa0), *
                                        *range(0x2066, 0x206a)]) - set("\t\n\r")
 
 
+# characters Unicode normalisation (NFC) turns into two or more (U+0344, precomposed Devanagari nukta
+# letters, …: composition exclusions): with them a name within its length limit as typed would be over it
+# as stored, so they are refused with the controls (unicodedata 14.0.0; test_text checks the list)
+GROWS_WHEN_NORMALISED = frozenset("\u0344\u0958\u0959\u095A\u095B\u095C\u095D\u095E\u095F\u09DC\u09DD\u09DF\u0A33\u0A36\u0A59\u0A5A\u0A5B\u0A5E\u0B5C\u0B5D\u0F43\u0F4D\u0F52\u0F57\u0F5C\u0F69\u0F73\u0F75\u0F76\u0F78\u0F81\u0F93\u0F9D\u0FA2\u0FA7\u0FAC\u0FB9\u2ADC\uFB1D\uFB1F\uFB2A\uFB2B\uFB2C\uFB2D\uFB2E\uFB2F\uFB30\uFB31\uFB32\uFB33\uFB34\uFB35\uFB36\uFB38\uFB39\uFB3A\uFB3B\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46\uFB47\uFB48\uFB49\uFB4A\uFB4B\uFB4C\uFB4D\uFB4E\U0001D15E\U0001D15F\U0001D160\U0001D161\U0001D162\U0001D163\U0001D164\U0001D1BB\U0001D1BC\U0001D1BD\U0001D1BE\U0001D1BF\U0001D1C0")
+
+
 def has_control(text: str) -> bool:
-    return not _CONTROLS.isdisjoint(text)
+    """A character nobody types into a form: a control, a direction override, or one NFC would lengthen."""
+    return not _CONTROLS.isdisjoint(text) or not GROWS_WHEN_NORMALISED.isdisjoint(text)
 
 
 def nfc(text: str) -> str:

@@ -17,7 +17,7 @@ from hotline.requests.children import children_of
 from hotline.requests.lifecycle import OPEN_STATUSES, RequestStatus
 from hotline.models import (Assignment, CareRequest, Child, Guardian, Offer, OfferStatus, OutboxMessage, Provider,
                             RequestEvent, User)
-from hotline.privacy.masking import mask, mask_text, without_secrets
+from hotline.privacy.masking import mask, text_for_staff
 from hotline.core.phones import national
 from hotline.core.text import nfc
 from hotline.requests.views import district_name
@@ -203,7 +203,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
                           .order_by(col(OutboxMessage.id))):
         texts.append({"kind_ko": labels.SMS_KIND.get(m.kind, "안내 문자"), "to": _recipient(m.to, guardian, by_phone),
                       "to_masked": mask(m.to), "status": m.status, "status_ko": labels.SMS_STATUS.get(m.status, "기타"),
-                      "attempts": m.attempts, "at": m.sent_at or m.created_at, "body": mask_text(without_secrets(m.kind, m.body)),
+                      "attempts": m.attempts, "at": m.sent_at or m.created_at, "body": text_for_staff(m.kind, m.body),
                       "problem": m.status in ("failed", "undelivered"), "error": m.error})
     events = [{"at": e.at, "who": labels.actor(e.actor, names, people),
                "move": (f"{labels.STATUS.get(e.from_status, '—') if e.from_status else '—'} → "

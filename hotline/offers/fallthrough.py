@@ -161,23 +161,18 @@ def withdraw_by_sms(session: Session, provider: Provider, code: str | None, *, n
 
 # --- arrival and no-shows --------------------------------------------------------------------------------
 
-def arrived(session: Session, request: CareRequest, provider: Provider, *, actor: str, how: str,
-            now: datetime, ctx: OfferContext) -> CareVisit:
-    """The provider is there: from `checkin_early_minutes` before the start until the end."""
-    opens = request.start_at - timedelta(minutes=ctx.settings.checkin_early_minutes)
-    if now < opens:
-        raise invalid("checkin", f"체크인은 {local(opens):%m/%d %H:%M}부터 할 수 있습니다.",
-                      f"Check-in opens at {local(opens):%m/%d %H:%M}.")
-    if now >= request.end_at:
-        raise invalid("checkin", "돌봄 시간이 끝나 체크인할 수 없습니다.", "The care is over; check-in is closed.")
-    visit = session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first()
-    if visit is None:
-        visit = CareVisit(request_id=request.id, provider_id=provider.id)
-    if visit.checked_in_at is not None:
-        raise Conflict("이미 입실 처리했습니다.", "Already checked in.")
+def checkin_opens(assignment: Assignment, settings) -> datetime:
+    """Check-in (workspace or SMS) opens `checkin_early_minutes` before the placement starts."""
+    return assignment.start_at - timedelta(minutes=settings.checkin_early_minutes)
+
+
+def mark_arrived(session: Session, request: CareRequest, visit: CareVisit, *, actor: str, how: str,
+                 now: datetime) -> CareVisit:
+    """The provider is there (its check-in already judged valid): the visit records it, a no-show flag is
+    lifted (it came after all), and the request is in care."""
     visit.checked_in_at = now
     session.add(visit)
-    if request.no_show_at is not None and request.attention_reason and "미도착" in request.attention_reason:
+    if request.no_show_at is not None and "미도착" in (request.attention_reason or ""):
         request.needs_attention, request.attention_reason = False, None
         session.add(request)
     if request.status == S.confirmed:
@@ -185,6 +180,24 @@ def arrived(session: Session, request: CareRequest, provider: Provider, *, actor
     else:
         record(session, request, actor=actor, at=now, reason=f"기관 입실({how})")
     return visit
+
+
+def arrived(session: Session, request: CareRequest, provider: Provider, *, actor: str, how: str,
+            now: datetime, ctx: OfferContext) -> CareVisit:
+    """A check-in without the handover code (by SMS, from the provider's own phone): within the window."""
+    assignment = active_assignment(session, request)
+    opens = checkin_opens(assignment, ctx.settings)
+    if now < opens:
+        raise invalid("checkin", f"체크인은 {local(opens):%m/%d %H:%M}부터 할 수 있습니다.",
+                      f"Check-in opens at {local(opens):%m/%d %H:%M}.")
+    if now >= assignment.end_at:
+        raise invalid("checkin", "돌봄 시간이 끝나 체크인할 수 없습니다.", "The care is over; check-in is closed.")
+    visit = session.exec(select(CareVisit).where(CareVisit.request_id == request.id)).first()
+    if visit is None:
+        visit = CareVisit(request_id=request.id, provider_id=provider.id)
+    if visit.checked_in_at is not None:
+        raise Conflict("이미 입실 처리했습니다.", "Already checked in.")
+    return mark_arrived(session, request, visit, actor=actor, how=how, now=now)
 
 
 def arrived_by_sms(session: Session, provider: Provider, code: str | None, *, now: datetime,

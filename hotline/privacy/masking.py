@@ -57,3 +57,8 @@ def without_secrets(kind: str, body: str) -> str:
     (issue 18, defect 6: operators could finish a stranger's application or act as a provider)."""
     body = _LINK_TOKEN.sub(lambda m: m.group(1) + HIDDEN, body or "")
     return _ONE_TIME_CODE.sub("••••••", body) if kind == "apply_code" else body
+
+
+def text_for_staff(kind: str, body: str) -> str:
+    """A sent or queued text as an operator may read it: secrets hidden, every phone number masked."""
+    return mask_text(without_secrets(kind, body))

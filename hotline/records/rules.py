@@ -12,7 +12,6 @@ from datetime import datetime, time, timedelta
 from sqlmodel import Session, select
 
 from hotline.core.clock import SEOUL, WEEKDAYS_KO, fmt_window, local
-from hotline.core.config import Settings
 from hotline.core.errors import DomainError, FieldProblem
 from hotline.models import Assignment, CareRequest, Guardian, Provider
 from hotline.models.records import Adjustment, CareVisit
@@ -48,10 +47,6 @@ def moment_text(at: datetime, now: datetime, lang: str = "ko") -> str:
 def normal_code(typed: str) -> str:
     """The handover code as typed on a phone keypad, without its spaces and dashes (fullwidth digits folded)."""
     return _CODE_NOISE.sub("", unicodedata.normalize("NFKC", typed or ""))
-
-
-def checkin_opens(assignment: Assignment, settings: Settings) -> datetime:
-    return assignment.start_at - timedelta(minutes=settings.checkin_early_minutes)
 
 
 def shift_span(session: Session, request: CareRequest) -> tuple[datetime, datetime]:

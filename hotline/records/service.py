@@ -22,8 +22,9 @@ from hotline.core.links import sign, verify
 from hotline.sms.outbox import enqueue
 from hotline.models.records import Adjustment, AdjustmentKind, AdjustmentStatus, CareVisit, HealthRecord, ServiceLog
 # the consistency rules (issue 19); the workspace router reads checkin_opens and moment_text through here
-from hotline.records.rules import (care_minutes, checkin_opens, log_time_problems, moment_text, normal_code,
-                                   outside_shift, tell_decision)
+from hotline.offers.fallthrough import checkin_opens, mark_arrived  # one check-in for the workspace and SMS
+from hotline.records.rules import (care_minutes, log_time_problems, moment_text, normal_code, outside_shift,
+                                   tell_decision)
 
 S = RequestStatus
 MAX_CODE_TRIES = 5
@@ -120,15 +121,7 @@ def check_in(session: Session, provider: Provider, request: CareRequest, assignm
         session.flush()
         raise invalid("code", f"인계코드가 맞지 않습니다. ({MAX_CODE_TRIES - visit.code_tries}번 남음)",
                       "The handover code does not match.")
-    visit.checked_in_at = now
-    session.add(visit)
-    if request.no_show_at is not None and "미도착" in (request.attention_reason or ""):  # it came after all
-        request.needs_attention, request.attention_reason = False, None
-    if request.status == S.confirmed:
-        transition(session, request, S.in_care, actor=actor_of(provider), at=now, reason="기관 입실(인계코드 확인)")
-    else:
-        record(session, request, actor=actor_of(provider), at=now, reason="기관 입실(인계코드 확인)")
-    return visit
+    return mark_arrived(session, request, visit, actor=actor_of(provider), how="인계코드 확인", now=now)
 
 
 def write_log(session: Session, provider: Provider, request: CareRequest, *, start_time: str, end_time: str,

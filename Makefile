@@ -1,5 +1,6 @@
 # Two commands do all set-up: `make run` and `make test`. Both bootstrap .venv from a bare Python 3.11+.
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# `make run PORT=8010`: the server listens there, and in development the links in its texts say so too
 run: $(STAMP)
-	$(BIN)/dolbom serve
+	$(BIN)/dolbom serve --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -58,7 +58,8 @@ def _prepare(settings) -> None:
         return
     with Session(engine) as session:
         seeded = seed_demo(session, settings.data_dir, now=Clock().now(), places=load_places(settings.data_dir),
-                           operator=(settings.demo_operator_username, settings.demo_operator_password))
+                           operator=(settings.demo_operator_username, settings.demo_operator_password),
+                           province=True)  # providers in all 31 시·군 (hotline.demo.province)
         session.commit()
     if seeded["providers"]:
         print(f"demo data: {seeded['providers']} providers loaded from {settings.data_dir}")
@@ -100,10 +101,12 @@ def serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from api import dev_sms
     from api.main import create_app
     from hotline.core.config import exposed_development, get_settings
 
-    settings = get_settings()
+    # in development the links in texts point where this server listens (`make run PORT=8010`)
+    settings = dev_sms.listening_url(get_settings(), args.host, args.port)
     if refusal := exposed_development(settings, args.host):
         print(refusal, file=sys.stderr)
         return 2
@@ -111,12 +114,16 @@ def serve(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(f"\n  언제나 돌봄 hotline\n  API docs : {base}/docs\n  console  : {base}/console\n")
     if settings.is_development:
+        dev_sms.remember_served_url(settings)  # for `dolbom sms` and `dolbom scheduler`
         print(f"  demo operator: {settings.demo_operator_username} / {settings.demo_operator_password}"
-              f"  (providers sign in with their code, e.g. pt-f01, same password)\n")
+              f"  (providers sign in with their code, e.g. pt-f01, same password)\n"
+              f"  links in texts: {settings.public_url}\n"
+              f"  answer a text as a phone would: .venv/bin/dolbom sms --from 010-5551-1037 \"1 A7\"\n")
     if args.workers > 1:
         # each worker process builds its app (api.main.worker_app); the first to take the scheduler lock
         # also runs the scheduler, and if it dies, its restarted successor takes the lock over
         os.environ["DOLBOM_SERVE_SCHEDULER"] = "0" if args.no_scheduler else "1"
+        os.environ["DOLBOM_PUBLIC_URL"] = settings.public_url  # the workers read their settings afresh
         run_workers(uvicorn.Config("api.main:worker_app", factory=True, workers=args.workers, host=args.host,
                                    port=args.port, log_config=LOG_CONFIG, access_log=False,
                                    **proxy_options(settings, args.forwarded_allow_ips)))
@@ -125,6 +132,42 @@ def serve(args: argparse.Namespace) -> int:
     uvicorn.run(create_app(settings, run_scheduler=not args.no_scheduler), host=args.host, port=args.port,
                 log_config=LOG_CONFIG, access_log=False,  # api.access_log writes route templates instead
                 **proxy_options(settings, args.forwarded_allow_ips))
+    return 0
+
+
+def sms(args: argparse.Namespace) -> int:
+    """Development: a text from a phone, signed as Twilio signs it and posted to the running server's
+    webhook (`dolbom sms --from 010-5551-1037 "1 A7"`: pt-f01 accepts offer A7); api.dev_sms signs it."""
+    import httpx
+
+    from api import dev_sms
+    from hotline.core.config import get_settings
+    from hotline.core.errors import InvalidInput
+    from hotline.core.phones import to_e164
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request line would repeat ours
+    settings = get_settings()
+    token = dev_sms.inbound_token(settings)
+    if not settings.is_development or token is None:
+        print("dolbom sms only answers a development server (DOLBOM_ENVIRONMENT=development)", file=sys.stderr)
+        return 1
+    try:
+        sender = to_e164(args.sender, "from")
+    except InvalidInput as exc:
+        print(exc.errors[0].message_ko, file=sys.stderr)
+        return 2
+    base = args.url or dev_sms.served_url(settings)
+    try:
+        with httpx.Client(timeout=15) as http:
+            res = dev_sms.send(http, base, token, sender=sender, body=args.text,
+                               to=settings.twilio_from_number or "")
+    except httpx.HTTPError as exc:
+        print(f"{base}에 연결하지 못했습니다. `make run`이 실행 중인가요? ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    if res.status_code != 200:
+        print(f"서버가 문자를 받지 않았습니다: HTTP {res.status_code} {res.text[:300]}", file=sys.stderr)
+        return 1
+    print(f"{args.sender} → {base}: '{args.text}' 보냈습니다. 답장은 서버의 터미널에 찍힙니다.")
     return 0
 
 
@@ -140,7 +183,11 @@ def scheduler(args: argparse.Namespace) -> int:
     from hotline.offers.loop import OfferContext
     from hotline.sms.senders import sender_from_settings
 
+    from api.dev_sms import served_url
+
     settings = get_settings()
+    if settings.is_development:  # links in texts point at the development server `dolbom serve` started
+        settings = settings.model_copy(update={"public_url": served_url(settings)})
     engine = make_engine(settings.database_url)
     lock = jobs.SchedulerLock(engine)
     if not lock.acquire():
@@ -174,7 +221,7 @@ def demo_day(args: argparse.Namespace) -> int:
         return 1
     _prepare(settings)
     ctx = OfferContext(settings=settings, places=load_places(settings.data_dir))
-    for ref, status in play_day(make_engine(settings.database_url), ctx):
+    for ref, status in play_day(make_engine(settings.database_url), ctx, province=True):
         print(f"{ref}  {status}")
     return 0
 
@@ -217,14 +264,21 @@ def bench(args: list[str]) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     """Days of calls through the real API and offer loop on a frozen clock (bench.simulator)."""
+    import dataclasses
     import json
     from pathlib import Path
 
     from bench import simulator
 
     logging.getLogger().setLevel(logging.WARNING)
-    behaviour = simulator.Behaviour(accept=args.accept, decline=args.decline, median_minutes=args.median,
-                                    p90_minutes=args.p90)
+    if args.day == "slow":  # its own shares and delays unless given explicitly
+        given = {k: getattr(args, k) for k in ("accept", "decline", "median", "p90") if getattr(args, k) is not None}
+        behaviour = dataclasses.replace(simulator.SLOW_DAY, **{
+            {"median": "median_minutes", "p90": "p90_minutes"}.get(k, k): v for k, v in given.items()})
+    else:
+        behaviour = simulator.Behaviour(**{f: v for f, v in (("accept", args.accept), ("decline", args.decline),
+                                                             ("median_minutes", args.median),
+                                                             ("p90_minutes", args.p90)) if v is not None})
     falls = simulator.Fallthroughs(withdrawals=args.withdrawals, no_shows=args.no_shows,
                                    parent_reports=args.parent_reports)
     seeds = list(range(1, args.seeds + 1))
@@ -243,7 +297,9 @@ def simulate(args: argparse.Namespace) -> int:
                   f"{sum(f['replaced_min'] is None for f in r.fall_throughs)} unplaced", flush=True)
 
     reports = simulator.run(args.worlds.split(","), args.policies.split(","), seeds, behaviour=behaviour,
-                            calls=args.calls, progress=progress, jobs=args.jobs, fallthroughs=falls)
+                            calls=args.calls, progress=progress, jobs=args.jobs, fallthroughs=falls,
+                            history_offers=args.history, calls_factor=2.0 if args.day == "busy" else 1.0,
+                            overrides={k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
     result = simulator.result_json(reports, command, behaviour, falls)
     print(json.dumps(result["summary"], ensure_ascii=False, indent=1))
     if args.json:
@@ -273,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="API worker processes (production: 2 per core); one of "
                    "them also runs the scheduler")
     sub.add_parser("scheduler", help="run the job scheduler alone (one per database)")
+    p = sub.add_parser("sms", help="development: send the running server a text as a phone would (signed)")
+    p.add_argument("--from", dest="sender", required=True,
+                   help="the phone it comes from, e.g. 010-5551-1037 (pt-f01 in the demo data)")
+    p.add_argument("--url", default=None, help="the server (default: where `dolbom serve` last listened)")
+    p.add_argument("text", help='the text, e.g. "1 A7" to accept offer A7')
     sub.add_parser("bench", help="run the matching benchmark (see `dolbom bench --help`)")
     sub.add_parser("demo-day", help="log the scripted day of demo calls (data/demo_scenario.json)")
     p = sub.add_parser("demo", help="development data: `dolbom demo reset` empties it and reloads the demo providers")
@@ -283,20 +344,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--calls", type=int, default=None, help="calls a day (default: the world's own)")
     p.add_argument("--jobs", type=int, default=1, help="days simulated at once, in separate processes")
-    p.add_argument("--accept", type=float, default=0.65)
-    p.add_argument("--decline", type=float, default=0.20)
-    p.add_argument("--median", type=float, default=4.0, help="median answer delay, minutes")
-    p.add_argument("--p90", type=float, default=15.0, help="90th percentile answer delay, minutes")
+    p.add_argument("--day", choices=["normal", "slow", "busy"], default="normal",
+                   help="slow: providers accept 45 %%, decline 25 %%, answer after a median 8 min (p90 30); "
+                   "busy: twice the world's calls")
+    p.add_argument("--history", type=int, default=12,
+                   help="past offers each provider starts with (0: a cold start, no history at all)")
+    p.add_argument("--accept", type=float, default=None, help="mean accept share (default 0.65)")
+    p.add_argument("--decline", type=float, default=None, help="mean decline share (default 0.20)")
+    p.add_argument("--median", type=float, default=None, help="median answer delay, minutes (default 4)")
+    p.add_argument("--p90", type=float, default=None, help="90th percentile answer delay, minutes (default 15)")
     p.add_argument("--withdrawals", type=float, default=0.0, help="share of confirmations the provider withdraws "
                    "(SMS, 12 h to 30 min before the start; issue 19)")
     p.add_argument("--no-shows", type=float, default=0.0, help="share of placements whose provider never checks in")
     p.add_argument("--parent-reports", type=float, default=0.5, help="share of no-shows the parent reports by SMS "
                    "(the rest: the operator re-places at start + 20 min)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="an offer policy field for every policy played, e.g. --set offer_value=20 (JSON values)")
     p.add_argument("--json", default=None)
     p.add_argument("--png", default=None)
     args = parser.parse_args(argv)
     return {"serve": serve, "scheduler": scheduler, "demo-day": demo_day, "demo": demo,
-            "simulate": simulate}[args.command](args)
+            "simulate": simulate, "sms": sms}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from hotline import jobs
 from hotline.core.clock import Clock
 from hotline.core.config import Settings, get_settings
 from hotline.core.db import make_engine
-from hotline.places.geo import load_places
+from hotline.places.geo import places_for
 from hotline.offers.loop import OfferContext
 from hotline.accounts.security import LoginThrottle
 from hotline.sms.senders import SmsSender, sender_from_settings
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                sender: SmsSender | None = None, run_scheduler: bool = False) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    places = load_places(settings.data_dir)
+    places = places_for(settings)  # offline, plus the street geocoder when configured
     clock = clock or Clock()
     sender = sender or sender_from_settings(settings)
     ctx = OfferContext(settings=settings, places=places)

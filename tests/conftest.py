@@ -44,6 +44,9 @@ UNDER_FAKETIME = "faketime" in os.environ.get("LD_PRELOAD", "")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # `-m "not browser"` leaves out what drives chromium (.ci/run's second moved-clock pass)
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
     if not UNDER_FAKETIME:
         return
     skip = pytest.mark.skip(reason="starts real servers, whose timed waits libfaketime stalls (see conftest); "

@@ -67,6 +67,25 @@ def test_child_who_turns_13_during_the_window_is_refused_with_a_readable_message
     assert "만 12세 이하" in msg and "지민" in msg and "2026년 11월 25일" in msg
 
 
+@pytest.mark.parametrize("born, window, says, never", [
+    # 13 since January (issue 21: was told they "turn 13 during care")
+    ("2013-01-01", ("2026-11-25T09:00:00+09:00", "2026-11-25T18:00:00+09:00"),
+     ["이미 만 13세입니다", "2026년 1월 1일에 만 13세가 되었습니다"], ["돌봄 중", "됩니다"]),
+    # still 12 today, 13 the day before the care
+    ("2013-11-26", ("2026-11-27T09:00:00+09:00", "2026-11-27T18:00:00+09:00"),
+     ["돌봄이 시작되기 전인 2026년 11월 26일에 만 13세가 됩니다"], ["이미", "돌봄 중"]),
+    # 13 on the very day of the care
+    ("2013-11-27", ("2026-11-27T09:00:00+09:00", "2026-11-27T18:00:00+09:00"),
+     ["돌봄 당일인 2026년 11월 27일에 만 13세가 됩니다"], ["이미", "돌봄 중"]),
+])
+def test_a_child_too_old_is_told_what_is_true(client, operator, engine, born, window, says, never):
+    body = request_body(children=[{"first_name": "지민", "birth_date": born}], start_at=window[0], end_at=window[1])
+    problem = refused(client, operator, engine, body, "children[0].birth_date")
+    msg = problem["errors"][0]["message"]
+    assert "만 12세 이하" in msg and "지민" in msg
+    assert all(s in msg for s in says) and not any(n in msg for n in never), msg
+
+
 def test_child_still_12_at_the_end_of_the_window_is_accepted(client, operator):
     body = request_body(children=[{"first_name": "지민", "birth_date": "2013-11-26"}])
     res = client.post("/v1/requests", json=body, headers=operator)

@@ -6,6 +6,7 @@ already has a request."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -53,10 +54,11 @@ def test_online_application_lands_in_the_offer_loop(client, engine, demo):
         assert s.exec(select(Offer).where(Offer.request_id == care.id)).first() is not None
     assert client.post(code_url, data={"code": last_code(engine)}).status_code == 410  # one use
     page = client.get(status_url)
-    assert "제안 중" in page.text and care.ref in page.text
+    assert "기관 답 기다리는 중" in page.text and "수락을 기다리고" in page.text and care.ref in page.text
+    assert "제안 중" not in page.text  # the operator's word
     sign_in(client, engine)  # the operator sees the channel on the board and the request
     board = client.get("/console").text
-    assert re.search(care.ref + r'</a><div class="muted small-text channel">온라인', board)
+    assert re.search(care.ref + r'</a> <span class="sub muted small-text channel">온라인</span>', board)
     assert '<span id="channel">온라인</span>' in client.get(f"/console/requests/{care.ref}").text
     assert client.post(status_url + "/callback", follow_redirects=False).status_code == 303
     with Session(engine) as s:
@@ -68,8 +70,8 @@ def test_online_application_lands_in_the_offer_loop(client, engine, demo):
 
 
 def test_the_operator_forms_rules_apply(client, engine):
-    too_old = apply(client, child0_birth="2013-01-05")  # turns 13 before the window
-    assert too_old.status_code == 422 and "만 12세 이하" in too_old.text
+    too_old = apply(client, child0_birth="2013-01-05")  # 13 since January
+    assert too_old.status_code == 422 and "만 12세 이하" in too_old.text and "이미 만 13세입니다" in too_old.text
     no_consent = apply(client, consent="")
     assert no_consent.status_code == 422 and "개인정보 수집·이용 동의" in no_consent.text
     health = apply(client, health_notes="땅콩 알레르기")
@@ -166,3 +168,155 @@ def test_an_unconfirmed_draft_is_unreadable_and_gone_when_its_code_expires(clien
     with Session(engine) as s:
         tickets = s.exec(select(VerificationCode).order_by(VerificationCode.id)).all()
         assert [t.sealed_draft for t in tickets] == [None, None] and tickets[1].request_id is not None
+
+
+def marked(html: str) -> list[str]:
+    """The inputs a page marks invalid, in page order."""
+    return re.findall(r'<(?:input|textarea|select)\b[^>]*?\bid="([\w-]+)"[^>]*aria-invalid="true"', html)
+
+
+def test_errors_are_marked_at_each_field_summed_up_with_links_and_the_form_kept(client, engine):
+    """Issue 21: errors only at the top of a long form. Each field is marked, its message beside it, a
+    summary links to each in page order, the first takes the focus, and everything typed comes back."""
+    res = apply(client, guardian_phone="010-12", start_time="18:00", end_time="09:00", consent="",
+                notes="현관 비밀번호는 전화로")
+    assert res.status_code == 422
+    html = res.text
+    assert marked(html) == ["guardian_phone", "end_time", "consent"]
+    summary = html[html.index('class="card error-summary"'):html.index("</div>", html.index("error-summary"))]
+    assert re.findall(r'<a href="#([\w-]+)"', summary) == ["guardian_phone", "end_time", "consent"]
+    assert re.search(r'<input id="guardian_phone"[^>]*aria-describedby="guardian_phone-hint guardian_phone-error"'
+                     r'[^>]*aria-invalid="true" autofocus>', html)
+    assert html.count(" autofocus") == 1
+    assert '<p class="field-error" id="end_time-error">' in html
+    # the end before the start is said so (not "at most 12 hours" as the only reason)
+    assert "종료 시각(09:00)이 시작 시각(18:00)보다 빠릅니다" in html
+    for typed in ('value="김하늘"', 'value="010-12"', 'value="2021-03-14"', 'value="18:00"', 'value="09:00"',
+                  "현관 비밀번호는 전화로", 'value="평택시 비전동 123-4"', '<option value="illness" selected>'):
+        assert typed in html, typed
+    # Korean only on the Korean page: the English is the problem+json's
+    assert 'lang="en"' not in html and "Check the mobile number" not in html and "The end" not in html
+    problem = client.post("/apply", data={**FORM, "start_time": "18:00", "end_time": "09:00"},
+                          headers={"Accept": "application/json"}).json()
+    assert problem["errors"][0]["field"] == "end_at" and problem["errors"][0]["message_en"].startswith("The end (09:00)")
+
+
+def test_a_13_year_old_and_windows_past_midnight(client, engine, demo):
+    old = apply(client, child0_birth="2013-01-01")
+    assert old.status_code == 422 and marked(old.text) == ["child0_birth"]
+    assert "서윤 어린이는 이미 만 13세입니다(2026년 1월 1일에 만 13세가 되었습니다)" in old.text
+    assert "돌봄 중" not in old.text
+    second_row = apply(client, child0_name="", child0_birth="", child2_name="서윤", child2_birth="2013-01-01")
+    assert marked(second_row.text) == ["child2_birth"]  # the row the parent filled, not the first
+    night = apply(client, start_time="20:00", end_time="02:00")  # six hours past midnight: fine
+    assert night.status_code == 303, night.text
+    long_day = apply(client, guardian_phone="010-5550-2222", start_time="09:00", end_time="24:00")
+    assert long_day.status_code == 422 and "최대 12시간" in long_day.text and "빠릅니다" not in long_day.text
+    empty = apply(client, guardian_name="", day="", place="")
+    assert marked(empty.text) == ["guardian_name", "day", "place"]
+    assert "보호자 이름을 입력해 주세요." in empty.text and "돌봄 날짜를 입력해 주세요." in empty.text
+
+
+def test_placeholders_are_no_answers_and_the_hotline_number_is_given(client, app):
+    page = client.get("/apply").text
+    assert "placeholder=" not in page
+    assert "오늘은 2026-11-24입니다" in page  # the day's hint, from the clock: never a date gone by
+    number = app.state.settings.hotline_number
+    assert f'상담 전화(<a href="tel:{number.replace("-", "")}" id="hotline">{number}</a>)로도 신청할 수 있습니다' in page
+
+
+def test_send_the_code_again_and_change_the_number(client, engine, demo):
+    first = apply(client)
+    code_url = first.headers["location"]
+    first_code = last_code(engine)
+    page = client.get(code_url).text
+    assert f'action="{code_url}/resend"' in page and f'href="{code_url}/edit"' in page
+    again = client.post(code_url + "/resend", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].endswith("?sent=1")
+    new_url = again.headers["location"].split("?")[0]
+    assert "새 인증번호를 보냈습니다" in client.get(again.headers["location"]).text
+    second_code = last_code(engine)
+    assert client.post(code_url, data={"code": first_code}).status_code == 410  # the old one is retired
+    # the hourly limit holds: a third code is the last for this phone; the fourth is refused, the third still works
+    third = client.post(new_url + "/resend", follow_redirects=False)
+    assert third.status_code == 303 and last_code(engine) != second_code
+    third_url = third.headers["location"].split("?")[0]
+    refused = client.post(third_url + "/resend")
+    assert refused.status_code == 429 and "1시간 뒤에 다시 시도" in refused.text
+    assert marked(refused.text) == [] and "errors-title" in refused.text
+    # change the number: the form as typed, focus on the phone
+    edit = client.get(third_url + "/edit")
+    assert edit.status_code == 200 and 'value="김하늘"' in edit.text and 'value="2021-03-14"' in edit.text
+    assert re.search(r'<input id="guardian_phone"[^>]*value="010-5550-1234"[^>]*autofocus>', edit.text)
+    moved = client.post("/apply", data={**FORM, "guardian_phone": "010-5550-4444"}, follow_redirects=False)
+    assert moved.status_code == 303
+    done = client.post(moved.headers["location"], data={"code": last_code(engine)}, follow_redirects=False)
+    assert done.status_code == 303 and "/apply/s/" in done.headers["location"]
+    # another browser (no cookie) cannot open the form as typed
+    client.cookies.clear()
+    assert "이 브라우저에서 입력하신 내용을 찾을 수 없습니다" in client.get(third_url + "/edit").text
+
+
+def _accept_first_offer(app, engine, clock, care_id: int) -> int:
+    from hotline import offers
+    from hotline.models import OfferStatus
+
+    with Session(engine, expire_on_commit=False) as s:
+        offer = s.exec(select(Offer).where(Offer.request_id == care_id, Offer.status == OfferStatus.pending)
+                       .order_by(Offer.rank)).first()
+        offers.answer(s, offer.id, accept=True, channel="link", now=clock.now(), ctx=app.state.offer_context)
+        s.commit()
+        return offer.provider_id
+
+
+def test_one_status_page_for_every_request_refreshing_itself(client, app, engine, clock, operator, demo):
+    """Issue 21: `/s/` (the SMS link of a call) and `/apply/s/` said different things. Now the SMS link leads
+    to the one page, which speaks the parent's words, says what comes next and when, and serves its
+    changing parts as JSON for the page to refresh itself."""
+    from hotline.core import links
+    from hotline.models import Provider
+
+    care = client.post("/v1/requests", json=request_body(), headers=operator).json()
+    sms_link = links.status_url("", app.state.settings.secret_key, care["id"], clock.now() + timedelta(days=2))
+    moved = client.get(sms_link, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"].startswith("/apply/s/")
+    page_url = moved.headers["location"]
+    page = client.get(page_url).text
+    assert '<span id="status">기관 답 기다리는 중</span>' in page and "제안 중" not in page
+    assert "보통 15분 안에 정해집니다. 08:15까지 정해지지 않으면 상담원도 함께 확인합니다." in page
+    assert 'data-live-url="' + page_url + '/live"' in page and 'id="announce" role="status" aria-live="polite"' in page
+    before = client.get(page_url + "/live").json()
+    assert before["poll"] == 10 and "기관 답 기다리는 중" in before["live"]
+    provider_id = _accept_first_offer(app, engine, clock, care["id"])
+    after = client.get(page_url + "/live").json()
+    assert after["version"] != before["version"] and after["poll"] == 30
+    assert '<span id="status">돌봄 확정</span>' in after["live"] and "돌봄 1시간 전에 문자로" in after["live"]
+    assert after["announce"].startswith("돌봄 확정. 돌봄이 정해졌습니다")
+    with Session(engine) as s:
+        provider = s.get(Provider, provider_id)
+    # a facility: the parent brings the child; a caregiver comes to the family's home
+    assert provider.name in after["live"] and ("아이와 함께" if provider.kind == "facility" else "댁으로") in after["live"]
+    assert client.get(page_url + "/live").json()["version"] == after["version"]  # nothing new: same version
+    assert client.get(page_url.replace("/apply/s/", "/apply/s/x") + "/live").status_code == 404
+
+
+def test_a_visiting_caregiver_comes_to_the_familys_home(client, app, engine, clock, operator, demo):
+    from hotline.core import links
+
+    baby = request_body(children=[{"first_name": "하율", "birth_date": "2025-08-01"}])  # only caregivers take her
+    care = client.post("/v1/requests", json=baby, headers=operator).json()
+    _accept_first_offer(app, engine, clock, care["id"])
+    page = client.get(links.status_url("", app.state.settings.secret_key, care["id"], clock.now() + timedelta(days=2))).text
+    assert "선생님이 댁으로 찾아갑니다" in page and "돌봄은 댁에서 이루어집니다" in page
+    assert '<dd id="care-place">댁 (신청하신 주소로 선생님이 찾아갑니다)</dd>' in page
+    assert "자택 주소 비공개" not in page
+
+
+def test_the_status_page_speaks_the_guardians_language(client, app, engine, clock, operator, demo):
+    from hotline.core import links
+
+    body = request_body(guardian={"name": "Kim Haneul", "phone": "010-5550-7878", "language": "en"}, language="en")
+    care = client.post("/v1/requests", json=body, headers=operator).json()
+    page = client.get(links.status_url("", app.state.settings.secret_key, care["id"], clock.now() + timedelta(days=2))).text
+    assert '<html lang="en">' in page and "Waiting for a provider&#39;s answer" in page
+    assert "기관 답 기다리는 중" not in page

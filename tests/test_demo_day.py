@@ -59,3 +59,33 @@ def test_the_living_demo_has_a_switch(engine, settings):
     jobs.install_jobs(scheduler, dev.model_copy(update={"demo_providers_answer": False}))  # DOLBOM_DEMO_PROVIDERS_ANSWER=false
     assert scheduler.get_job("demo_answers") is None
     scheduler.shutdown()
+
+
+def test_the_province_demo_day_matches_every_city_or_names_a_real_shortage(app, engine, settings, clock, places):
+    """`make run` seeds providers in all 31 시·군 at real 동 points (hotline.demo.province), and
+    `dolbom demo-day` adds a call from each city's 동 farthest from its city office: none of them ends
+    "nobody within reach" because of the demo's geography."""
+    from conftest import PASSWORD
+    from hotline.demo.province import province_calls
+    from hotline.demo.seed import seed_demo
+
+    with Session(engine) as s:
+        seed_demo(s, settings.data_dir, now=clock.now(), places=places, operator=("demo-op", PASSWORD), province=True)
+        s.commit()
+    results = play_day(engine, app.state.offer_context, clock, province=True)
+    assert len(results) == 60 and not any(status.startswith("refused") for _, status in results)
+    province = results[30:]
+    with Session(engine) as s:
+        rows = {r.ref: r for r in s.exec(select(CareRequest))}
+        cities = {rows[ref].city_ko for ref, _ in province}
+        assert len(cities) == 30 and "평택시" not in cities
+        for ref, status in province:
+            request = rows[ref]
+            assert request.location_precision == "dong" and request.place_code
+            if status != "offered":  # a real shortage: the reason is not the geography
+                assert "반경 내 기관 없음" not in (request.attention_reason or ""), (request.city_ko, request.attention_reason)
+        offered = sum(status == "offered" for _, status in province)
+    assert offered >= 27, [(rows[ref].city_ko, status) for ref, status in province]
+    # each call comes from where the old city-office table placed people farthest from home
+    calls = province_calls(places, clock.now().date())
+    assert {c["place"].split()[0] for c in calls} == cities

@@ -223,8 +223,11 @@ def test_hostile_text_anywhere_is_refused_or_stored_as_nfc_and_every_page_still_
                                       clock.now() + timedelta(days=2))
     with Session(engine) as s:
         refs = list(s.exec(select(CareRequest.ref)))
+    moved = client.get(status, follow_redirects=False)  # the SMS link leads to the parent's one page
+    assert moved.status_code == 303 and moved.headers["location"].startswith("/apply/s/")
     pages = ["/console", "/console/outbox", "/console/providers", "/console/map", "/console/stats",
-             "/console/adjustments", "/console/followups", "/console/centre-report", status, manage, home, shift]
+             "/console/adjustments", "/console/followups", "/console/centre-report", moved.headers["location"],
+             manage, home, shift]
     for r in refs:
         pages += [f"/console/requests/{r}", f"/console/requests/{r}/print", f"/console/requests/{r}/forms",
                   f"/console/requests/{r}/records"]

@@ -148,10 +148,11 @@ def test_a_survey_answered_by_sms_with_1_opens_a_follow_up(client, app, engine, 
 
 def test_a_callers_sms_status_page_leads_to_their_own_page(client, app, engine, clock, operator, demo):
     ref, care_id, assignment, home = placed(client, app, engine, clock, operator)
-    page = client.get(links.status_url("", app.state.settings.secret_key, care_id, clock.now() + timedelta(days=2))).text
-    manage = re.search(r'href="(/apply/s/[^"]+)" id="manage"', page).group(1)
-    own = client.get(manage).text
-    assert "확정" in own and assignment.handover_code in own and "상담원 전화 요청" in own
+    moved = client.get(links.status_url("", app.state.settings.secret_key, care_id, clock.now() + timedelta(days=2)),
+                       follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"].startswith("/apply/s/")  # one page (issue 21)
+    own = client.get(moved.headers["location"]).text
+    assert "돌봄 확정" in own and assignment.handover_code in own and "상담원 전화 요청" in own
 
 
 def test_retention_reaches_the_new_records(client, app, engine, clock, operator, demo):
@@ -167,7 +168,7 @@ def test_retention_reaches_the_new_records(client, app, engine, clock, operator,
     sign_in(client, engine)
     client.post(f"/console/requests/{ref}/forms/referral", data={"official_name": "오지원", "official_org": "비전1동",
                                                                  "official_phone": "031-000-0000", "service_kind": "facility",
-                                                                 "needs_summary": "보호자 입원"})
+                                                                 "needs_summary": "보호자 입원", "consent_confirmed": "yes"})
     clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SEOUL))
     client.post(f"{home}/r/{ref}/checkin", data={"code": assignment.handover_code})
     client.post(f"{home}/r/{ref}/log", data={"start_time": "09:00", "end_time": "18:00", "activities": "서윤이와 놀이",

@@ -41,6 +41,14 @@ def texts(engine, kind: str) -> list[OutboxMessage]:
         return list(s.exec(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
 
 
+def _language(engine, provider_id: int, language: str) -> None:
+    with Session(engine) as s:
+        provider = s.get(Provider, provider_id)
+        provider.language = language
+        s.add(provider)
+        s.commit()
+
+
 def checked_in(client, clock, assignment, shift: str, when: datetime) -> None:
     clock.set(when)
     assert client.post(f"{shift}/checkin", data={"code": assignment.handover_code},
@@ -56,7 +64,12 @@ def test_check_in_21_hours_early_is_refused_naming_when_it_opens(client, app, en
     clock.set(at(12, 0, day=24))  # 21 hours before the 09:00 start
     page = client.post(f"{shift}/checkin", data={"code": assignment.handover_code})
     assert page.status_code == 422 and "체크인(입실)은 11/25(수) 08:30부터 할 수 있습니다" in page.text
-    assert "Check-in opens at Wed 11/25 08:30" in page.text
+    assert "Check-in opens" not in page.text  # a Korean page speaks Korean only (issue 21) ...
+    _language(engine, assignment.provider_id, "en")  # ... and a provider whose language is English reads English
+    english = client.post(f"{shift}/checkin", data={"code": assignment.handover_code})
+    assert english.status_code == 422 and '<html lang="en">' in english.text
+    assert "Check-in opens at Wed 11/25 08:30" in english.text and "체크인(입실)은" not in english.text
+    _language(engine, assignment.provider_id, "ko")
     api = client.post(f"{shift}/checkin", data={"code": assignment.handover_code}, headers=JSON)
     assert api.status_code == 422 and api.headers["content-type"].startswith("application/problem+json")
     assert "08:30" in api.json()["detail"] and "08:30" in api.json()["detail_en"]

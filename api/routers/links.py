@@ -1,20 +1,21 @@
-"""Pages opened from an SMS, without login: a provider's offer (Accept / Decline) and a parent's status.
+"""Pages opened from an SMS, without login: a provider's offer (Accept / Decline), and the parent's status
+link, which leads to the parent's one status page.
 Link scanners and previews open links, so a GET only shows; only a POST with the signed token answers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ClockDep, GeocoderDep, OfferCtx, SessionDep, SettingsDep
 from api.pages import render
+from api.routers.applications import status_token
 from hotline.core import links
 from hotline.models import CareRequest, Offer
 from hotline.offers.answers import Outcome, answer
-from hotline.requests.views import offer_page, status_page
+from hotline.requests.views import offer_page
 
 router = APIRouter(tags=["links"], include_in_schema=False)
 
@@ -53,12 +54,12 @@ def answer_offer(token: str, action: Annotated[str, Form(pattern="^(accept|decli
     return page
 
 
-@router.get("/s/{token}", response_class=HTMLResponse)
-def show_status(token: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> HTMLResponse:
+@router.get("/s/{token}")
+def show_status(token: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> Response:
+    """The SMS's short status link leads to the parent's one status page (api/routers/applications.py), the
+    same for a phone call and an online application."""
     request_id = links.verify(settings.secret_key, "status", token, clock.now())
     care = session.get(CareRequest, request_id) if request_id else None
     if care is None:
         return _gone(request)
-    # the parent's own page (cancel, call-back, survey: api/routers/applications.py), for calls and applications
-    manage = "/apply/s/" + links.sign(settings.secret_key, "apply-status", care.id, care.end_at + timedelta(days=14))
-    return render(request, "status.html", {**status_page(session, care), "manage_url": manage})
+    return RedirectResponse("/apply/s/" + status_token(settings, care), status_code=303)

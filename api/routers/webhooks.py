@@ -1,5 +1,6 @@
 """Twilio webhooks: inbound SMS and delivery-status callbacks, each validated with X-Twilio-Signature
-against the configured public URL. Unsigned or mis-signed requests get 403 and change nothing."""
+against the configured public URL. Unsigned or mis-signed requests get 403 and change nothing. (In
+development without Twilio, `dolbom sms` signs with the development secret: api.dev_sms.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from twilio.request_validator import RequestValidator
 
 from api.deps import ClockDep, OfferCtx, SessionDep, SettingsDep
+from api.dev_sms import inbound_token
 from hotline.core.errors import Forbidden, invalid
 from hotline.offers.inbound import handle_sms
 from hotline.sms.outbox import apply_status
@@ -24,7 +26,7 @@ async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]
     signature = request.headers.get("X-Twilio-Signature", "")
     # Twilio signs the public URL it called, which behind a proxy differs from what we see
     url = settings.public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    token = settings.twilio_auth_token
+    token = inbound_token(settings)
     if not (token and signature and RequestValidator(token).validate(url, form, signature)):
         raise Forbidden("서명이 없거나 올바르지 않은 요청입니다.", "Missing or invalid Twilio signature.")
     return form

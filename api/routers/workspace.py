@@ -17,6 +17,13 @@ from hotline.models import Provider
 from hotline.records import service, withdrawal
 
 router = APIRouter(prefix="/p", tags=["workspace"], include_in_schema=False)
+# the workspace speaks the provider's language (Provider.language, as its SMS do): Korean, or English
+RESULTS_EN = {"provided": "Provided", "partial": "Partly provided", "not_provided": "Not provided"}
+KINDS_EN = {"extend": "Longer", "shorten": "Shorter", "end_early": "End early"}
+
+
+def _lang(provider: Provider) -> str:
+    return "en" if provider.language == "en" else "ko"
 
 
 def _provider(token: str, session, settings, clock) -> Provider | None:
@@ -42,10 +49,12 @@ def home(token: str, request: Request, session: SessionDep, settings: SettingsDe
 
 
 def _home(request, session, provider, token, clock, *, errors=None, status_code=200, done=None) -> HTMLResponse:
+    lang = _lang(provider)
     return render(request, "workspace/home.html", {"provider": provider, "token": token, "now": clock.now(),
                                                     "shifts": service.shifts(session, provider, now=clock.now()),
-                                                    "days": service.coming_days(provider, now=clock.now()),
-                                                    "errors": errors or [], "done": done}, status_code=status_code)
+                                                    "days": service.coming_days(provider, now=clock.now(), lang=lang),
+                                                    "errors": errors or [], "done": done, "lang": lang},
+                  status_code=status_code)
 
 
 @router.post("/{token}/closures")
@@ -69,12 +78,15 @@ def _shift_page(request, session, provider, token, ref, clock, settings, *, done
     """The shift; after a refused form, that form again with what was typed (`typed`: {action: fields})."""
     care, assignment = service.shift_for(session, provider, ref)
     view = service.shift_view(session, provider, care, assignment, now=clock.now())
+    lang = _lang(provider)
+    english = lang == "en"
     page = render(request, "workspace/shift.html", {**view, "provider": provider, "token": token, "done": done,
-                                                     "errors": errors or [], "now": clock.now(),
+                                                     "errors": errors or [], "now": clock.now(), "lang": lang,
                                                      "checkin_opens": service.checkin_opens(assignment, settings),
-                                                     "moment": lambda at: service.moment_text(at, clock.now()),
+                                                     "moment": lambda at: service.moment_text(at, clock.now(), lang),
                                                      "typed": typed or {},
-                                                     "results": service.RESULTS_KO, "kinds": service.KINDS_KO},
+                                                     "results": RESULTS_EN if english else service.RESULTS_KO,
+                                                     "kinds": KINDS_EN if english else service.KINDS_KO},
                   status_code=status_code)
     session.commit()  # the access record of this read
     return page
@@ -97,7 +109,8 @@ def _checkout_page(request, session, provider, token, ref, clock, settings, *, e
                            status_code=exc.status)
     return render(request, "workspace/checkout.html", {**preview, "care": care, "assignment": assignment,
                                                         "provider": provider, "token": token, "now": clock.now(),
-                                                        "errors": errors or [], "reason": reason},
+                                                        "errors": errors or [], "reason": reason,
+                                                        "lang": _lang(provider)},
                   status_code=status_code)
 
 

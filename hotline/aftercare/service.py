@@ -47,6 +47,13 @@ def open_cases(session: Session) -> list[tuple[FollowUpCase, CareRequest]]:
     return list(rows)
 
 
+def open_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(FollowUpCase)
+                        .where(FollowUpCase.status == CaseStatus.open)).one()
+
+
 def cases_of(session: Session, request: CareRequest) -> list[FollowUpCase]:
     return list(session.exec(select(FollowUpCase).where(FollowUpCase.request_id == request.id)
                              .order_by(col(FollowUpCase.id))))

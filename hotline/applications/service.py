@@ -2,7 +2,9 @@
 savepoint that is rolled back), a one-time code by SMS, and on the right code the call path of a phone
 call (hotline.offers.take_call). Abuse limits: codes per phone and per client address per hour, five tries
 per code, ten minutes per code. Answers never depend on whether a phone already has a request.
-Nothing here commits — except that the router commits a wrong try before showing the error."""
+"Send the code again" and "change the number" need the form as typed: it waits sealed a second time, under a
+key from a random value only the parent's browser holds (a cookie), so that the database alone still
+opens nothing. Nothing here commits — except that the router commits a wrong try before showing the error."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -41,10 +44,10 @@ PER_CLIENT_PER_HOUR = 10
 
 
 class TooManyCodes(DomainError):
-    def __init__(self) -> None:
+    def __init__(self, hotline: str) -> None:
         super().__init__("잠시 후 다시 시도해 주세요", "Too many requests",
-                         "인증번호 요청이 너무 많습니다. 1시간 뒤에 다시 시도하거나 상담 전화를 이용해 주세요.",
-                         "Too many code requests. Try again in an hour or call the hotline.",
+                         f"인증번호 요청이 너무 많습니다. 1시간 뒤에 다시 시도하거나 상담 전화({hotline})로 신청해 주세요.",
+                         f"Too many code requests. Try again in an hour or apply by phone on {hotline}.",
                          status=429, type="/problems/too-many-codes")
 
 
@@ -74,16 +77,52 @@ def _draft_key(secret: str, ticket_id: int, code: str) -> AESGCM:
     return AESGCM(hmac.new(secret.encode(), f"draft:{ticket_id}:{code}".encode(), hashlib.sha256).digest())
 
 
-def seal(secret: str, ticket_id: int, code: str, draft: dict) -> str:
-    """The draft encrypted under a key only the right code gives (issue 18, defect 11)."""
+def _resume_key(secret: str, ticket_id: int, resume: str) -> AESGCM:
+    return AESGCM(hmac.new(secret.encode(), f"resume:{ticket_id}:{resume}".encode(), hashlib.sha256).digest())
+
+
+def _seal(key: AESGCM, ticket_id: int, draft: dict) -> str:
     nonce = secrets.token_bytes(12)
-    sealed = _draft_key(secret, ticket_id, code).encrypt(nonce, json.dumps(draft).encode(), f"{ticket_id}".encode())
-    return base64.b64encode(nonce + sealed).decode()
+    return base64.b64encode(nonce + key.encrypt(nonce, json.dumps(draft).encode(), f"{ticket_id}".encode())).decode()
+
+
+def _unseal(key: AESGCM, ticket_id: int, sealed: str) -> dict:
+    raw = base64.b64decode(sealed)
+    return json.loads(key.decrypt(raw[:12], raw[12:], f"{ticket_id}".encode()))
+
+
+def seal(secret: str, ticket_id: int, code: str, draft: dict, *, form: dict | None = None,
+         resume: str | None = None) -> str:
+    """The draft encrypted under a key only the right code gives (issue 18, defect 11); with `resume`, the
+    form as typed after it (`.`-separated), under a key only the parent's browser can give."""
+    sealed = _seal(_draft_key(secret, ticket_id, code), ticket_id, draft)
+    if form is not None and resume:
+        sealed += "." + _seal(_resume_key(secret, ticket_id, resume), ticket_id, form)
+    return sealed
 
 
 def unseal(secret: str, ticket_id: int, code: str, sealed: str) -> dict:
-    raw = base64.b64decode(sealed)
-    return json.loads(_draft_key(secret, ticket_id, code).decrypt(raw[:12], raw[12:], f"{ticket_id}".encode()))
+    return _unseal(_draft_key(secret, ticket_id, code), ticket_id, sealed.split(".")[0])
+
+
+def typed_form(session: Session, ticket_id: int, resume: str | None, *, now: datetime, secret: str) -> dict | None:
+    """The form as the parent typed it, while its code is open, for the browser that holds `resume`."""
+    ticket = session.get(VerificationCode, ticket_id)
+    if not resume or ticket is None or ticket.used_at is not None or ticket.expires_at <= now \
+            or ticket.attempts >= MAX_TRIES or not ticket.sealed_draft or "." not in ticket.sealed_draft:
+        return None
+    try:
+        return _unseal(_resume_key(secret, ticket_id, resume), ticket_id, ticket.sealed_draft.split(".", 1)[1])
+    except (InvalidTag, ValueError):
+        return None
+
+
+def retire(session: Session, ticket_id: int) -> None:
+    """A code replaced by a new one ("send the code again") can no longer be used, and its draft is gone."""
+    if session.get(VerificationCode, ticket_id) is not None:
+        ticket = lock(session, VerificationCode, ticket_id)
+        ticket.sealed_draft, ticket.attempts = None, MAX_TRIES
+        session.add(ticket)
 
 
 def forget_expired_drafts(session: Session, *, now: datetime) -> int:
@@ -104,7 +143,7 @@ def check_like_the_operator_form(session: Session, body: CareRequestCreate, *, n
 
 
 def send_code(session: Session, body: CareRequestCreate, *, client: str, now: datetime, ctx: OfferContext,
-              secret: str) -> VerificationCode:
+              secret: str, form: dict | None = None, resume: str | None = None) -> VerificationCode:
     check_like_the_operator_form(session, body, now=now, ctx=ctx)
     phone = to_e164(body.guardian.phone, "guardian.phone")
     phone_hash = _digest(secret, "phone", phone)
@@ -115,14 +154,14 @@ def send_code(session: Session, body: CareRequestCreate, *, client: str, now: da
     recent = select(func.count()).select_from(VerificationCode).where(col(VerificationCode.created_at) >= since)
     if session.exec(recent.where(VerificationCode.phone_hash == phone_hash)).one() >= PER_PHONE_PER_HOUR or \
             session.exec(recent.where(VerificationCode.client == client[:64])).one() >= PER_CLIENT_PER_HOUR:
-        raise TooManyCodes()
+        raise TooManyCodes(ctx.settings.hotline_number)
     code = f"{secrets.randbelow(10**6):06d}"
     ticket = VerificationCode(phone_hash=phone_hash, client=client[:64], code_hash="",
                               created_at=now, expires_at=now + timedelta(minutes=CODE_MINUTES))
     session.add(ticket)
     session.flush()
     ticket.code_hash = _digest(secret, f"code:{ticket.id}", code)
-    ticket.sealed_draft = seal(secret, ticket.id, code, body.model_dump(mode="json"))
+    ticket.sealed_draft = seal(secret, ticket.id, code, body.model_dump(mode="json"), form=form, resume=resume)
     enqueue(session, to=phone, kind="apply_code", lang=body.guardian.language, now=now,
             expires_at=ticket.expires_at, otp=code)
     return ticket
@@ -184,6 +223,6 @@ def report_absent(session: Session, request: CareRequest, *, now: datetime) -> N
 
 def change_window(session: Session, request: CareRequest, form: dict, *, now: datetime, ctx: OfferContext) -> str:
     """The parent moves the time of care (same rules as the application); see hotline.offers.plans."""
-    start_at, end_at = window_of(form)
+    start_at, end_at = window_of(form, max_hours=ctx.settings.max_window_hours)
     return change_plan(session, request, PlanChange(start=start_at, end=end_at), actor="guardian:online",
                        reason="보호자 온라인 변경", now=now, ctx=ctx)

@@ -16,6 +16,7 @@ from hotline import offers
 from hotline.privacy import access
 from hotline.requests.children import children_of
 from hotline.core.errors import Conflict, FieldProblem, InvalidInput, invalid
+from hotline.core.korean import with_particle
 from hotline.requests.lifecycle import CANCELLABLE, RequestStatus, record, transition
 from hotline.offers.adapter import build_problem
 from hotline.models import CareRequest, Offer, OfferStatus, Provider
@@ -97,7 +98,7 @@ def suggestions(session: Session, request: CareRequest) -> list[Suggestion]:
             minutes = int(value[:-3])
             out.append(Suggestion(f"shift:{minutes}", f"시간을 {minutes:+d}분 옮겨 다시 매칭"))
         elif kind == "shorten_window" and value.startswith("end="):
-            out.append(Suggestion(f"shorten:{value[4:]}", f"종료를 {value[4:]}로 당겨 다시 매칭"))
+            out.append(Suggestion(f"shorten:{value[4:]}", f"종료를 {with_particle(value[4:], '으로/로')} 당겨 다시 매칭"))
     return out
 
 
@@ -169,7 +170,7 @@ def offer_to(session: Session, request: CareRequest, provider_code: str, *, acto
         if len((override_reason or "").strip()) < 2:
             listed = " · ".join(RULES_KO.get(b, b) for b in broken)
             raise invalid("override_reason",
-                          f"{provider.name}은(는) 규칙에 맞지 않습니다: {listed}. 예외로 제안하려면 예외 사유를 적어 주세요.",
+                          f"{with_particle(provider.name, '은/는')} 규칙에 맞지 않습니다: {listed}. 예외로 제안하려면 예외 사유를 적어 주세요.",
                           f"{provider.name} breaks: {', '.join(broken)}. Give an override reason to offer anyway.")
         from matching.distance import haversine_km
 

@@ -11,6 +11,7 @@ from typing import Any
 from hotline.core.clock import SEOUL, local
 from hotline.core.errors import FieldProblem, InvalidInput
 from hotline.offers.plans import PlanChange
+from hotline.core.korean import quoted_with_particle, with_particle
 
 MAX_CHILD_ROWS = 10
 FIELD_LABELS = {
@@ -172,7 +173,7 @@ def body_from_form(form: dict[str, str], now: datetime) -> tuple[dict[str, Any],
         born = parse_birth(typed, today) if typed else None
         if typed and born is None:
             problems.append(FieldProblem(f"children[{n}].birth_date",
-                                         f"생년월일 '{typed[:12]}'을 알아볼 수 없습니다. 예: 20190601",
+                                         f"생년월일 {quoted_with_particle(typed[:12], '을/를')} 알아볼 수 없습니다. 예: 20190601",
                                          "Type the birth date as digits, e.g. 20190601."))
         children.append({"first_name": name, "birth_date": born.isoformat() if born else None})
     start_at, end_at, window_problems = window(form, now)
@@ -200,7 +201,7 @@ def place_mismatch(place_city: str | None, address: str, known_cities: set[str])
         return None
     named = [c for c in known_cities if c and c in address]
     if named and place_city not in named:
-        return f"주소에는 {named[0]}가 있는데 지역은 {place_city}입니다. 지역을 확인해 주세요."
+        return f"주소에는 {with_particle(named[0], '이/가')} 있는데 지역은 {place_city}입니다. 지역을 확인해 주세요."
     return None
 
 

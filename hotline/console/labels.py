@@ -57,3 +57,17 @@ _CODE = re.compile(r"(?<![A-Za-z0-9-])[a-z]{2,3}-[a-z]\d{1,3}(?!\d)")  # "pt-f10
 def readable(text: str, provider_names: dict[str, str]) -> str:
     """An event's reason as written by the offer loop, with provider codes replaced by their names."""
     return _CODE.sub(lambda m: provider_names.get(m.group(0), "기관"), text or "")
+
+
+_PICKED = re.compile(r"^(\S+) 배정: ")
+
+
+def solver_summary(explained: dict, placed_code: str | None, provider_names: dict[str, str]) -> str:
+    """The solver's summary in the operator's words: its pick is "배정" only once that provider holds the
+    placement; before an accept it is the first recommendation (nothing has been assigned yet)."""
+    text = explained.get("summary_ko", "") or ""
+    picked = explained.get("provider_id")
+    if picked and not explained.get("fixed") and picked != placed_code:
+        text = _PICKED.sub(r"추천 1순위 \1(수락 전): ", text)
+    return readable(text, provider_names)
+

@@ -21,6 +21,7 @@ from hotline.privacy.masking import mask, text_for_staff
 from hotline.core.phones import national
 from hotline.core.text import nfc
 from hotline.requests.views import district_name
+from hotline.places.locate import EXACT, LABELS
 
 S = RequestStatus
 ACTIVE = frozenset(OPEN_STATUSES | {S.confirmed, S.in_care})
@@ -64,6 +65,7 @@ class Group:
     title: str
     hint: str
     rows: list[Row] = field(default_factory=list)
+    urgent: bool = False  # needs the operator now: shown open and first; the others fold away on a busy board
 
 
 @dataclass
@@ -129,23 +131,19 @@ def board(session: Session, *, now: datetime, places, filters: Filters | None = 
     if filters.q:
         requests = [r for r in requests if _matches_query(filters.q, r, guardians[r.guardian_id], kids[r.id])]
 
+    names = provider_names(session)  # the offer loop's reasons name providers by code: the board shows names
     groups = [
-        Group("now", "지금 처리", "미매칭이거나 상담원 확인이 필요한 요청"),
-        Group("expiring", "제안 기한 임박", f"{int(EXPIRING_SOON.total_seconds() // 60)}분 안에 응답 기한이 끝나는 제안"),
-        Group("soon", "곧 시작·미확정", "2시간 안에 시작하는데 아직 확정되지 않은 요청"),
+        Group("now", "지금 처리", "미매칭이거나 상담원 확인이 필요한 요청", urgent=True),
+        Group("expiring", "제안 기한 임박", f"{int(EXPIRING_SOON.total_seconds() // 60)}분 안에 응답 기한이 끝나는 제안",
+              urgent=True),
+        Group("soon", "곧 시작·미확정", "2시간 안에 시작하는데 아직 확정되지 않은 요청", urgent=True),
         Group("waiting", "매칭·제안 진행 중", "자동으로 기관에 제안하고 응답을 기다리는 중"),
         Group("placed", "확정·돌봄 중", "기관이 수락한 요청"),
     ]
     by_key = {g.key: g for g in groups}
     for r in requests:
-        g = guardians[r.guardian_id]
-        row = Row(ref=r.ref, status=r.status, status_ko=labels.STATUS[r.status], guardian=g.name,
-                  phone_masked=mask(g.phone) or "", window=fmt_window(r.start_at, r.end_at), start_at=r.start_at,
-                  created_at=r.created_at, district=district_name(r, places) or "", children=len(kids[r.id]),
-                  needs_ko=labels.needs(r.needs), provider=placed.get(r.id),
-                  offer_deadline=min(deadlines[r.id]) if deadlines[r.id] else None,
-                  pending_offers=len(deadlines[r.id]), attention=r.attention_reason if r.needs_attention else None,
-                  channel_ko="온라인" if r.created_by.startswith("online:") else "전화")
+        row = row_of(r, guardians[r.guardian_id], len(kids[r.id]), places=places, names=names,
+                     provider=placed.get(r.id), deadlines=deadlines[r.id])
         if r.status in (S.confirmed, S.in_care):
             key = "now" if r.needs_attention else "placed"
         elif r.status == S.unmatched or r.needs_attention:
@@ -158,6 +156,25 @@ def board(session: Session, *, now: datetime, places, filters: Filters | None = 
             key = "waiting"
         by_key[key].rows.append(row)
     return groups
+
+
+def row_of(r: CareRequest, g: Guardian, children: int, *, places, names: dict[str, str], provider: str | None = None,
+           deadlines: list[datetime] | tuple = ()) -> Row:
+    """One request as a line of the board (or of the search's past requests)."""
+    return Row(ref=r.ref, status=r.status, status_ko=labels.STATUS[r.status], guardian=g.name,
+               phone_masked=mask(g.phone) or "", window=fmt_window(r.start_at, r.end_at), start_at=r.start_at,
+               created_at=r.created_at, district=district_name(r, places) or "", children=children,
+               needs_ko=labels.needs(r.needs), provider=provider,
+               offer_deadline=min(deadlines) if deadlines else None, pending_offers=len(deadlines),
+               attention=_attention(r, names), channel_ko="온라인" if r.created_by.startswith("online:") else "전화")
+
+
+def _attention(r: CareRequest, names: dict[str, str]) -> str | None:
+    """What the operator must look at, with providers' names; the badge already says 미매칭."""
+    if not r.needs_attention:
+        return None
+    text = labels.readable(r.attention_reason, names)
+    return text.removeprefix("미매칭: ") if r.status == S.unmatched else text
 
 
 def board_version(session: Session) -> str:
@@ -217,7 +234,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
     if explained:
         counts = explained.get("counts") or {}
         explanation = {
-            "summary": labels.readable(explained.get("summary_ko", ""), names),
+            "summary": labels.solver_summary(explained, provider.code if provider else None, names),
             "alternatives": [f"{names.get(code, '기관')} {km:.1f} km" for code, km in explained.get("alternatives") or []],
             "suggestions": [labels.readable(t, names) for t in explained.get("suggestions_ko") or []],
             "counts": [f"{labels.COUNT.get(k, k)} {v}곳" for k, v in counts.items() if k in labels.COUNT]}
@@ -232,9 +249,11 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
         "guardian_language_ko": labels.LANGUAGE.get(guardian.language, "한국어"),
         "children": [{"name": c.first_name, "age": a, "born": c.birth_date} for c, a in zip(kids, ages)],
         "address": care.address, "district": district_name(care, places) or "",
+        # a point that is only the place's (no street geocoder, or it failed): "동 단위 위치"
+        "precision_ko": "" if care.location_precision in (None, *EXACT) else LABELS[care.location_precision][0],
         "consent_at": care.consent_at, "consent_by": labels.actor(care.consent_by, names, people),
         "health_consent": care.health_consent, "has_health_notes": bool(care.health_notes),
-        "attention": care.attention_reason if care.needs_attention else None,
+        "attention": labels.readable(care.attention_reason, names) if care.needs_attention else None,
         "handover_code": assignment.handover_code if assignment else None,
         "provider": None if provider is None else {
             "name": provider.name, "kind_ko": labels.KIND.get(provider.kind, ""), "phone": national(provider.phone),

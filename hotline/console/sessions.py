@@ -30,13 +30,26 @@ def _row(session: Session, token: str) -> ConsoleSession | None:
     return session.exec(select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token))).first()
 
 
-def user_for(session: Session, token: str, *, now: datetime) -> User | None:
-    """The signed-in user, or None when the token is unknown, revoked, expired or the account inactive."""
+def signed_in(session: Session, token: str, *, now: datetime) -> tuple[User, datetime] | None:
+    """The signed-in user and when the sign-in ends (the page warns before it does), or None when the token
+    is unknown, revoked, expired or the account inactive."""
     row = _row(session, token)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    return (user, row.expires_at) if user is not None and user.active else None
+
+
+def user_for(session: Session, token: str, *, now: datetime) -> User | None:
+    found = signed_in(session, token, now=now)
+    return found[0] if found else None
+
+
+def ran_out(session: Session, token: str, *, now: datetime) -> bool:
+    """The token was a real sign-in whose time is up (not a sign-out): the sign-in page says so, and the
+    browser keeps what was being typed for after the new sign-in."""
+    row = _row(session, token)
+    return row is not None and row.revoked_at is None and row.expires_at <= now
 
 
 def revoke(session: Session, token: str, *, now: datetime) -> bool:

@@ -26,17 +26,24 @@ class OfferPolicy(BaseModel):
 
     mode: Literal["waves", "rounds"] = "waves"
     target_minutes: float = Field(15, gt=0, description="minutes from the call to a confirmed place")
-    wave_confidence: float = Field(0.7, gt=0, lt=1, description="ask more providers while P(confirmed by target) is below this")
+    offer_value: float = Field(12, gt=0, description="what a confirmation by the target is worth, in offers: "
+                               "another provider is asked now when the chance waiting would lose, times this, "
+                               "outweighs the chance that the offer would not be needed")
     urgent_minutes: float = Field(60, ge=0, description="care starting this soon is asked more widely")
-    urgent_confidence: float = Field(0.8, gt=0, lt=1, description="wave_confidence for urgent care")
+    urgent_offer_value: float = Field(60, gt=0, description="offer_value for urgent care")
+    urgent_max_open_offers: int = Field(6, ge=1, le=20, description="max_open_offers for urgent care")
     wave_seconds: int = Field(60, ge=10, description="how often an offered request is looked at again")
     max_open_offers: int = Field(3, ge=1, le=20, description="providers asked at once for one request")
+    ask_everyone: bool = Field(False, description="ask every suitable provider at once (the bound the day "
+                               "simulator measures the policy against; a centre may choose it)")
     last_few: int = Field(3, ge=0, le=20, description="when no more than this many suitable providers are left "
                           "untried, max_open_offers no longer holds them back (0: never)")
     offer_minutes: int = Field(30, ge=1, description="an offer's lifetime; a later accept is still honoured while the request is open")
     grace_minutes: float = Field(10, gt=0, description="the horizon once the target has passed")
     candidates: int = Field(12, ge=1, description="how many ranked providers the policy may draw on per wave")
-    detour_km: float = Field(5.0, ge=0, description="a likelier provider this much farther than the nearest goes first")
+    detour_km: float = Field(5.0, ge=0, description="a quicker provider this much farther than the nearest goes first")
+    quick_minutes: float = Field(5, gt=0, description="the ranking weighs each provider's chance of accepting "
+                                 "within this many minutes (capped at the time left to the target)")
     # the prior for a provider with little history: the province's observed shares and delays
     prior_accept: float = Field(0.6, gt=0, lt=1)
     prior_answer: float = Field(0.85, gt=0, le=1)
@@ -44,6 +51,17 @@ class OfferPolicy(BaseModel):
     prior_sigma: float = Field(1.03, gt=0, description="log-normal spread of answer delays (median 4, p90 15 min)")
     prior_weight: float = Field(4.0, ge=0, description="how many offers' worth of evidence the prior counts for")
     history_days: int = Field(90, ge=1)
+    # similar providers (same kind, city and hours) price a new provider's first offers
+    peer_weight: float = Field(20, ge=0, description="how many offers' worth a peer group's prior counts for")
+    centre_weight: float = Field(50, ge=0, description="how many offers' worth the configured prior counts for "
+                                 "against the centre's pooled record")
+    peer_minutes: int = Field(10, ge=1, description="how long a computed peer prior is kept")
+    # within the day: today's offers move the odds at once (hotline.offers.today)
+    today_weight: float = Field(2.0, ge=1, description="a provider's offers of the last 24 hours count this many times")
+    day_hours: float = Field(6, gt=0, description="the day's effect reads the centre's offers of these hours")
+    day_offers: int = Field(150, ge=0, description="… at most this many, the newest (0: no day effect)")
+    day_half_life_hours: float = Field(2, gt=0)
+    day_prior_sd: float = Field(0.4, gt=0, description="how far a few offers may move the day's effect")
     pause_after_expired: int = Field(2, ge=1, description="offers in a row left to expire before a provider is paused")
     pause_minutes: int = Field(60, ge=0)
 
@@ -97,6 +115,19 @@ class Settings(BaseSettings):
     # check-in opens this long before the start (the workspace, or "도착 A7" by SMS)
     checkin_early_minutes: int = Field(30, ge=0, le=240)
 
+    # Places (hotline.places): every 읍·면·동 is offline; a street address goes to the Kakao Local API when
+    # DOLBOM_GEOCODER=kakao and DOLBOM_GEOCODER_KEY (its REST API key) are set, else a request is placed
+    # at its 동's point ("동 단위 위치"). Tests point geocoder_url at a local fake.
+    geocoder: Literal["offline", "kakao"] = "offline"
+    geocoder_key: str | None = None
+    geocoder_url: str | None = None
+    geocoder_timeout_s: float = Field(2.0, gt=0, le=30)
+    # Travel (hotline.places.travel): road km and minutes from an OSRM-compatible table service when
+    # DOLBOM_TRAVEL_URL is set (e.g. http://127.0.0.1:5000); without it, and whenever it fails, the great
+    # circle × road_factor at speed_kmh. Short timeout: the intake waits for it while the parent is on the line.
+    travel_url: str | None = None
+    travel_timeout_s: float = Field(1.0, gt=0, le=30)
+
     # PIPA: personal data of finished requests is destroyed this long after care ends
     retention_days: int = 90
     access_log_days: int = 730  # access records are kept two years (sensitive data is processed)
@@ -109,6 +140,9 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str | None = None  # tests point the real client at a local fake
     on_duty_operator_phone: str | None = None
+    # the number the parent's pages give wherever they say "call us" (applying by phone, a full code limit,
+    # no provider found); the default is the demo's made-up number: set it in production
+    hotline_number: str = Field("031-5550-0120", min_length=3, max_length=20, pattern=r"^[0-9][0-9-]*[0-9]$")
 
     # Demo account created by `dolbom serve` in development
     demo_operator_username: str = "operator"
@@ -129,6 +163,8 @@ class Settings(BaseSettings):
                 raise ValueError("DOLBOM_SECRET_KEY must be set (32+ characters) in production")
             if self.sms_backend == "console":
                 raise ValueError("production sends real SMS: set DOLBOM_SMS_BACKEND=twilio")
+        if self.geocoder == "kakao" and not self.geocoder_key:
+            raise ValueError("the kakao geocoder needs DOLBOM_GEOCODER_KEY (a Kakao REST API key)")
         if self.sms_backend == "twilio" and not (self.twilio_account_sid and self.twilio_auth_token):
             raise ValueError("twilio backend needs DOLBOM_TWILIO_ACCOUNT_SID and DOLBOM_TWILIO_AUTH_TOKEN")
         return self

@@ -4,6 +4,7 @@ as RFC 9457 problem+json, so services never import anything from the web layer."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from hotline.core.korean import with_particle
 
 
 @dataclass
@@ -11,9 +12,13 @@ class FieldProblem:
     field: str
     message_ko: str
     message_en: str
+    choices: list[str] | None = None  # what the person may pick instead (a place name found in several cities)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "message": self.message_ko, "message_en": self.message_en}
+    def as_dict(self) -> dict:
+        out: dict = {"field": self.field, "message": self.message_ko, "message_en": self.message_en}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        return out
 
 
 @dataclass
@@ -55,7 +60,7 @@ class NotFound(DomainError):
         super().__init__(
             title_ko="찾을 수 없습니다",
             title_en="Not found",
-            detail_ko=f"{what_ko}을(를) 찾을 수 없습니다.",
+            detail_ko=f"{with_particle(what_ko, '을/를')} 찾을 수 없습니다.",
             detail_en=f"{what_en} not found.",
             status=404,
             type="/problems/not-found",

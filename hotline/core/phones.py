@@ -8,6 +8,7 @@ import re
 import phonenumbers
 
 from hotline.core.errors import invalid
+from hotline.core.korean import quoted_with_particle
 
 
 TEXTABLE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -26,13 +27,13 @@ def to_e164(raw: str, field_name: str = "phone", region: str = "KR", *, mobile: 
         shown = raw.replace("\x00", "")[:30]
         raise invalid(
             field_name,
-            f"전화번호 '{shown}'이(가) 올바르지 않습니다. 숫자로 입력해 주세요. 예: 010-1234-5678",
+            f"전화번호 {quoted_with_particle(shown, '이/가')} 올바르지 않습니다. 숫자로 입력해 주세요. 예: 010-1234-5678",
             f"'{shown}' is not a valid phone number (digits only), e.g. 010-1234-5678",
         )
     if mobile and phonenumbers.number_type(number) not in TEXTABLE:
         raise invalid(
             field_name,
-            f"'{raw}'은(는) 휴대전화 번호가 아닙니다. 문자를 받을 수 있는 번호를 입력해 주세요.",
+            f"{quoted_with_particle(raw, '은/는')} 휴대전화 번호가 아닙니다. 문자를 받을 수 있는 번호를 입력해 주세요.",
             f"'{raw}' is not a mobile number; give one that can receive text messages.",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

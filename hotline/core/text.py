@@ -8,6 +8,7 @@ from __future__ import annotations
 import unicodedata
 
 from hotline.core.errors import invalid
+from hotline.core.korean import with_particle
 
 # Letters that render as nothing: the Hangul fillers are category Lo, so "is a letter" alone would pass them
 _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
@@ -54,5 +55,5 @@ def whole_number(text: str, field_name: str, *, what_ko: str = "숫자", what_en
     """A non-negative whole number written with ASCII digits, else a 422 naming the field."""
     text = text.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
-        raise invalid(field_name, f"{what_ko}은(는) 0-9 숫자로만 입력해 주세요.", f"Give {what_en} in digits 0-9.")
+        raise invalid(field_name, f"{with_particle(what_ko, '은/는')} 0-9 숫자로만 입력해 주세요.", f"Give {what_en} in digits 0-9.")
     return int(text)

@@ -19,14 +19,17 @@ from hotline.places.geo import PlaceTable
 from hotline.models import Assignment, CareRequest, CareVisit, Offer, OfferStatus, Provider
 from hotline.offers.loop import OfferContext, take_call
 from hotline.demo.behaviour import Behaviour, after_night, answer_of
+from hotline.demo.province import province_calls
 from hotline.requests.schemas import CareRequestCreate
 
 
-def scenario_bodies(path: Path, today: date, places: PlaceTable) -> list[tuple[str, CareRequestCreate]]:
+def scenario_bodies(path: Path, today: date, places: PlaceTable,
+                    province: bool = False) -> list[tuple[str, CareRequestCreate]]:
     scenario = json.loads(path.read_text(encoding="utf-8"))
     day = today + timedelta(days=scenario.get("date_offset_days", 1))
+    calls = scenario["requests"] + (province_calls(places, day) if province else [])
     bodies = []
-    for i, call in enumerate(scenario["requests"]):
+    for i, call in enumerate(calls):
         children = [{"first_name": c["first_name"],
                      # a birth date that makes the child `age_years` old on the day (and not a birthday)
                      "birth_date": (day - timedelta(days=int(365.25 * c["age_years"]) + 120)).isoformat()}
@@ -44,12 +47,14 @@ def scenario_bodies(path: Path, today: date, places: PlaceTable) -> list[tuple[s
     return bodies
 
 
-def play_day(engine: Engine, ctx: OfferContext, clock: Clock | None = None) -> list[tuple[str, str]]:
-    """Log every call of the scenario (idempotent: keys are per day and call); returns (ref, status)."""
+def play_day(engine: Engine, ctx: OfferContext, clock: Clock | None = None, *,
+             province: bool = False) -> list[tuple[str, str]]:
+    """Log every call of the scenario (idempotent: keys are per day and call); returns (ref, status). With
+    `province`, one more call from each of the other 30 시·군 (hotline.demo.province)."""
     clock = clock or Clock()
     results = []
     path = ctx.settings.data_dir / "demo_scenario.json"
-    for key, body in scenario_bodies(path, local(clock.now()).date(), ctx.places):
+    for key, body in scenario_bodies(path, local(clock.now()).date(), ctx.places, province):
         try:
             with unit_of_work(engine) as session:
                 created = take_call(session, body, actor="operator:demo", now=clock.now(), ctx=ctx,

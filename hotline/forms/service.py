@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from hotline.core.errors import FieldProblem, InvalidInput
+from hotline.core.korean import with_particle
 from hotline.models.forms import ReferralForm, SiteVisit
 from hotline.privacy.access import log_access
 from hotline.requests.lifecycle import record
@@ -29,9 +30,12 @@ def save_referral(session: Session, request: CareRequest, *, form: dict[str, str
     for name, label_ko, label_en in (("official_name", "담당 공무원 이름", "official's name"),
                                      ("official_org", "소속 기관", "office")):
         if not (form.get(name) or "").strip():
-            problems.append(FieldProblem(name, f"{label_ko}을(를) 입력해 주세요.", f"Give the {label_en}."))
+            problems.append(FieldProblem(name, f"{with_particle(label_ko, '을/를')} 입력해 주세요.", f"Give the {label_en}."))
     if form.get("service_kind") not in SERVICE_KINDS:
         problems.append(FieldProblem("service_kind", "서비스 유형을 골라 주세요.", "Choose the kind of service."))
+    if form.get("consent_confirmed") != "yes":  # a referral hands a child's data on: never without the guardian
+        problems.append(FieldProblem("consent_confirmed", "보호자 동의를 확인하고 '보호자 동의를 확인함'에 표시해 주세요.",
+                                     "Confirm the guardian's consent (tick consent_confirmed)."))
     if problems:
         raise InvalidInput(*problems)
     referral = session.exec(select(ReferralForm).where(ReferralForm.request_id == request.id)).first()

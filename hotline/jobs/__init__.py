@@ -29,6 +29,7 @@ from hotline.sms import outbox
 from hotline.core.clock import SEOUL, Clock
 from hotline.core.config import Settings
 from hotline.applications.service import forget_expired_drafts
+from hotline.records.adjustments import expire_stale as expire_stale_adjustments
 from hotline.core.db import unit_of_work
 from hotline.offers.loop import OfferContext
 from hotline.sms.senders import SmsSender
@@ -85,6 +86,7 @@ def tick() -> None:
             offers.run_care_day(session, now=now, ctx=rt.ctx)
             fallthrough.check_arrivals(session, now=now, ctx=rt.ctx)  # nobody checked in: provider texted, board raised
             forget_expired_drafts(session, now=now)  # unconfirmed online applications, as their code expires
+            expire_stale_adjustments(session, now=now)  # asked while the care was on, which has since ended
     dispatch()
 
 

@@ -1,8 +1,10 @@
 """One-time SMS codes of online applications. The code and the phone are stored hashed. The draft
-application waits here sealed with a key derived from the code (AES-GCM): nobody reading the database —
-nor the service itself — can read the parent's name, number or children without the code the parent
-holds. The sealed draft is deleted when the code expires (the tick), or becomes the request; the row
-itself, kept for the hourly limits, is deleted a day after expiry (retention)."""
+application waits here sealed with a key derived from the code (AES-GCM), and, for "send the code again"
+and "change the number", the form as typed sealed after it under a key from a value only the parent's
+browser holds (hotline.applications.service): nobody reading the database — nor the service itself — can
+read the parent's name, number or children without something the parent holds. The sealed draft is deleted
+when the code expires (the tick), or becomes the request; the row itself, kept for the hourly limits, is
+deleted a day after expiry (retention)."""
 
 from __future__ import annotations
 

@@ -37,6 +37,12 @@ class Offer(SQLModel, table=True):
     answer_channel: str | None = Field(default=None, max_length=10)  # sms | link | system
     # short code in the offer SMS ("1 A7") so a provider with several offers answers the one meant
     reply_code: str = Field(default="", max_length=4)
+    # the provider's odds when asked, before the day's effect (hotline.offers.history), so later waves can
+    # tell how today differs; and what this offer added to the chance of a confirmation by the target
+    odds_accept: float | None = None
+    odds_answer: float | None = None
+    odds_mu: float | None = None
+    chance_gain: float | None = None
 
 
 class Assignment(SQLModel, table=True):

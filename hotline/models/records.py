@@ -74,6 +74,7 @@ class AdjustmentStatus(StrEnum):
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
+    expired = "expired"  # the care ended before anyone decided: closed, nothing changed (records.adjustments)
 
 
 class Adjustment(SQLModel, table=True):

@@ -70,6 +70,9 @@ class CareRequest(SQLModel, table=True):
     city_ko: str | None = Field(default=None, max_length=20, index=True)
     lat: float
     lon: float
+    # how precise lat/lon are: address | coordinates | dong | gu | city (hotline.places.locate); the last
+    # three are the offline point of the place, shown as "동 단위 위치"; NULL on rows from before issue 22
+    location_precision: str | None = Field(default=None, max_length=12)
     needs: list[str] = json_field()
     language: Language = Field(default=Language.ko, sa_type=String(2))
     # PIPA: consent on the call (when, which operator); health notes only with their own consent

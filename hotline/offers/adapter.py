@@ -16,6 +16,7 @@ import matching
 from hotline.core.db import kept_for_transaction, needs_lock
 from hotline.core.clock import at_local, epoch_minutes, local
 from hotline.core.config import Settings
+from hotline.places.travel import problem_travel, visit_travel
 from hotline.requests.children import age_on, children_of
 from hotline.providers.schemas import DAYS
 from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
@@ -165,12 +166,10 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
     ]
     return matching.Problem(
         requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
-        travel=travel_model(settings), caregiver_lead_min=settings.caregiver_lead_minutes,
+        # the great circle, or a routing service's road figures when one is configured (docs/places.md)
+        travel=problem_travel(settings, reads.m_requests, m_providers),
+        caregiver_lead_min=settings.caregiver_lead_minutes,
     )
-
-
-def travel_model(settings: Settings) -> matching.GreatCircle:
-    return matching.GreatCircle(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh)
 
 
 def room_for(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:
@@ -185,8 +184,9 @@ def room_for(session: Session, provider: Provider, request: CareRequest, childre
     items = [(epoch_minutes(a.start_at), epoch_minutes(a.end_at), a.children, care.lat, care.lon) for a, care in rows]
     shape = matching.Provider(id=provider.code, kind=str(provider.kind), location=matching.Location(provider.lat, provider.lon),
                               capacity=provider.capacity, availability=())
+    visits = [(it[3], it[4]) for it in items] if shape.kind == "caregiver" else []  # a facility's guests come to it
     return matching.room_ok(shape, epoch_minutes(request.start_at), epoch_minutes(request.end_at), children,
-                            request.lat, request.lon, items, travel_model(settings))
+                            request.lat, request.lon, items, visit_travel(settings, request.lat, request.lon, visits))
 
 
 def explanation_json(explanation: matching.Explanation | None) -> dict[str, Any] | None:

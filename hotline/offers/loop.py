@@ -173,7 +173,7 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
                          policy=policy)
     # after a fall-through, the minutes count from it: the family waits for a new place from then
     since_call = (now - (request.fell_through_at or request.created_at)).total_seconds() / 60
-    ranked = prefer_responsive(ranked, odds, horizon(since_call, policy), policy)
+    ranked = prefer_responsive(ranked, odds, min(policy.quick_minutes, horizon(since_call, policy)), policy)
     wave = plan_wave([OpenOffer(odds[p.id], (now - o.created_at).total_seconds() / 60) for o, p in open_offers],
                      [odds[c.provider.id] for c in ranked], minutes_since_call=since_call, policy=policy,
                      minutes_to_start=(request.start_at - now).total_seconds() / 60,
@@ -185,8 +185,10 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
     if chosen:
         request.offer_rounds += 1
         detail = {"providers": [c.provider.code for c in chosen], "chance": round(wave.chance_after, 3),
-                  "horizon_min": round(wave.horizon_minutes, 1), "explanation": explanation_json(explanation),
-                  "solver": solver_status}
+                  "gains": [round(g, 3) for g in wave.gains], "horizon_min": round(wave.horizon_minutes, 1),
+                  "explanation": explanation_json(explanation), "solver": solver_status}
+        if odds.effect.offers:
+            detail["today"] = odds.effect.describe()
         reason = f"{request.offer_rounds}차 제안: {len(chosen)}곳 (목표 내 확정 확률 {wave.chance_after:.0%})"
         if request.status == S.offered:
             record(session, request, actor=SYSTEM, at=now, reason=reason, detail=detail)
@@ -194,14 +196,17 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
             transition(session, request, S.offered, actor=SYSTEM, at=now, reason=reason, detail=detail)
         rank = len(open_offers)
         seen = codes_seen(session, [c.provider.id for c in chosen], now)
-        for candidate in chosen:
+        for candidate, gain in zip(chosen, wave.gains):
             rank += 1
             make_offer(session, request, candidate.provider, rank=rank, distance_km=candidate.distance_km, now=now,
-                       ctx=ctx, codes=seen[candidate.provider.id])
+                       ctx=ctx, codes=seen[candidate.provider.id], odds=odds.base[candidate.provider.id], gain=gain)
     request.next_wave_at = now + timedelta(seconds=policy.wave_seconds)
     session.add(request)
     ctx.wake(session, request.next_wave_at)
     notice_if_slow(session, request, now=now, policy=policy)
+
+
+EVERYONE = 10_000  # "every suitable provider" for ask_everyone
 
 
 @dataclass(frozen=True)
@@ -219,14 +224,14 @@ def _ranked(session: Session, request: CareRequest, *, now: datetime, ctx: Offer
     if problem is None or rid not in {r.id for r in problem.requests}:
         problem, plan = build_problem(session, [request], now=now, settings=ctx.settings), None
     explanation = plan.explanations.get(rid) if plan is not None else None
-    k = policy.candidates + len(skip)
+    k = (EVERYONE if policy.ask_everyone else policy.candidates) + len(skip)
     found = matching.rank_providers(problem, rid, k=k, plan=plan)
     if not [c for c in found if c.provider_id not in skip]:
         with_paused = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True)
         found = matching.rank_providers(with_paused, rid, k=k)
     first = plan.assignments.get(rid) if plan is not None else None
     found.sort(key=lambda c: c.provider_id != first)  # stable: the solver's pick, then its ranking
-    codes = [c.provider_id for c in found if c.provider_id not in skip][:policy.candidates]
+    codes = [c.provider_id for c in found if c.provider_id not in skip][:k]
     rows = {p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(codes)))}
     km = {c.provider_id: c.distance_km for c in found}
     return [Ranked(rows[code], km[code]) for code in codes], explanation, plan.status if plan else None
@@ -281,12 +286,15 @@ def notice_if_slow(session: Session, request: CareRequest, *, now: datetime, pol
 
 
 def make_offer(session: Session, request: CareRequest, provider: Provider, *, rank: int, distance_km: float | None,
-               now: datetime, ctx: OfferContext, codes: set[str] | None = None) -> Offer:
+               now: datetime, ctx: OfferContext, codes: set[str] | None = None, odds: Odds | None = None,
+               gain: float | None = None) -> Offer:
     policy = policy_for(request, ctx)
     expires = offer_expiry(now, request.start_at, ctx.settings, policy)
     offer = Offer(request_id=request.id, provider_id=provider.id, round=request.offer_rounds, rank=rank,
                   distance_km=round(distance_km, 2) if distance_km is not None else None, created_at=now,
-                  expires_at=expires, reply_code=reply_code(session, provider, now, codes))
+                  expires_at=expires, reply_code=reply_code(session, provider, now, codes),
+                  odds_accept=odds and odds.accept, odds_answer=odds and odds.answer, odds_mu=odds and odds.mu,
+                  chance_gain=None if gain is None else round(gain, 4))
     session.add(offer)
     session.flush()
     lang = provider.language

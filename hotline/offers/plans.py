@@ -16,10 +16,13 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 import matching
-from hotline.core.clock import as_utc, fmt_window
+from hotline.core.clock import as_utc, fmt_window, local
 from hotline.core.db import lock
 from hotline.core.errors import Conflict, FieldProblem, InvalidInput, invalid
+from hotline.core.korean import with_particle
 from hotline.models import CareRequest, Child, Guardian, Provider
+from hotline.places.locate import coarse
+from hotline.places.resolve import problem_for
 from hotline.offers.adapter import build_problem
 from hotline.offers.fallthrough import Why, checked_in, release
 from hotline.offers.loop import SYSTEM, S, OfferContext, match, withdraw_others
@@ -64,14 +67,14 @@ def change_plan(session: Session, request: CareRequest, change: PlanChange, *, a
     if len(kids) > 5:
         problems.append(FieldProblem("children", "아동은 한 요청에 5명까지입니다.", "At most five children a request."))
     for i, (name, born) in enumerate(kids):
-        if problem := check_child(i, name, born, start, end):
+        if problem := check_child(i, name, born, start, end, today=local(now).date()):
             problems.append(problem)
     place = None
     if change.place is not None and change.place.strip():
-        place = ctx.places.lookup(change.place)
-        if place is None:
-            problems.append(FieldProblem("location.place", f"'{change.place}' 지역을 찾을 수 없습니다.",
-                                         f"Unknown place '{change.place}'."))
+        read = ctx.places.find(change.place)
+        place = read.place
+        if (wrong := problem_for(read, change.place, "location.place")) is not None:
+            problems.append(wrong)
     if problems:
         raise InvalidInput(*problems)
 
@@ -107,13 +110,13 @@ def change_plan(session: Session, request: CareRequest, change: PlanChange, *, a
         session.add(assignment)
         request.reminded_at = None if request.start_at > now else request.reminded_at
         session.add(request)
-        record(session, request, actor=SYSTEM, at=now, reason=f"변경된 일정도 {provider.name}이(가) 맡음")
+        record(session, request, actor=SYSTEM, at=now, reason=f"변경된 일정도 {with_particle(provider.name, '이/가')} 맡음")
         guardian = session.get(Guardian, request.guardian_id)
         for to, lang in ((provider.phone, provider.language), (guardian.phone, guardian.language)):
             enqueue(session, to=to, kind="plan_changed", lang=lang, now=now, request_id=request.id,
                     window=fmt_window(request.start_at, request.end_at, lang), children=len(kids))
         return "kept"
-    release(session, request, why=Why.plan_changed, actor=actor, reason=f"변경된 일정은 {provider.name}이(가) 맡을 수 없음",
+    release(session, request, why=Why.plan_changed, actor=actor, reason=f"변경된 일정은 {with_particle(provider.name, '이/가')} 맡을 수 없음",
             now=now, ctx=ctx)
     return "rematched"
 
@@ -141,6 +144,7 @@ def _apply(session: Session, request: CareRequest, *, start: datetime, end: date
     request.start_at, request.end_at = start, end
     if place is not None:
         request.lat, request.lon, request.place_code, request.city_ko = place.lat, place.lon, place.code, place.city_ko
+        request.location_precision = coarse(place)
     if address is not None and address.strip():
         request.address = address.strip()[:200]
     if notes is not None:

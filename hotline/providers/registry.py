@@ -10,9 +10,11 @@ from sqlmodel import Session, col, select
 from hotline.core.clock import local_day_bounds
 from hotline.core.errors import Conflict, NotFound, invalid
 from hotline.places.geo import Geocoder, in_service_area
+from hotline.places.resolve import place_for
 from hotline.models import Assignment, Offer, OfferStatus, Provider
 from hotline.core.phones import to_e164
 from hotline.providers.schemas import ProviderCreate, ProviderUpdate
+from hotline.core.korean import quoted_with_particle
 
 
 def _check_ages(min_age: int, max_age: int) -> None:
@@ -23,16 +25,14 @@ def _check_ages(min_age: int, max_age: int) -> None:
 def create_provider(session: Session, data: ProviderCreate, *, now: datetime, geocoder: Geocoder) -> Provider:
     _check_ages(data.min_age, data.max_age)
     if session.exec(select(Provider).where(Provider.code == data.code)).first():
-        raise Conflict(f"기관 코드 '{data.code}'가 이미 있습니다.", f"Provider code '{data.code}' already exists.")
-    place = None
-    if data.place:
-        place = geocoder.lookup(data.place)
-        if place is None:
-            raise invalid("place", f"'{data.place}' 지역을 찾을 수 없습니다.", f"Unknown place '{data.place}'.")
+        raise Conflict(f"기관 코드 {quoted_with_particle(data.code, '이/가')} 이미 있습니다.", f"Provider code '{data.code}' already exists.")
+    place = place_for(geocoder, data.place, "place") if data.place else None
     if data.lat is not None and data.lon is not None:
         if not in_service_area(data.lat, data.lon):
             raise invalid("lat", "좌표가 경기도 서비스 지역 밖입니다.", "Coordinates lie outside Gyeonggi.")
         lat, lon = data.lat, data.lon
+        # the 동 that holds the coordinates, for the console and the centre report by district
+        place = geocoder.reverse(lat, lon) or place
     elif place is not None:
         lat, lon = place.lat, place.lon
     else:

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from hotline.core.clock import SEOUL, WEEKDAYS_KO, fmt_window, local
 from hotline.core.errors import DomainError, FieldProblem
+from hotline.core.korean import with_particle
 from hotline.models import Assignment, CareRequest, Guardian, Provider
 from hotline.models.records import Adjustment, CareVisit
 from hotline.requests.intake import active_assignment
@@ -76,7 +77,7 @@ def log_time_problems(session: Session, request: CareRequest, start: time, end: 
         if inside:
             moments[name] = inside[0]
         else:
-            problems.append(FieldProblem(name, f"{ko} 시각 {value:%H:%M}이(가) 돌봄 시간({shown}) 밖입니다.",
+            problems.append(FieldProblem(name, f"{ko} 시각 {with_particle(f'{value:%H:%M}', '이/가')} 돌봄 시간({shown}) 밖입니다.",
                                          f"The {en} time {value:%H:%M} is outside the care ({shown})."))
     if len(moments) == 2 and moments["end_time"] <= moments["start_time"]:
         problems.append(FieldProblem("end_time", "종료 시각은 시작 시각보다 늦어야 합니다.",

@@ -13,16 +13,19 @@ from hotline.core.clock import SEOUL, local
 from hotline.core.config import Settings
 from hotline.core.db import lock
 from hotline.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, invalid
+from hotline.core.korean import quoted_with_particle
 from hotline.requests.intake import active_assignment, get_request
 from hotline.requests.children import check_child, children_of
 from hotline.privacy.access import log_access
 from hotline.requests.lifecycle import RequestStatus, record, transition
 from hotline.models import Assignment, CareRequest, Guardian, Provider
-from hotline.core.links import sign, verify
 from hotline.sms.outbox import enqueue
 from hotline.models.records import Adjustment, AdjustmentKind, AdjustmentStatus, CareVisit, HealthRecord, ServiceLog
 # the consistency rules (issue 19); the workspace router reads checkin_opens and moment_text through here
 from hotline.offers.fallthrough import checkin_opens, mark_arrived  # one check-in for the workspace and SMS
+# the workspace links live in records.workspace_links; the workspace router and tests read them through here
+from hotline.records.workspace_links import (link_purpose, provider_for_link, send_workspace_link,  # noqa: F401
+                                             workspace_link)
 from hotline.records.rules import (care_minutes, log_time_problems, moment_text, normal_code, outside_shift,
                                    tell_decision)
 
@@ -212,7 +215,8 @@ def decide_adjustment(session: Session, adjustment_id: int, *, approve: bool, ac
     assignment = active_assignment(session, request)
     if approve:
         if assignment is None or request.status not in (S.confirmed, S.in_care):
-            raise Conflict("배정이 없거나 끝난 요청이라 승인할 수 없습니다.", "No active placement to adjust.")
+            raise Conflict("돌봄이 이미 끝나 승인할 수 없습니다. 목록의 '만료로 닫기'로 정리해 주세요.",
+                           "The care has ended: close the adjustment as expired.")
         new_end = adjustment.new_end_at
         if new_end > assignment.end_at:
             _check_room(session, request, assignment, new_end)
@@ -313,7 +317,7 @@ def file_result(session: Session, provider: Provider, request: CareRequest, *, r
         raise Conflict("퇴실 후 서비스 결과를 등록할 수 있습니다.", "Check out before filing the result.")
     minutes = care_minutes(visit)
     if result != "not_provided" and minutes < 1:
-        raise invalid("result", f"입실부터 퇴실까지 {minutes}분이라 '{RESULTS_KO[result]}'(으)로 등록할 수 없습니다. "
+        raise invalid("result", f"입실부터 퇴실까지 {minutes}분이라 {quoted_with_particle(RESULTS_KO[result], '으로/로')} 등록할 수 없습니다. "
                       "돌봄을 하지 못했다면 '미제공'을 골라 주세요.",
                       f"Checked in to checked out is {minutes} minutes: the care cannot be filed as provided. "
                       "Choose 'not provided' if it did not happen.")
@@ -338,45 +342,17 @@ def records_of(session: Session, request: CareRequest, *, actor: str, now: datet
     }
 
 
-def link_purpose(provider: Provider) -> str:
-    """What a workspace link is signed for: the provider's current link version (version 0 links, signed
-    before any was sent from the console, keep the plain purpose)."""
-    version = provider.workspace_link_version
-    return "provider" if not version else f"provider:{version}"
-
-
-def workspace_link(base: str, secret: str, provider: Provider, now: datetime, days: int) -> str:
-    return f"{base.rstrip('/')}/p/{sign(secret, link_purpose(provider), provider.id, now + timedelta(days=days))}"
-
-
-def provider_for_link(session: Session, secret: str, token: str, now: datetime) -> Provider | None:
-    """The active provider a workspace link opens, if it is genuine, unexpired and the newest one sent."""
-    ident, _, _ = token.partition(".")
-    provider = session.get(Provider, int(ident)) if ident.isascii() and ident.isdigit() and len(ident) < 10 else None
-    if provider is None or not provider.active:
-        return None
-    return provider if verify(secret, link_purpose(provider), token, now) == provider.id else None
-
-
-def send_workspace_link(session: Session, provider: Provider, *, base: str, secret: str, now: datetime,
-                        days: int) -> None:
-    """A new link by SMS; every link sent before it stops working (a lost phone, a staff change)."""
-    provider.workspace_link_version += 1
-    session.add(provider)
-    enqueue(session, to=provider.phone, kind="workspace_link", lang=provider.language, now=now,
-            workspace_url=workspace_link(base, secret, provider, now, days))
-
-
-def coming_days(provider: Provider, *, now: datetime, days: int = 14) -> list[tuple[str, str, bool]]:
-    """The next days with the provider's opening hours and whether each is marked closed."""
+def coming_days(provider: Provider, *, now: datetime, days: int = 14, lang: str = "ko") -> list[tuple[str, str, bool]]:
+    """The next days with the provider's opening hours and whether each is marked closed, in `lang`."""
     names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     labels = "월화수목금토일"
     out = []
     for i in range(days):
         day = local(now).date() + timedelta(days=i)
         hours = provider.weekly_hours.get(names[day.weekday()], [])
-        text = ", ".join(f"{a}–{b}" for a, b in hours) or "운영 안 함"
-        out.append((day.isoformat(), f"{day.month}/{day.day}({labels[day.weekday()]}) {text}", day.isoformat() in provider.closures))
+        text = ", ".join(f"{a}–{b}" for a, b in hours) or ("not open" if lang == "en" else "운영 안 함")
+        shown = f"{day:%a} {day.month}/{day.day} {text}" if lang == "en" else f"{day.month}/{day.day}({labels[day.weekday()]}) {text}"
+        out.append((day.isoformat(), shown, day.isoformat() in provider.closures))
     return out
 
 

@@ -30,8 +30,10 @@ def _ko_date(d: date) -> str:
     return f"{d.year}년 {d.month}월 {d.day}일"
 
 
-def check_child(index: int, first_name: str, born: date, start: datetime, end: datetime) -> FieldProblem | None:
-    """Eligible while under 13 at every moment of the window (만 12세 이하), and already born at its start."""
+def check_child(index: int, first_name: str, born: date, start: datetime, end: datetime,
+                today: date | None = None) -> FieldProblem | None:
+    """Eligible while under 13 at every moment of the window (만 12세 이하), and already born at its start.
+    The refusal says which is true: already 13 (given today), 13 before the care starts, or 13 during it."""
     field = f"children[{index}].birth_date"
     start_day = local(start).date()
     if born > start_day:
@@ -39,15 +41,26 @@ def check_child(index: int, first_name: str, born: date, start: datetime, end: d
                             f"{first_name}'s birth date ({born}) is after the care start.")
     turns_13 = birthday(born, MAX_AGE + 1)
     turns_13_at = datetime.combine(turns_13, datetime.min.time(), SEOUL)
-    if end > turns_13_at:
-        return FieldProblem(
-            field,
-            f"죄송합니다. 언제나 돌봄은 만 12세 이하 아동만 이용할 수 있습니다. {first_name} 어린이는 "
-            f"{_ko_date(turns_13)}에 만 13세가 되어 돌봄 기간 중 대상 연령을 넘습니다.",
-            f"Sorry, the service is for children aged 12 and under. {first_name} turns 13 on {turns_13}, "
-            "before the care window ends.",
-        )
-    return None
+    if end <= turns_13_at:
+        return None
+    sorry_ko, sorry_en = ("죄송합니다. 언제나 돌봄은 만 12세 이하 아동만 이용할 수 있습니다. ",
+                          "Sorry, the service is for children aged 12 and under. ")
+    if today is not None and turns_13 <= today:
+        age = age_on(born, today)
+        return FieldProblem(field, f"{sorry_ko}{first_name} 어린이는 이미 만 {age}세입니다"
+                                   f"({_ko_date(turns_13)}에 만 13세가 되었습니다).",
+                            f"{sorry_en}{first_name} is already {age} (turned 13 on {turns_13}).")
+    if turns_13_at <= start and today is None:  # no "today": words true whether the birthday is past or not
+        return FieldProblem(field, f"{sorry_ko}{first_name} 어린이는 {_ko_date(turns_13)}에 만 13세가 되어 "
+                                   "돌봄 시작일에는 이미 대상 연령을 넘습니다.",
+                            f"{sorry_en}{first_name} is 13 by the care start (13 on {turns_13}).")
+    if turns_13_at <= start:
+        when_ko = "돌봄 당일인" if turns_13 == start_day else "돌봄이 시작되기 전인"
+        return FieldProblem(field, f"{sorry_ko}{first_name} 어린이는 {when_ko} {_ko_date(turns_13)}에 만 13세가 됩니다.",
+                            f"{sorry_en}{first_name} turns 13 on {turns_13}, before the care starts.")
+    return FieldProblem(field, f"{sorry_ko}{first_name} 어린이는 돌봄 중인 {_ko_date(turns_13)}에 만 13세가 되어 "
+                               "그때부터 대상 연령을 넘습니다.",
+                        f"{sorry_en}{first_name} turns 13 on {turns_13}, before the care window ends.")
 
 
 def children_of(session: Session, request: CareRequest) -> list[Child]:

@@ -13,11 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from hotline.core.clock import as_utc, local_day_bounds
+from hotline.core.clock import as_utc, local, local_day_bounds
 from hotline.core.config import Settings
 from hotline.core.db import created_in_this_transaction
 from hotline.core.errors import FieldProblem, InvalidInput, NotFound, invalid
-from hotline.places.geo import Geocoder, Place, in_service_area
+from hotline.places.geo import Geocoder
+from hotline.places.locate import Located, locate
 from hotline.requests.lifecycle import LABELS_KO, RequestStatus
 from hotline.models import Assignment, CareRequest, Child, Guardian, RequestEvent
 from hotline.core.phones import to_e164
@@ -45,27 +46,11 @@ def check_window(start: datetime, end: datetime, now: datetime, settings: Settin
     return problems
 
 
-def resolve_location(data: CareRequestCreate, geocoder: Geocoder) -> tuple[float, float, Place | None]:
+def resolve_location(data: CareRequestCreate, geocoder: Geocoder) -> Located:
+    """The call's point and how precise it is (hotline.places.locate): coordinates, the street geocoder's
+    answer for the address, or the offline point of the 동 the place (or address) names."""
     loc = data.location
-    if (loc.lat is None) != (loc.lon is None):
-        missing = "location.lon" if loc.lon is None else "location.lat"
-        raise invalid(missing, "위도와 경도를 함께 입력해 주세요.", "Give latitude and longitude together.")
-    place = None
-    if loc.place:
-        place = geocoder.lookup(loc.place)
-        if place is None:
-            raise invalid("location.place", f"'{loc.place}' 지역을 찾을 수 없습니다. 시·군 또는 구·동 이름을 입력해 주세요.",
-                          f"Unknown place '{loc.place}'. Give a city/county or district name.")
-    if loc.lat is not None and loc.lon is not None:
-        if not in_service_area(loc.lat, loc.lon):
-            raise invalid("location.lat", "좌표가 경기도 서비스 지역 밖입니다.", "Coordinates lie outside Gyeonggi.")
-        return loc.lat, loc.lon, place
-    if place is None:
-        place = geocoder.lookup(loc.address)
-        if place is None:
-            raise invalid("location.place", f"주소 '{loc.address}'에서 지역을 찾을 수 없습니다. 지역(place)이나 좌표를 입력해 주세요.",
-                          f"Could not place address '{loc.address}'. Give a place or coordinates.")
-    return place.lat, place.lon, place
+    return locate(geocoder, address=loc.address, place_text=loc.place, lat=loc.lat, lon=loc.lon)
 
 
 def payload_hash(data: CareRequestCreate) -> str:
@@ -140,10 +125,10 @@ def create_care_request(
     start, end = as_utc(data.start_at), as_utc(data.end_at)
     problems += check_window(start, end, now, settings)
     for i, child in enumerate(data.children):
-        if problem := check_child(i, child.first_name, child.birth_date, start, end):
+        if problem := check_child(i, child.first_name, child.birth_date, start, end, today=local(now).date()):
             problems.append(problem)
     try:
-        lat, lon, place = resolve_location(data, geocoder)
+        located = resolve_location(data, geocoder)
     except InvalidInput as exc:
         problems += exc.errors
     if problems:
@@ -159,10 +144,11 @@ def create_care_request(
         start_at=start,
         end_at=end,
         address=data.location.address,
-        place_code=place.code if place else None,
-        city_ko=place.city_ko if place else None,
-        lat=lat,
-        lon=lon,
+        place_code=located.place.code if located.place else None,
+        city_ko=located.place.city_ko if located.place else None,
+        lat=located.lat,
+        lon=located.lon,
+        location_precision=located.precision,
         needs=sorted({n.value for n in data.needs}),
         language=data.language,
         consent_at=now,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import Conflict
+from hotline.core.korean import quoted_with_particle
 from hotline.models.requests import RequestStatus
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ LABELS_KO = {
 class IllegalTransition(Conflict):
     def __init__(self, current: RequestStatus, target: RequestStatus):
         super().__init__(
-            f"'{LABELS_KO[current]}' 상태의 요청은 '{LABELS_KO[target]}'(으)로 바꿀 수 없습니다.",
+            f"'{LABELS_KO[current]}' 상태의 요청은 {quoted_with_particle(LABELS_KO[target], '으로/로')} 바꿀 수 없습니다.",
             f"A request that is {current.value} cannot become {target.value}.",
             type="/problems/illegal-transition",
         )

@@ -174,6 +174,10 @@ class CareRequestPublic(PublicModel):
     city_ko: str | None
     lat: float
     lon: float
+    location_precision: str | None = Field(
+        default=None, examples=["dong"],
+        description="how precise lat/lon are: address (the street geocoder's point), coordinates (given), or "
+                    "dong / gu / city (the offline point of the place: '동 단위 위치')")
     needs: list[str]
     language: Language
     guardian: GuardianPublic

@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 from hotline.core.clock import fmt_window, local
 from hotline.requests.intake import active_assignment, events_of, status_label
 from hotline.requests.children import child_ages, children_of
-from hotline.requests.lifecycle import RequestStatus
 from hotline.models import Assignment, CareRequest, Guardian, Offer, OfferStatus, Provider
 from hotline.privacy.masking import mask
 from hotline.requests.schemas import (
@@ -57,8 +56,8 @@ def present_request(session: Session, request: CareRequest, *, places=None, deta
         id=request.id, ref=request.ref, status=request.status, status_label=status_label(request.status),
         reason=request.reason, notes=request.notes, start_at=request.start_at, end_at=request.end_at,
         address=request.address, place_code=request.place_code, city_ko=request.city_ko, lat=request.lat,
-        lon=request.lon, needs=request.needs, language=request.language,
-        guardian=GuardianPublic(name=guardian.name, phone_masked=mask(guardian.phone), language=guardian.language),
+        lon=request.lon, location_precision=request.location_precision, needs=request.needs,
+        language=request.language, guardian=GuardianPublic(name=guardian.name, phone_masked=mask(guardian.phone), language=guardian.language),
         children=[ChildPublic(first_name=c.first_name, birth_date=c.birth_date, age_years=a)
                   for c, a in zip(children, ages)],
         consent_at=request.consent_at, consent_by=request.consent_by, health_consent=request.health_consent,
@@ -86,25 +85,6 @@ def offer_page(session: Session, offer: Offer, places, now: datetime) -> dict:
             "open": offer.status == OfferStatus.pending and offer.expires_at > now,
             # the provider who accepted reopens the link: it is theirs, not "closed"
             "accepted": offer.status == OfferStatus.accepted}
-
-
-STATUS_STEPS = {
-    RequestStatus.received: "searching", RequestStatus.matching: "searching", RequestStatus.offered: "offered",
-    RequestStatus.unmatched: "unmatched", RequestStatus.confirmed: "confirmed", RequestStatus.in_care: "in_care",
-    RequestStatus.completed: "completed", RequestStatus.cancelled: "cancelled",
-}
-
-
-def status_page(session: Session, request: CareRequest) -> dict:
-    """What the parent's status link shows: the step, and the provider once confirmed."""
-    guardian = session.get(Guardian, request.guardian_id)
-    step = STATUS_STEPS[RequestStatus(request.status)]
-    provider = None
-    if step in ("confirmed", "in_care"):
-        assignment = active_assignment(session, request)
-        provider = session.get(Provider, assignment.provider_id) if assignment else None
-    return {"lang": guardian.language, "step": step, "ref": request.ref, "provider": provider,
-            "window": fmt_window(request.start_at, request.end_at, guardian.language)}
 
 
 def summarize_request(session: Session, request: CareRequest, places=None) -> CareRequestSummary:

@@ -56,7 +56,7 @@ def test_parent_applies_online_and_a_low_score_is_followed_up(platform):
     parent.click("#confirm-code")
     parent.wait_for_url(re.compile(r"/apply/s/"))
     status_page = parent.url
-    expect(parent.locator("#status")).to_have_text("제안 중")
+    expect(parent.locator("#status")).to_have_text("기관 답 기다리는 중")
 
     # matched: the provider accepts the offer on its link page
     offer_text = latest_text(engine, "offer")
@@ -64,7 +64,7 @@ def test_parent_applies_online_and_a_low_score_is_followed_up(platform):
     provider.goto(re.search(r"https?://\S+/o/\S+", offer_text.body).group().replace(platform["settings"].public_url, base))
     provider.click("button[value=accept]")
     parent.reload()
-    expect(parent.locator("#status")).to_have_text("확정")
+    expect(parent.locator("#status")).to_have_text("돌봄 확정")
     handover = parent.locator("#handover-code").inner_text()
     with Session(engine) as s:
         care = s.exec(select(CareRequest).where(CareRequest.created_by == "online:parent")).one()
@@ -119,7 +119,7 @@ def test_parent_applies_online_and_a_low_score_is_followed_up(platform):
 
     # the parent answers the survey with 2; a follow-up case appears for the operator
     parent.goto(status_page)
-    expect(parent.locator("#status")).to_have_text("완료")
+    expect(parent.locator("#status")).to_have_text("돌봄 끝")
     parent.check("#score2")
     parent.click("#send-survey")
     expect(parent.locator("body")).to_contain_text("응답해 주셔서 감사합니다")

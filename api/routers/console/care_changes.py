@@ -55,8 +55,8 @@ def reassign(ref: str, request: Request, session: SessionDep, clock: ClockDep, g
                                        reason=fallthrough.reason_given(reason), now=clock.now(), ctx=ctx)
         session.commit()
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc,
-                        typed={"reassign_reason": reason, "reassign_who": who})
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc, which="reassign",
+                        typed={"reassign_reason": reason, "reassign_who": who, "reassign_confirm": confirm})
     return _done(care, f"{provider.name}의 배치를 풀고 다른 기관을 찾고 있습니다.")
 
 

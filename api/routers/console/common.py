@@ -5,6 +5,7 @@ session (HttpOnly, SameSite=Strict cookie) that sign-out revokes."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -38,10 +39,42 @@ class LoginRequired(Exception):
 
 
 def console_user(request: Request, session: SessionDep, clock: ClockDep) -> User:
-    user = sessions.user_for(session, request.cookies.get(COOKIE) or "", now=clock.now())
-    if user is None or user.role not in (Role.operator, Role.admin):
+    found = sessions.signed_in(session, request.cookies.get(COOKIE) or "", now=clock.now())
+    if found is None or found[0].role not in (Role.operator, Role.admin):
         raise LoginRequired
-    return user
+    # every console page carries the server's time and the sign-in's end (console.js warns before it) and
+    # the menu's counts of waiting work, counted only when a page is drawn (not on the board's polls)
+    request.state.now, request.state.session_ends = clock.now(), found[1]
+    request.state.work_counts = lambda: work_counts(session)
+    return found[0]
+
+
+def work_counts(session) -> dict[str, int]:
+    """What waits beside the requests: adjustment requests to decide, follow-up cases to close."""
+    from hotline.aftercare import service as aftercare
+    from hotline.records import adjustments
+
+    return {"adjustments": adjustments.waiting_count(session), "followups": aftercare.open_count(session)}
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a console page of ours, never another site (`//evil`, `/\\evil`)."""
+    value = (value or "").strip()
+    if (not (value.split("?")[0] == "/console" or value.startswith("/console/"))
+            or value.startswith(("/console/login", "/console/logout"))
+            or "//" in value or "\\" in value or len(value) > 300 or any(ord(c) < 33 for c in value)):
+        return "/console"
+    return value
+
+
+def _return_to(request: Request) -> str:
+    """The page to come back to after a forced sign-in: the page itself, or for a form's POST the page
+    that held the form (what was typed is kept in the tab by console.js and filled in again)."""
+    if request.method == "GET":
+        query = f"?{request.url.query}" if request.url.query else ""
+        return safe_next(request.url.path + query)
+    referer = urlsplit(request.headers.get("referer", ""))  # its query is a past outcome (?done=…): left off
+    return safe_next(referer.path) if referer.netloc in ("", request.url.netloc) else "/console"
 
 
 Operator = Annotated[User, Depends(console_user)]
@@ -52,7 +85,9 @@ def install(app) -> None:
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
         if request.url.path.startswith(("/console/board/", "/console/callers")):
             return PlainTextResponse("로그인이 필요합니다.", status_code=401)
-        return RedirectResponse("/console/login", status_code=303)
+        back = _return_to(request)
+        return RedirectResponse("/console/login" if back == "/console" else
+                                f"/console/login?next={quote(back, safe='/')}", status_code=303)
 
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -99,6 +134,20 @@ def _korean_page(fallback):
         return render(request, "console/error.html", {"status": status, "detail": detail}, status_code=status)
 
     return handler
+
+
+FLASH = "dolbom_flash"
+
+
+def flash(response: Response, message: str) -> Response:
+    """A one-time message for the page the response leads to, when its address must stay as it is (a new
+    request's page is `/console/requests/<ref>`: bookmarked, shared, read by scripts)."""
+    response.set_cookie(FLASH, quote(message[:200]), max_age=120, httponly=True, samesite="strict", path="/console")
+    return response
+
+
+def take_flash(request: Request) -> str | None:
+    return unquote(request.cookies.get(FLASH) or "")[:300] or None
 
 
 def wants_problem(request: Request) -> bool:

@@ -18,11 +18,11 @@ from hotline.privacy import access
 from hotline.core.clock import local
 from hotline.console import intake_form, labels, read
 from hotline.core.errors import FieldProblem, InvalidInput
-from hotline.models import CareRequest
+from hotline.models import CareRequest, Offer, OfferStatus
 from hotline.privacy.masking import mask
 from hotline.core.phones import to_e164
 from hotline.requests.schemas import CareRequestCreate
-from api.routers.console.common import Operator, router
+from api.routers.console.common import Operator, flash, router
 from api.routers.console.board import Short
 
 
@@ -100,11 +100,22 @@ def create_request(request: Request, form: Annotated[dict[str, str], Depends(for
             return refuse([problem.as_dict()], status=409, overlap=overlap)
     try:
         created = offers.take_call(session, data, actor=actor(user), now=now, ctx=ctx, idempotency_key=key)
-        target = f"/console/requests/{created.request.ref}"
+        target, told = f"/console/requests/{created.request.ref}", _logged(session, created.request)
         session.commit()
     except InvalidInput as exc:
         return refuse([e.as_dict() for e in exc.errors])
-    return RedirectResponse(target, status_code=303)
+    return flash(RedirectResponse(target, status_code=303), told)
+
+
+def _logged(session, care: CareRequest) -> str:
+    """What the operator is told once the call is logged: where matching stands right now."""
+    asked = len(session.exec(select(Offer.id).where(Offer.request_id == care.id,
+                                                    Offer.status == OfferStatus.pending)).all())
+    if care.status == "unmatched":
+        return "접수했습니다. 지금 맡을 수 있는 기관이 없어 현황판 '지금 처리'에 올렸습니다. 아래에서 직접 제안할 수 있습니다."
+    if asked:
+        return f"접수했습니다. 기관 {asked}곳에 제안 문자를 보냈고 수락을 기다립니다. 보호자에게 접수 안내 문자가 갑니다."
+    return "접수했습니다. 자동 매칭을 시작했습니다. 보호자에게 접수 안내 문자가 갑니다."
 
 
 @router.get("/callers", response_class=HTMLResponse)

@@ -19,7 +19,7 @@ from hotline.console import actions, read
 from hotline.offers import fallthrough
 from hotline.core.errors import DomainError
 from hotline.models import CareRequest, Provider
-from api.routers.console.common import Operator, router, wants_problem
+from api.routers.console.common import FLASH, Operator, router, take_flash, wants_problem
 
 
 def _request_context(session, care: CareRequest, clock, geocoder, ctx, user) -> dict[str, Any]:
@@ -50,7 +50,11 @@ def request_detail(ref: str, request: Request, session: SessionDep,
                    error: Annotated[str | None, Query(max_length=300)] = None,
                    done: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
     care = intake.get_request(session, ref)
-    return _show_request(request, session, care, clock, geocoder, ctx, user, error=error, done=done)
+    flashed = take_flash(request)
+    page = _show_request(request, session, care, clock, geocoder, ctx, user, error=error, done=done or flashed)
+    if flashed:
+        page.delete_cookie(FLASH, path="/console")
+    return page
 
 
 @router.get("/requests/{ref}/print", response_class=HTMLResponse)
@@ -65,8 +69,9 @@ def request_print(ref: str, request: Request, session: SessionDep, clock: ClockD
 
 
 def _refused(request: Request, session, care, clock, geocoder, ctx, user, exc: DomainError,
-             typed: dict[str, str] | None = None) -> Response:
-    """All or nothing: roll back, then say why on the request's page (or as problem+json to a script)."""
+             typed: dict[str, str] | None = None, which: str = "") -> Response:
+    """All or nothing: roll back, then say why on the request's page (or as problem+json to a script), with
+    what was typed still in the form (`which` names it, so that its fields are marked)."""
     session.rollback()
     if wants_problem(request):
         raise exc
@@ -74,7 +79,8 @@ def _refused(request: Request, session, care, clock, geocoder, ctx, user, exc: D
              [{"field": "", "message": exc.detail_ko or exc.title_ko}]
     session.refresh(care)
     return _show_request(request, session, care, clock, geocoder, ctx, user, status_code=exc.status,
-                         action_errors=errors, form={**dict(request.query_params), **(typed or {})})
+                         action_errors=errors, form={**dict(request.query_params), **(typed or {})}, failed=which,
+                         invalid={f"{which}.{e['field']}" for e in errors})
 
 
 def _done(care: CareRequest, message: str) -> Response:
@@ -96,7 +102,7 @@ def offer_to(ref: str, request: Request, session: SessionDep, clock: ClockDep, g
         name = session.get(Provider, offer.provider_id).name
         session.commit()
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc,
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc, which="offer",
                         typed={"reason": reason, "provider": provider, "other": other,
                                "override_reason": override_reason})
     return _done(care, f"{name}에 제안 문자를 보냈습니다.")
@@ -110,7 +116,8 @@ def cancel(ref: str, request: Request, session: SessionDep, clock: ClockDep, geo
         actions.cancel(session, care, actor=actor(user), reason=reason, confirmed=bool(confirm), now=clock.now())
         session.commit()
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc)
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc, which="cancel",
+                        typed={"cancel_reason": reason, "cancel_confirm": confirm})
     return _done(care, "요청을 취소했습니다. 보호자와 기관에 취소 문자가 갑니다.")
 
 
@@ -122,7 +129,8 @@ def reveal(ref: str, request: Request, session: SessionDep, clock: ClockDep, geo
     try:
         number = actions.reveal_phone(session, care, actor=actor(user), reason=reason, now=clock.now())
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc)
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc, which="reveal",
+                        typed={"reveal_reason": reason})
     return _show_request(request, session, care, clock, geocoder, ctx, user, revealed=number)
 
 
@@ -134,7 +142,7 @@ def note(ref: str, request: Request, session: SessionDep, clock: ClockDep, geoco
         actions.add_note(session, care, actor=actor(user), text=note, now=clock.now())
         session.commit()
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc)
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc, which="note", typed={"note": note})
     return _done(care, "메모를 남겼습니다.")
 
 
@@ -147,7 +155,8 @@ def apply_suggestion(ref: str, request: Request, session: SessionDep, clock: Clo
         actions.apply_suggestion(session, care, key, actor=actor(user), reason=reason, now=clock.now(), ctx=ctx)
         session.commit()
     except DomainError as exc:
-        return _refused(request, session, care, clock, geocoder, ctx, user, exc)
+        return _refused(request, session, care, clock, geocoder, ctx, user, exc, which="suggestion",
+                        typed={"suggestion_reason": reason, "suggestion_key": key})
     return _done(care, "제안을 적용했습니다.")
 
 

@@ -680,7 +680,7 @@ def _report(world: World, policy: str, seed: int, engine, settings: Settings, ou
             asked[rid] = asked.get(rid, 0) + 1
             by_order[k][0] += 1
             by_order[k][1] += status in (OfferStatus.accepted, OfferStatus.released)
-        placed_km = sorted(km for km, in s.exec(select(Offer.distance_km).join(Assignment, Assignment.offer_id == Offer.id)
+        placed_km = sorted(km for km in s.exec(select(Offer.distance_km).join(Assignment, Assignment.offer_id == Offer.id)
                                                  .where(col(Assignment.request_id).in_(list(outcomes)))).all() if km is not None) \
             if outcomes else []
         sms = len(s.exec(select(OutboxMessage.id)).all())

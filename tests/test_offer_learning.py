@@ -161,3 +161,14 @@ def test_a_provider_quick_today_is_asked_first(client, operator, demo, loop, eng
     ref = client.post("/v1/requests", json=request_body(guardian={"name": "박하늘", "phone": "010-5550-4321",
                                                                   "language": "ko"}), headers=operator).json()["ref"]
     assert pending(offers_of(engine, ref))[0].provider_id == quick
+
+
+@pytest.mark.twilio
+@pytest.mark.offer_policy(ask_everyone=True)
+def test_asking_everyone_offers_every_suitable_provider_at_once(client, operator, demo, loop, engine):
+    """The bound the simulator measures the waves against is the service itself with one setting."""
+    ids = only_providers(engine, "pt-f03", "pt-f05", "pt-c01", "pt-c02", "pt-c03")
+    ref = client.post("/v1/requests", json=request_body(), headers=operator).json()["ref"]
+    asked = pending(offers_of(engine, ref))
+    assert sorted(o.provider_id for o in asked) == sorted(ids)
+    assert all(o.chance_gain is not None for o in asked)

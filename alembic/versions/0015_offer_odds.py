@@ -1,4 +1,5 @@
-"""offers: the odds each provider was asked with and what the offer added to the chance (issue 20)
+"""offers: the odds each provider was asked with, what the offer added to the chance, an index on when it
+was sent (issue 20)
 
 Revision ID: 0015
 Revises: 0014
@@ -22,9 +23,12 @@ def upgrade() -> None:
     with op.batch_alter_table('offer') as batch_op:
         for name in COLUMNS:
             batch_op.add_column(sa.Column(name, sa.Float(), nullable=True))
+    # every wave reads the centre's offers of the last hours (the day's effect)
+    op.create_index('ix_offer_created_at', 'offer', ['created_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_offer_created_at', table_name='offer')
     with op.batch_alter_table('offer') as batch_op:
         for name in reversed(COLUMNS):
             batch_op.drop_column(name)

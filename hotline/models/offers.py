@@ -22,7 +22,9 @@ class OfferStatus(StrEnum):
 
 
 class Offer(SQLModel, table=True):
-    __table_args__ = (Index("ix_offer_status_expires", "status", "expires_at"),)
+    # created_at: the day's effect reads the centre's offers of the last hours at every wave (offers.history)
+    __table_args__ = (Index("ix_offer_status_expires", "status", "expires_at"),
+                      Index("ix_offer_created_at", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="care_request.id", index=True)

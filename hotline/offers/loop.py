@@ -196,7 +196,8 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
             transition(session, request, S.offered, actor=SYSTEM, at=now, reason=reason, detail=detail)
         rank = len(open_offers)
         seen = codes_seen(session, [c.provider.id for c in chosen], now)
-        for candidate, gain in zip(chosen, wave.gains):
+        for k, candidate in enumerate(chosen):
+            gain = wave.gains[k] if k < len(wave.gains) else None
             rank += 1
             make_offer(session, request, candidate.provider, rank=rank, distance_km=candidate.distance_km, now=now,
                        ctx=ctx, codes=seen[candidate.provider.id], odds=odds.base[candidate.provider.id], gain=gain)

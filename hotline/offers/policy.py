@@ -143,7 +143,8 @@ def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, m
     they are the request's last chance, and keeping them waiting behind silent offers only loses time."""
     candidates = list(candidates)
     if policy.ask_everyone:
-        return Wave(ask=len(candidates), chance_before=0.0, chance_after=1.0, horizon_minutes=policy.target_minutes)
+        return _everyone(open_offers, candidates, minutes_since_call=minutes_since_call, policy=policy,
+                         minutes_to_start=minutes_to_start)
     ahead = horizon(minutes_since_call, policy)
     # a request whose care fell through is asked at the top urgency whenever it starts: the family was
     # already counting on care once; care starting soon has no second chance before it begins
@@ -175,3 +176,20 @@ def plan_wave(open_offers: Sequence[OpenOffer], candidates: Iterable[Odds], *, m
         ask += 1
         open_now += 1
     return Wave(ask=ask, chance_before=before, chance_after=1.0 - miss, horizon_minutes=ahead, gains=tuple(gains))
+
+
+def _everyone(open_offers: Sequence[OpenOffer], candidates: list[Odds], *, minutes_since_call: float,
+              policy: OfferPolicy, minutes_to_start: float | None) -> Wave:
+    """`ask_everyone`: every candidate now, with the chance each adds (the same arithmetic as a wave)."""
+    ahead = horizon(minutes_since_call, policy)
+    if minutes_to_start is not None:
+        ahead = max(0.0, min(ahead, minutes_to_start))
+    miss = 1.0
+    for offer in open_offers:
+        miss *= 1.0 - offer.odds.accept_between(offer.age_minutes, offer.age_minutes + ahead)
+    before, gains = 1.0 - miss, []
+    for candidate in candidates:
+        gains.append(miss * candidate.accept_within(ahead))
+        miss *= 1.0 - candidate.accept_within(ahead)
+    return Wave(ask=len(candidates), chance_before=before, chance_after=1.0 - miss, horizon_minutes=ahead,
+                gains=tuple(gains))

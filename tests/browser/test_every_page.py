@@ -28,6 +28,9 @@ from conftest import NOW, PASSWORD, request_body
 from hotline.core.clock import SEOUL
 from test_journey import DESKTOP, PHONE, SHOTS, expect, launch_chromium, playwright_api, served_world, sign_in
 
+# every page at two sizes is the longest test of the suite: .ci/run runs it once, at the real date
+pytestmark = pytest.mark.slow
+
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 # Latin words a Korean page may show: names of formats, the SMS itself, kilometres, the keys of the

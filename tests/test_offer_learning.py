@@ -172,3 +172,29 @@ def test_asking_everyone_offers_every_suitable_provider_at_once(client, operator
     asked = pending(offers_of(engine, ref))
     assert sorted(o.provider_id for o in asked) == sorted(ids)
     assert all(o.chance_gain is not None for o in asked)
+
+
+@pytest.mark.twilio
+def test_a_new_facility_starts_from_what_facilities_like_it_did(client, operator, demo, loop, engine, clock):
+    at = clock.now() - timedelta(days=3)  # last week: no day's effect, only records
+    with Session(engine) as s:
+        g = Guardian(name="과거", phone="+821000000003", created_at=at)
+        s.add(g)
+        s.flush()
+        past = CareRequest(ref="T-PEER", guardian_id=g.id, status="completed", reason="other", start_at=at,
+                           end_at=at + timedelta(hours=2), address="-", lat=37.0, lon=127.0, consent_at=at,
+                           consent_by="t", created_by="t", created_at=at, updated_at=at)
+        s.add(past)
+        s.flush()
+        providers = s.exec(select(Provider)).all()
+        quiet = [p for p in providers if p.code in ("pt-f03", "pt-f04", "pt-f06")]
+        key = peer_key(quiet[0].kind, quiet[0].place_code, quiet[0].weekly_hours)
+        new = next(p for p in providers if p not in quiet and peer_key(p.kind, p.place_code, p.weekly_hours) == key)
+        other = next(p for p in providers if p.kind != quiet[0].kind)
+        for k in range(60):  # its peers let offer after offer expire
+            s.add(Offer(request_id=past.id, provider_id=quiet[k % 3].id, created_at=at, reply_code="H3",
+                        expires_at=at + timedelta(minutes=30), status=OfferStatus.expired, answer_channel="system"))
+        s.commit()
+        outlook = provider_odds(s, [new.id, other.id], now=clock.now(), policy=POLICY)
+    assert outlook.effect.offers == 0
+    assert outlook.base[new.id].answer < outlook.base[other.id].answer - 0.1  # priced from its quiet peers

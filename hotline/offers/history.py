@@ -112,12 +112,23 @@ def peer_priors(session: Session, *, now: datetime, policy: OfferPolicy) -> dict
                         .join(Provider, Provider.id == Offer.provider_id)
                         .where(Offer.created_at >= since, Offer.status != OfferStatus.pending)
                         .order_by(col(Offer.id).desc()).limit(PEER_ROWS))
-    groups: dict[tuple[str, str, str], History] = {}
+    # counts and delays per group, gathered as lists and made into one History each (adding Histories
+    # row by row would copy the delays over and over: quadratic in a province's months of offers)
+    tally: dict[tuple[str, str, str], list] = {}
     keys: dict[str, tuple[str, str, str]] = {}
     for kind, place, hours, status, channel, created, answered in rows:
         k = keys.setdefault(f"{kind}|{place}|{sorted((hours or {}).items())}", peer_key(kind, place, hours))
-        groups[k] = groups.get(k, History()) + _one(status, channel, created, answered, 1.0)
-    centre = pooled(sum(groups.values(), History()), Prior.of(policy), policy.centre_weight)
+        t = tally.setdefault(k, [0, 0, 0, []])
+        answer = _answer_of(status, channel, answered)
+        if answer is not None:
+            t[0 if answer == "accept" else 1] += 1
+            t[3].append(math.log(max((answered - created).total_seconds() / 60, 0.1)))
+        elif status == OfferStatus.expired:
+            t[2] += 1
+    groups = {k: History(a, d, q, tuple(delays)) for k, (a, d, q, delays) in tally.items()}
+    everyone = History(sum(h.accepted for h in groups.values()), sum(h.declined for h in groups.values()),
+                       sum(h.silent for h in groups.values()), tuple(x for h in groups.values() for x in h.log_delays))
+    centre = pooled(everyone, Prior.of(policy), policy.centre_weight)
     priors = {k: pooled(h, centre, policy.peer_weight) for k, h in groups.items()} | {CENTRE: centre}
     _PEERS[engine] = (key, priors)
     return priors

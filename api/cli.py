@@ -286,7 +286,7 @@ def simulate(args: argparse.Namespace) -> int:
 
     def progress(r):
         print(f"{r.world:10s} {r.policy:6s} seed {r.seed}: {r.confirmed}/{r.confirmable} confirmable confirmed, "
-              f"{r.confirmed_within_target_share:.0%} within 15 min, median {r.median_minutes} min, "
+              f"{r.confirmed_within_target_share:.0%} within 15 min ({r.confirmed_within_30_min_share:.0%} in 30), median {r.median_minutes} min, "
               f"{r.offers_per_confirmation} offers/conf., {r.escalations} escalated "
               f"({r.confirmable_escalated} confirmable), {r.left_open} open, {r.wrong_offer_answers} wrong answers",
               flush=True)
@@ -339,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="development data: `dolbom demo reset` empties it and reloads the demo providers")
     p.add_argument("action", choices=["reset"])
     p = sub.add_parser("simulate", help="play simulated days through the API and the offer loop")
-    p.add_argument("--worlds", default="pyeongtaek,gyeonggi")
+    p.add_argument("--worlds", default="pyeongtaek,gyeonggi",
+                   help="of pyeongtaek, gyeonggi, gyeonggi-city, surge (a school-closure morning)")
     p.add_argument("--policies", default="waves,rounds", help="offer policies to compare (waves = default)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--calls", type=int, default=None, help="calls a day (default: the world's own)")

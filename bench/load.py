@@ -5,13 +5,19 @@ run, as the yardstick. Reports requests/s and p50/p99 latencies, and the ratio t
     .venv/bin/python -m bench.load --database postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
         --workers 4 --json docs/load-benchmark.json
     .venv/bin/python -m bench.load --quick          # SQLite, small counts: a smoke run of a minute
+    .venv/bin/python -m bench.load --database postgresql+psycopg://… --national   # bench/national.py
+    .venv/bin/python -m bench.load --database postgresql+psycopg://… --surge --seed 1   # bench/surge_load.py
 
 Phases: sequential intakes (and the accept of each one's offer through the signed link), the bare
 endpoint sequentially; C concurrent clients on each for a fixed number of requests; then sequential intake
 latency with 10 open requests and with --open (1,000) open requests. The server runs with development
 data (28 demo providers, the demo operator) but without the living demo, which production does not have:
 the offers are answered by the benchmark's own accepts (`--living-demo` turns it on). It reads the wall
-clock (it measures), creates a database of its own and drops it at the end."""
+clock (it measures), creates a database of its own and drops it at the end.
+
+`--national` (issue 23) loads 30,000 providers and 5,000 open requests in bulk and times the sweep, the
+board and intake at a fixed 10 calls a second instead; `--surge` replays the day simulator's surge morning
+on the server with its providers answering. Their own modules say how."""
 
 from __future__ import annotations
 
@@ -192,9 +198,25 @@ def main(argv: list[str] | None = None) -> int:
                    help="let the demo providers answer offers in the background, as `make run` does (off by "
                         "default: production has no living demo; the benchmark's own accepts answer)")
     p.add_argument("--json", default=None)
+    n = p.add_argument_group("national scale (issue 23; bench/national.py: PostgreSQL only)")
+    n.add_argument("--national", action="store_true", help="load --providers and --open-requests in bulk, time "
+                   "the sweep, the board and intake at --rate calls a second (open loop) for --seconds")
+    n.add_argument("--providers", type=int, default=30_000)
+    n.add_argument("--open-requests", type=int, default=5_000)
+    n.add_argument("--rate", default="10", help="intake calls a second (fixed arrival rate); several, comma "
+                   "separated (e.g. 3,6,10), are run one after the other on the same database")
+    n.add_argument("--seconds", type=float, default=60.0, help="how long the intake phase lasts")
+    n.add_argument("--seed", type=int, default=23)
+    g = p.add_argument_group("the surge (issue 23; bench/surge_load.py: the simulator's `surge` world on the server)")
+    g.add_argument("--surge", action="store_true", help="replay the surge morning's calls with its providers "
+                   "answering, the morning compressed --speedup times; --seed picks the day")
+    g.add_argument("--speedup", type=float, default=20.0)
+    g.add_argument("--surge-calls", type=int, default=None, help="fewer calls than the world's 320 (a smoke run)")
     args = p.parse_args(argv)
     if args.quick:
         args.sequential, args.concurrent, args.open = 30, 60, 60
+    if (args.national or args.surge) and not args.database:
+        p.error("--national and --surge need --database (PostgreSQL)")
     repo = Path(__file__).resolve().parents[1]
     tmp = tempfile.mkdtemp(prefix="dolbom-load-")
     admin = db_name = None
@@ -216,54 +238,42 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "DOLBOM_ENVIRONMENT": "development", "DOLBOM_DATABASE_URL": url, "DOLBOM_SECRET_KEY": SECRET,
            "DOLBOM_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(repo),
            "DOLBOM_DEMO_PROVIDERS_ANSWER": "true" if args.living_demo else "false"}
-    server = start([sys.executable, "-m", "api.cli", "serve", "--workers", str(args.workers), "--port", str(port)],
-                   env, "Application startup complete", args.workers, tmp)
-    bare = start([sys.executable, "-m", "bench.bare", "--workers", str(args.workers), "--port", str(bare_port)],
-                 env, "Application startup complete", args.workers, str(repo))
     result: dict = {"command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
                     "database": "postgresql" if args.database else "sqlite", "workers": args.workers,
                     "living_demo": args.living_demo,
-                    "clients": args.clients, "cpus": os.cpu_count(), "at": datetime.now(SEOUL).isoformat(timespec="minutes")}
+                    "clients": args.clients, "cpus": os.cpu_count(), "at": datetime.now(SEOUL).isoformat(timespec="minutes"),
+                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}  # others' work on the machine
+    server = bare = None
     try:
-        base, bare_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}/bare"
-        with client() as http:
-            token = http.post(f"{base}/v1/auth/token", data={"username": "operator", "password": "dolbom-demo-1234"}).json()["access_token"]
-            flow = Flow(base, token, datetime.now(SEOUL).date() + timedelta(days=1))
-            sample = flow.next_body()
-            for _ in range(10):  # warm-up: 10 open requests
-                flow.intake(http)
-                http.post(bare_url, json=sample)
-            few = [flow.intake(http)[0] for _ in range(20)]  # intake latency with 10-30 open requests
-            intakes, accepts = [], []
-            for _ in range(args.sequential):
-                elapsed, created = flow.intake(http)
-                intakes.append(elapsed)
-                if (a := flow.accept(http, created)) is not None:
-                    accepts.append(a)
-            bares = []
-            for _ in range(args.sequential):
-                t = time.perf_counter()
-                http.post(bare_url, json=sample)
-                bares.append(time.perf_counter() - t)
-        result["sequential"] = {"intake": summary(intakes), "accept": summary(accepts), "bare": summary(bares)}
-        lat, secs = concurrent(lambda c: flow.intake(c)[0], args.clients, args.concurrent)
-        blat, bsecs = concurrent(lambda c: (lambda t: (c.post(bare_url, json=sample), time.perf_counter() - t)[1])(time.perf_counter()),
-                                 args.clients, args.concurrent * 5)
-        result["concurrent"] = {"intake": summary(lat, secs), "bare": summary(blat, bsecs)}
-        result["concurrent"]["intake_share_of_bare_rps"] = round(result["concurrent"]["intake"]["rps"] / result["concurrent"]["bare"]["rps"], 3)
-        # latency with many open requests: fill up to --open (no accepts), then measure sequentially
-        with client() as http:
-            while flow.counter - len(accepts) < args.open:
-                flow.intake(http)
-            many = [flow.intake(http)[0] for _ in range(20)]
-        result["open_requests"] = {"few": summary(few), "many": summary(many),
-                                   "open_at_many": flow.counter - len(accepts),
-                                   "p50_ratio": round(pct(many, 50) / pct(few, 50), 2)}
-        result["sms_after_commit"] = sms_delays(url)
+        if args.national:  # the database is loaded and swept before the server starts (bench/national.py)
+            from bench import national
+
+            result["national"] = national.prepare(url, providers=args.providers, open_requests=args.open_requests,
+                                                  seed=args.seed, data_dir=repo / "data", secret=SECRET,
+                                                  public_url=f"http://127.0.0.1:{port}")
+        if args.surge:
+            from bench import surge_load
+
+            surge = surge_load.prepare(url, seed=args.seed, data_dir=repo / "data", today=datetime.now(SEOUL).date(),
+                                       calls=args.surge_calls)
+        server = start([sys.executable, "-m", "api.cli", "serve", "--workers", str(args.workers), "--port", str(port)],
+                       env, "Application startup complete", args.workers, tmp)
+        if args.national:
+            run_national(result["national"], f"http://127.0.0.1:{port}", args, repo)
+        elif args.surge:
+            base = f"http://127.0.0.1:{port}"
+            with client() as http:
+                token = http.post(f"{base}/v1/auth/token", data={"username": "operator", "password": "dolbom-demo-1234"}).json()["access_token"]
+            result["surge"] = surge_load.run(surge, url=url, base=base, token=token, secret=SECRET, speedup=args.speedup)
+        else:
+            bare = start([sys.executable, "-m", "bench.bare", "--workers", str(args.workers), "--port", str(bare_port)],
+                         env, "Application startup complete", args.workers, str(repo))
+            run_standard(result, args, url, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}/bare")
     finally:
-        for proc in (server, bare):
+        procs = [proc for proc in (server, bare) if proc is not None]
+        for proc in procs:
             proc.terminate()
-        for proc in (server, bare):
+        for proc in procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -274,10 +284,72 @@ def main(argv: list[str] | None = None) -> int:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
             admin.dispose()
+    return finish(result, args)
+
+
+def run_standard(result: dict, args: argparse.Namespace, url: str, base: str, bare_url: str) -> None:
+    """The phases of the intake benchmark (see the module's docstring)."""
+    with client() as http:
+        token = http.post(f"{base}/v1/auth/token", data={"username": "operator", "password": "dolbom-demo-1234"}).json()["access_token"]
+        flow = Flow(base, token, datetime.now(SEOUL).date() + timedelta(days=1))
+        sample = flow.next_body()
+        for _ in range(10):  # warm-up: 10 open requests
+            flow.intake(http)
+            http.post(bare_url, json=sample)
+        few = [flow.intake(http)[0] for _ in range(20)]  # intake latency with 10-30 open requests
+        intakes, accepts = [], []
+        for _ in range(args.sequential):
+            elapsed, created = flow.intake(http)
+            intakes.append(elapsed)
+            if (a := flow.accept(http, created)) is not None:
+                accepts.append(a)
+        bares = []
+        for _ in range(args.sequential):
+            t = time.perf_counter()
+            http.post(bare_url, json=sample)
+            bares.append(time.perf_counter() - t)
+    result["sequential"] = {"intake": summary(intakes), "accept": summary(accepts), "bare": summary(bares)}
+    lat, secs = concurrent(lambda c: flow.intake(c)[0], args.clients, args.concurrent)
+    blat, bsecs = concurrent(lambda c: (lambda t: (c.post(bare_url, json=sample), time.perf_counter() - t)[1])(time.perf_counter()),
+                             args.clients, args.concurrent * 5)
+    result["concurrent"] = {"intake": summary(lat, secs), "bare": summary(blat, bsecs)}
+    result["concurrent"]["intake_share_of_bare_rps"] = round(result["concurrent"]["intake"]["rps"] / result["concurrent"]["bare"]["rps"], 3)
+    # latency with many open requests: fill up to --open (no accepts), then measure sequentially
+    with client() as http:
+        while flow.counter - len(accepts) < args.open:
+            flow.intake(http)
+        many = [flow.intake(http)[0] for _ in range(20)]
+    result["open_requests"] = {"few": summary(few), "many": summary(many),
+                               "open_at_many": flow.counter - len(accepts),
+                               "p50_ratio": round(pct(many, 50) / pct(few, 50), 2)}
+    result["sms_after_commit"] = sms_delays(url)
+
+
+def finish(result: dict, args: argparse.Namespace) -> int:
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, ensure_ascii=False, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def run_national(out: dict, base: str, args: argparse.Namespace, repo: Path) -> None:
+    """The server's part of the national run: the board with the open requests, intake at a fixed rate,
+    the board again after it."""
+    from bench import national
+
+    out["board_before"] = national.board_times(base, client)
+    with client() as http:
+        token = http.post(f"{base}/v1/auth/token", data={"username": "operator", "password": "dolbom-demo-1234"}).json()["access_token"]
+    days = [date.fromisoformat(d) for d in out["days"]]
+    send = national.intake_sender(base, token, days, repo / "data", args.seed)
+    for k, rate in enumerate(float(r) for r in str(args.rate).split(",")):
+        if k:
+            time.sleep(20)  # the last phase's queue drains before the next is timed
+        phase = {**national.open_loop(send, rate, args.seconds), "refused": list(send.refused)}
+        out.setdefault("intake_by_rate", []).append(phase)
+        out["intake"] = phase  # the last (the highest, listed last)
+    out["board_after"] = national.board_times(base, client)
 
 
 if __name__ == "__main__":

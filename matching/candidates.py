@@ -649,10 +649,13 @@ def busy_span(provider: Provider, start: int, end: int, children: int, loc_lat: 
     if children > provider.capacity:
         return (start, end)
     if provider.kind == "facility":
-        pts = sorted({start, end} | {t for it in items for t in (it[0], it[1]) if start < t < end})
+        inside = [it for it in items if it[0] < end and start < it[1]]
+        if sum(it[2] for it in inside) + children <= provider.capacity:  # fits even if all overlap at once
+            return None
+        pts = sorted({start, end} | {t for it in inside for t in (it[0], it[1]) if start < t < end})
         over: list[tuple[int, int]] = []
         for a, b in zip(pts, pts[1:]):
-            load = sum(it[2] for it in items if it[0] <= a < it[1])
+            load = sum(it[2] for it in inside if it[0] <= a < it[1])
             if load + children > provider.capacity:
                 if over and over[-1][1] == a:
                     over[-1] = (over[-1][0], b)

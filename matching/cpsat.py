@@ -13,7 +13,9 @@ exactly (W > any km total, so no distance can buy back a placement); level 3 is 
 same way on top, starting from that plan. Per-level gaps come from CP-SAT's proven bounds.
 
 Requests that share no candidate provider are solved as separate parts; parts without any
-constraint that can bind are answered directly (nearest provider).
+constraint that can bind are answered directly (nearest provider). Parts where facilities pack
+children in time (a surge) and huge parts go to `lns.py` instead (LP relaxation, then large
+neighbourhood search): CP-SAT's whole model would spend the limit before it searched.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ortools.sat.python import cp_model
 
 from .candidates import DEFAULT_MAX_CANDIDATES, KM_UNIT, CandidateSet, build_candidates, max_load, provider_items
 from .explain import explain_all, plan_figures
+from . import lns
 from .greedy import baseline_choices, fill
 from .types import Plan, Problem
 
@@ -509,6 +512,56 @@ def _best(pm_w: np.ndarray, pm_u: np.ndarray, options: list[np.ndarray]) -> np.n
     return min(options, key=lambda x: (-int(pm_w @ x), int(pm_u @ x)))
 
 
+LNS_MIN_PAIRS = 500  # parts this large, packing, with requests the start leaves out go to `lns.solve_part`
+PACKING_RATIO = 1.0  # "packing": the capacity rows hold more terms than the part has pairs
+LNS_KM_PAIRS = 5000  # and parts this large even when everyone is placed: CP-SAT cannot prove their km in time
+
+
+def _may_lns(pairs: np.ndarray, rows: PartRows, must_place: frozenset[int]) -> bool:
+    """A part that may go to `lns.solve_part` rather than CP-SAT's whole model: facilities packing
+    children in time (the capacity rows hold more terms than the part has pairs), or a part so large
+    that CP-SAT cannot even prove its km in time. A part of caregivers taking one household each is
+    close to a matching, which CP-SAT proves in a fraction of the limit."""
+    if must_place or len(pairs) < LNS_MIN_PAIRS or rows.cumulative or rows.no_overlap:
+        return False
+    return len(pairs) >= LNS_KM_PAIRS or sum(len(g) for g, _, _ in rows.linear) >= PACKING_RATIO * len(pairs)
+
+
+def _merge(big: list[tuple[np.ndarray, PartRows]]) -> tuple[np.ndarray, PartRows]:
+    """Several parts as one: their pairs in order, their rows re-indexed to positions in the union."""
+    union = np.sort(np.concatenate([p for p, _ in big]))
+    rows = PartRows()
+    for pairs, part_rows in big:
+        pos = np.searchsorted(union, pairs)
+        rows.linear += [(pos[g], c, ub) for g, c, ub in part_rows.linear]
+        rows.at_most_one += [pos[g] for g in part_rows.at_most_one]
+    return union, rows
+
+
+def _start(cs: CandidateSet, pairs: np.ndarray, items: dict[int, list], hint: dict[int, int],
+           starts: list[np.ndarray]) -> np.ndarray:
+    """The part's start: the better of the baselines and, when a hint can change it, its own fill."""
+    w, u = cs.rt.priority[cs.ri[pairs]], cs.units[pairs]
+    # Without a hint the own fill would repeat the most-constrained baseline (and costs half a
+    # second on a surge of 2,000 calls): it is made only when a hint can change it.
+    own = [_greedy_start(cs, pairs, items, hint)] if hint or not starts else []
+    return _best(w, u, own + [s[pairs] for s in starts])
+
+
+class _Share:
+    """A part's share of the budget: its own wall deadline, or deterministic seconds in reproducible mode."""
+
+    def __init__(self, budget: Budget, seconds: float):
+        self.budget, self.deterministic = budget, budget.deterministic
+        self.deadline = min(budget.deadline, time.perf_counter() + seconds)
+        self.total, self.used = seconds, 0.0
+
+    def left(self) -> float:
+        if self.deterministic:
+            return max(min(self.total, self.budget.left()) - self.used, 0.0)
+        return max(self.deadline - time.perf_counter(), 0.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Entry point
 
@@ -548,9 +601,28 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
     done: list[tuple[np.ndarray, list[Level]]] = []
     todo: list[tuple[np.ndarray, PartSolve]] = []
     left = sum(len(p) for p in parts)
-    for pairs in parts:  # stage A, small parts first; their unused time flows to the larger ones
+    # Packing parts (and huge ones) go to lns.solve_part, all as one: independent blocks of one LP
+    # and one LNS whose neighbourhoods go where the unplaced requests are. It comes first, with a
+    # share by its pairs; its LP starts now, on the other core, while this thread builds the starts.
+    big: list[tuple[np.ndarray, PartRows]] = []
+    rest: list[np.ndarray] = []
+    made: dict[int, PartRows] = {}
+    for pairs in parts:
+        rows = constraint_rows(cs, pairs, encoding) if len(pairs) >= LNS_MIN_PAIRS else None
+        if rows is not None and _may_lns(pairs, rows, must_place):
+            big.append((pairs, rows))
+        else:
+            rest.append(pairs)
+            if rows is not None:
+                made[id(pairs)] = rows
+    union, union_rows, lp = None, None, None
+    if big:
+        union, union_rows = _merge(big)
+        lp = lns.Prefetch(lns.PartIndex(cs, union, union_rows),
+                          60.0 if budget.deterministic else budget.left() * lns.LP_SHARE)
+    for pairs in ([union] if big else []) + rest:  # stage A, small parts first; unused time flows on
         t0 = time.perf_counter()
-        rows = constraint_rows(cs, pairs, encoding)
+        rows = union_rows if pairs is union else made.pop(id(pairs), None) or constraint_rows(cs, pairs, encoding)
         x = _direct(cs, pairs) if rows.empty() and not must_place else None
         if x is not None:
             stats.build_s += time.perf_counter() - t0
@@ -565,8 +637,15 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
         if starts is None:
             starts = [project(cs, c) for c in baseline_choices(cs, items)] if baselines else []
         w, u = cs.rt.priority[cs.ri[pairs]], cs.units[pairs]
-        start = _best(w, u, [_greedy_start(cs, pairs, items, hint)] + [s[pairs] for s in starts])
-        if budget.left() <= MIN_PART_S + MODEL_S_PER_PAIR * len(pairs) and not must_place:  # no time: keep the start
+        if pairs is union:  # the best start block by block
+            start = np.zeros(len(union), dtype=np.int64)
+            for part, _ in big:
+                pos = np.searchsorted(union, part)
+                start[pos] = _start(cs, part, items, hint, starts)
+        else:
+            start = _start(cs, pairs, items, hint, starts)
+        model_s = MIN_PART_S + (0.0 if pairs is union else MODEL_S_PER_PAIR * len(pairs))  # LNS needs no big model
+        if budget.left() <= model_s and not must_place:  # no time: keep the start
             stats.build_s += time.perf_counter() - t0
             first = np.r_[True, cs.ri[pairs][1:] != cs.ri[pairs][:-1]]
             pw, du = int(w @ start), int(u @ start)
@@ -574,6 +653,20 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
                                  Level(part_fairness(cs, pairs, start), 0, False)]))
             chosen[pairs] = start
             left -= len(pairs)
+            continue
+        if pairs is union:
+            stats.build_s += time.perf_counter() - t0
+            remaining = budget.left()
+            share = _Share(budget, remaining * len(union) / max(left, 1))  # what it leaves flows to the rest
+            res = lns.solve_part(cs, union, rows, start, share, workers, seed=len(union), lp=lp)
+            budget.used += share.used
+            stats.solve_s += res.solve_s
+            f3 = part_fairness(cs, union, res.x)
+            done.append((union, [Level(res.weight, res.weight_bound, res.weight == res.weight_bound),
+                                 Level(res.units, res.units_bound, res.units == res.units_bound),
+                                 Level(f3, 0, f3 == 0)]))
+            chosen[union] = res.x
+            left -= len(union)
             continue
         pm = PartModel(cs, pairs, rows, must_place)
         stats.build_s += time.perf_counter() - t0
@@ -604,7 +697,7 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
     return chosen, stats
 
 
-EXPLAIN_S_PER_REQUEST = 1e-4  # explanations without suggestions (measured ~0.05-0.1 ms a request)
+EXPLAIN_S_PER_REQUEST = 1.5e-4  # explanations without suggestions (measured ~0.05-0.1 ms a request, more under load)
 REPRODUCIBLE_SHARE = 0.6  # of the limit, as CP-SAT deterministic seconds, in reproducible mode
 
 

@@ -93,3 +93,30 @@ def test_each_placement_draws_its_fate_from_the_seed():
     none = {simulator.fate_of(f"p{k}", 0, 1, simulator.Fallthroughs(), confirmed_at=now, start=start,
                               replace_after_min=20).kind for k in range(200)}
     assert none == {"arrive"}
+
+
+def test_a_surge_morning_brings_its_calls_within_three_hours_and_is_played_through():
+    """Issue 23: the `surge` world (a school closure) brings all its calls between 07:30 and 10:30, most
+    wanting care within two hours; a small one is played through the API with every call taken, no
+    request left open and no answer landing on the wrong offer. The normal day's calls are unchanged."""
+    from datetime import datetime, time, timedelta
+
+    world = simulator.WORLDS["surge"](REPO_ROOT / "data", calls=20)
+    assert world.name == "surge" and world.surge is not None and len(world.providers) == 300
+    calls = simulator.calls_of(world, 2)
+    assert calls == simulator.calls_of(world, 2) and len(calls) == 20
+    first = datetime.combine(simulator.DAY, time(7, 30), simulator.SEOUL)
+    assert all(first <= at < first + timedelta(hours=3) for at, _ in calls)
+    leads = [(datetime.fromisoformat(body["start_at"]) - at).total_seconds() / 60 for at, body in calls]
+    assert all(lead >= 30 for lead in leads) and sum(lead <= 125 for lead in leads) >= len(leads) / 2
+    normal = simulator.calls_of(simulator.gyeonggi_dong(REPO_ROOT / "data", calls=20), 2)
+    assert normal[-1][0] > first + timedelta(hours=3)  # a normal day's calls run on to the evening
+
+    report = simulator.simulate_day(world, policy="waves", seed=2, history_offers=4)
+    assert report.calls == 20 and report.left_open == 0 and report.wrong_offer_answers == 0
+    assert report.confirmed >= 1 and report.confirmable_escalated == 0
+    assert report.confirmed_within_target_share <= report.confirmed_within_30_min_share <= 1
+    assert report.fall_through_misfires is None  # none drawn, none played
+    summary = simulator.summarize([report])["surge"]["waves"]
+    assert summary["confirmable_confirmed_within_30_min"] == report.confirmed_within_30_min_share
+    assert "confirmable_confirmed_within_15_min" in summary and "already_filled_per_confirmation" in summary

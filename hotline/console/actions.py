@@ -207,7 +207,8 @@ RULES_KO = {**matching.RULES_KO, "paused": "연속 미응답으로 일시 중지
 def rules_broken(session: Session, request: CareRequest, provider: Provider, *, now: datetime,
                  ctx: offers.OfferContext) -> list[str]:
     """Every rule `provider` breaks for `request` now (codes of `RULES_KO`)."""
-    problem = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True)
+    # everyone: the operator may pick a provider whose radius does not reach the call
+    problem = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True, everyone=True)
     if provider.code not in {p.id for p in problem.providers}:
         return ["opted_out"]
     return matching.broken_rules(problem, str(request.id), provider.code)

@@ -54,6 +54,11 @@ def actor(text: str, provider_names: dict[str, str] | None = None, user_names: d
 _CODE = re.compile(r"(?<![A-Za-z0-9-])[a-z]{2,3}-[a-z]\d{1,3}(?!\d)")  # "pt-f10에": no \b before Hangul
 
 
+def codes_in(text: str | None) -> set[str]:
+    """The provider codes `readable` would name in `text`."""
+    return set(_CODE.findall(text or ""))
+
+
 def readable(text: str, provider_names: dict[str, str]) -> str:
     """An event's reason as written by the offer loop, with provider codes replaced by their names."""
     return _CODE.sub(lambda m: provider_names.get(m.group(0), "기관"), text or "")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from hotline.core.clock import fmt_window, local_day_bounds
@@ -29,8 +29,16 @@ EXPIRING_SOON = timedelta(minutes=10)
 STARTING_SOON = timedelta(hours=2)
 
 
-def provider_names(session: Session) -> dict[str, str]:
-    return {code: name for code, name in session.exec(select(Provider.code, Provider.name))}
+def provider_names(session: Session, texts: list[str | None] | None = None, codes=()) -> dict[str, str]:
+    """Providers' names by code: of every provider, or only of those `texts` mention and `codes` (a board
+    of 500 rows with 30,000 providers registered reads a few names, not all of them: issue 23)."""
+    query = select(Provider.code, Provider.name)
+    if texts is not None:
+        wanted = set(codes).union(*(labels.codes_in(t) for t in texts))
+        if not wanted:
+            return {}
+        query = query.where(col(Provider.code).in_(wanted))
+    return {code: name for code, name in session.exec(query)}
 
 
 def user_names(session: Session) -> dict[str, str]:
@@ -131,7 +139,8 @@ def board(session: Session, *, now: datetime, places, filters: Filters | None = 
     if filters.q:
         requests = [r for r in requests if _matches_query(filters.q, r, guardians[r.guardian_id], kids[r.id])]
 
-    names = provider_names(session)  # the offer loop's reasons name providers by code: the board shows names
+    # the offer loop's reasons name providers by code: the board shows names
+    names = provider_names(session, [r.attention_reason for r in requests if r.needs_attention])
     groups = [
         Group("now", "지금 처리", "미매칭이거나 상담원 확인이 필요한 요청", urgent=True),
         Group("expiring", "제안 기한 임박", f"{int(EXPIRING_SOON.total_seconds() // 60)}분 안에 응답 기한이 끝나는 제안",
@@ -195,19 +204,34 @@ def _recipient(to: str, guardian: Guardian, providers_by_phone: dict[str, Provid
 
 
 def request_page(session: Session, care: CareRequest, *, now: datetime, places) -> dict:
-    guardian = session.get(Guardian, care.guardian_id)
-    names = provider_names(session)
-    people = user_names(session)
-    everyone = {p.id: p for p in session.exec(select(Provider))}
-    by_phone = {p.phone: p for p in everyone.values()}
-    kids = children_of(session, care)
+    from hotline.offers.adapter import last_explanation
     from hotline.requests.children import child_ages
 
+    guardian = session.get(Guardian, care.guardian_id)
+    people = user_names(session)
+    kids = children_of(session, care)
     ages = child_ages(kids, care.start_at)
     assignment = active_assignment(session, care)
+    asked = list(session.exec(select(Offer).where(Offer.request_id == care.id).order_by(col(Offer.id))))
+    messages = list(session.exec(select(OutboxMessage).where(OutboxMessage.request_id == care.id)
+                                 .order_by(col(OutboxMessage.id))))
+    history = events_of(session, care)
+    explained = last_explanation(session, care)
+    # only the providers this request's offers, placement, texts, history and explanation name: reading
+    # all of them took seconds with 30,000 registered (issue 23)
+    ids = {o.provider_id for o in asked} | ({assignment.provider_id} if assignment else set())
+    everyone = {p.id: p for p in session.exec(select(Provider).where(
+        or_(col(Provider.id).in_(ids), col(Provider.phone).in_({m.to for m in messages}))).order_by(col(Provider.id)))}
+    by_phone = {p.phone: p for p in everyone.values()}
+    named = [e.actor.partition(":")[2] for e in history if e.actor.startswith("provider:")]
+    texts = [e.reason for e in history] + [care.attention_reason]
+    if explained:
+        named += [explained.get("provider_id")] + [code for code, _ in explained.get("alternatives") or []]
+        texts += [explained.get("summary_ko"), *(explained.get("suggestions_ko") or [])]
+    names = provider_names(session, texts, codes=[c for c in named if c] + [p.code for p in everyone.values()])
     provider = everyone.get(assignment.provider_id) if assignment else None
     offers = []
-    for o in session.exec(select(Offer).where(Offer.request_id == care.id).order_by(col(Offer.id))):
+    for o in asked:
         p = everyone.get(o.provider_id)
         offers.append({"provider": p.name if p else "기관", "kind": labels.KIND.get(p.kind, "") if p else "",
                        "status": o.status, "status_ko": labels.OFFER_STATUS.get(o.status, "기타"),
@@ -216,8 +240,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
                        "answered": o.answered_at, "channel": labels.CHANNEL.get(o.answer_channel or "", ""),
                        "reply_code": o.reply_code, "round": o.round})
     texts = []
-    for m in session.exec(select(OutboxMessage).where(OutboxMessage.request_id == care.id)
-                          .order_by(col(OutboxMessage.id))):
+    for m in messages:
         texts.append({"kind_ko": labels.SMS_KIND.get(m.kind, "안내 문자"), "to": _recipient(m.to, guardian, by_phone),
                       "to_masked": mask(m.to), "status": m.status, "status_ko": labels.SMS_STATUS.get(m.status, "기타"),
                       "attempts": m.attempts, "at": m.sent_at or m.created_at, "body": text_for_staff(m.kind, m.body),
@@ -226,10 +249,7 @@ def request_page(session: Session, care: CareRequest, *, now: datetime, places) 
                "move": (f"{labels.STATUS.get(e.from_status, '—') if e.from_status else '—'} → "
                         f"{labels.STATUS.get(e.to_status, '')}") if e.from_status != e.to_status else "",
                "what": labels.readable(e.reason, names), "note": bool(e.detail.get("note"))}
-              for e in events_of(session, care)]
-    from hotline.offers.adapter import last_explanation
-
-    explained = last_explanation(session, care)
+              for e in history]
     explanation = None
     if explained:
         counts = explained.get("counts") or {}

@@ -22,7 +22,7 @@ class Provider(SQLModel, table=True):
     code: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
     kind: ProviderKind = Field(sa_type=String(16))
     name: str = Field(max_length=100)
-    phone: str = Field(max_length=20)  # E.164
+    phone: str = Field(max_length=20, index=True)  # E.164; an inbound SMS finds its provider by it
     address: str = Field(max_length=200)
     place_code: str | None = Field(default=None, max_length=80, index=True)
     lat: float

@@ -1,15 +1,23 @@
 """Bridge between the hotline's rows and the pure `matching` library: builds a `matching.Problem` from the
 database (opening hours → availability intervals, placements and pending offers → commitments, declined
-or expired pairs → exclusions) and turns explanations into JSON for the event log and the console."""
+or expired pairs → exclusions) and turns explanations into JSON for the event log and the console.
+
+A call reads only the providers that can reach it (issue 23: 30,000 providers in one database): those
+whose own radius covers the call's point, found by a box in SQL; everyone when none does (the explanation
+then names the nearest) or when the caller asks (`everyone`: the operator's pick of any provider). Opening
+hours and the JSON columns are parsed once per distinct value: most providers share their hours."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import String, and_, cast, func, or_
 from sqlmodel import Session, col, select
 
 import matching
@@ -24,15 +32,15 @@ from hotline.sms.outbox import opted_out_phones
 
 
 
-def availability(provider: Any, first: date, last: date) -> tuple[matching.Interval, ...]:
+def availability(weekly_hours: dict, closures: list[str], first: date, last: date) -> tuple[matching.Interval, ...]:
     """Opening hours from `first` to `last` (local dates) minus dated closures, as merged epoch-minute
     intervals: Mon 07:00–24:00 followed by Tue 00:00–02:00 is one interval, so overnight care fits."""
-    closed = set(provider.closures)
+    closed = set(closures)
     spans: list[tuple[int, int]] = []
     day = first
     while day <= last:
         if day.isoformat() not in closed:
-            for start, end in provider.weekly_hours.get(DAYS[day.weekday()], []):
+            for start, end in weekly_hours.get(DAYS[day.weekday()], []):
                 spans.append((epoch_minutes(at_local(day, start)), epoch_minutes(at_local(day, end))))
         day += timedelta(days=1)
     merged: list[list[int]] = []
@@ -75,17 +83,105 @@ class _Reads:
     last: date
     placed: dict[int, list[matching.Commitment]]
     pending: dict[int, list[matching.Commitment]]
-    providers: list[Any]
+    providers: list[_ProviderRow]
     tried: frozenset[tuple[str, str]]
 
 
-def _read(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
+class _ProviderRow(NamedTuple):
+    id: int
+    code: str
+    kind: str
+    lat: float
+    lon: float
+    capacity: int
+    hours: str  # weekly_hours and closures as their JSON text: the key of `_open`
+    closures: str
+    min_age: int
+    max_age: int
+    skills: frozenset[str]
+    languages: frozenset[str]
+    radius_km: float
+    phone: str
+    paused_until: datetime | None
+
+
+# A degree of latitude on matching's earth; a box this much wider than a radius holds its whole circle.
+KM_PER_DEGREE = math.pi * 6371.0088 / 180
+BOX_SLACK = 1.02
+NEAR_REQUESTS = 16  # a problem of more requests (the sweep) reads every provider: once, for all of them
+
+
+@functools.lru_cache(maxsize=4096)
+def _set(text: str) -> frozenset[str]:
+    return frozenset(json.loads(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _open(hours: str, closures: str, first: date, last: date) -> tuple[matching.Interval, ...]:
+    return availability(json.loads(hours), json.loads(closures), first, last)
+
+
+@functools.lru_cache(maxsize=40_000)
+def _shape(code: str, kind: str, lat: float, lon: float, capacity: int, hours: str, closures: str, min_age: int,
+           max_age: int, skills: frozenset[str], languages: frozenset[str], radius_km: float, first: date,
+           last: date) -> matching.Provider:
+    """A provider as the solver sees it, before commitments: the same (frozen) object for the same row and
+    days, since most of a call's thousands of providers are unchanged from the last call's."""
+    # codes, not row ids: the solver's explanations name providers to operators
+    return matching.Provider(id=code, kind=kind, location=matching.Location(lat, lon), capacity=capacity,
+                             availability=_open(hours, closures, first, last), min_age=min_age, max_age=max_age,
+                             skills=skills, languages=languages, radius_km=radius_km)
+
+
+def _near(requests: list[CareRequest]) -> Any | None:
+    """SQL for the providers whose own radius can reach one of `requests` (a box around each request,
+    as wide as the provider's radius), or None for everyone."""
+    if not requests or len(requests) > NEAR_REQUESTS:
+        return None
+    boxes = []
+    for r in requests:
+        dlat = BOX_SLACK / KM_PER_DEGREE
+        # a degree of longitude is shortest on the box's side nearer the pole
+        dlon = BOX_SLACK / (KM_PER_DEGREE * max(math.cos(math.radians(min(abs(r.lat) + 1.0, 89.0))), 1e-3))
+        boxes.append(and_(func.abs(Provider.lat - r.lat) <= Provider.radius_km * dlat,
+                          func.abs(Provider.lon - r.lon) <= Provider.radius_km * dlon))
+    return or_(*boxes)
+
+
+def _reach_everyone(requests: list[CareRequest], rows: list[_ProviderRow], now: datetime) -> bool:
+    """Whether some request has no provider (not paused) within its radius among `rows`: its explanation
+    names the nearest provider anywhere, and suggests one whose radius could be widened."""
+    from matching.distance import haversine_km
+
+    for r in requests:
+        if not any(haversine_km(r.lat, r.lon, p.lat, p.lon) <= p.radius_km for p in rows
+                   if not (p.paused_until and p.paused_until > now)):
+            return True
+    return False
+
+
+def _provider_rows(session: Session, near: Any | None) -> list[_ProviderRow]:
+    opted_out = opted_out_phones(session)  # they said STOP: no offers by SMS
+    query = (select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
+                    cast(Provider.weekly_hours, String), cast(Provider.closures, String), Provider.min_age,
+                    Provider.max_age, cast(Provider.skills, String), cast(Provider.languages, String),
+                    Provider.radius_km, Provider.phone, Provider.paused_until)
+             .where(Provider.active == True))  # noqa: E712
+    if near is not None:
+        query = query.where(near)
+    return [_ProviderRow(i, code, str(kind), lat, lon, cap, hours, closures, lo, hi, _set(skills), _set(langs),
+                         radius, phone, paused)
+            for i, code, kind, lat, lon, cap, hours, closures, lo, hi, skills, langs, radius, phone, paused
+            in session.exec(query) if phone not in opted_out]
+
+
+def _read(session: Session, requests: list[CareRequest], now: datetime, everyone: bool = False) -> _Reads:
     # reused until the session writes anything (any flush), rolls back, or its transaction ends
-    return kept_for_transaction(session, "problem_reads", (tuple(r.id for r in requests), now),
-                                lambda: _read_rows(session, requests, now))
+    return kept_for_transaction(session, "problem_reads", (tuple(r.id for r in requests), now, everyone),
+                                lambda: _read_rows(session, requests, now, everyone))
 
 
-def _read_rows(session: Session, requests: list[CareRequest], now: datetime) -> _Reads:
+def _read_rows(session: Session, requests: list[CareRequest], now: datetime, everyone: bool = False) -> _Reads:
     ids = [r.id for r in requests]
     children: dict[int, list[Child]] = {i: [] for i in ids}
     if len(requests) == 1:  # an intake or an answer: the session has read them already
@@ -99,38 +195,38 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime) -> 
     hi = max((r.end_at for r in requests), default=now)
     first, last = local(lo).date() - timedelta(days=1), local(hi).date() + timedelta(days=1)
 
+    near = None if everyone else _near(requests)
+    providers = _provider_rows(session, near)
+    if near is not None and _reach_everyone(requests, providers, now):
+        near, providers = None, _provider_rows(session, None)
+
     # plain columns, not entities: this runs at every intake and answer, and the rows are only read
     window_lo, window_hi = lo - timedelta(days=1), hi + timedelta(days=1)
     placed: dict[int, list[matching.Commitment]] = {}
-    for provider_id, start, end, n, rid, lat, lon in session.exec(
-        select(Assignment.provider_id, Assignment.start_at, Assignment.end_at, Assignment.children,
-               CareRequest.id, CareRequest.lat, CareRequest.lon)
-        .join(CareRequest, CareRequest.id == Assignment.request_id)
-        .where(Assignment.active == True, Assignment.start_at < window_hi,  # noqa: E712
-               Assignment.end_at > window_lo)
-    ):
+    query = (select(Assignment.provider_id, Assignment.start_at, Assignment.end_at, Assignment.children,
+                    CareRequest.id, CareRequest.lat, CareRequest.lon)
+             .join(CareRequest, CareRequest.id == Assignment.request_id)
+             .where(Assignment.active == True, Assignment.start_at < window_hi,  # noqa: E712
+                    Assignment.end_at > window_lo))
+    if near is not None:  # only the commitments of the providers read
+        query = query.join(Provider, Provider.id == Assignment.provider_id).where(near)
+    for provider_id, start, end, n, rid, lat, lon in session.exec(query):
         placed.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n, matching.Location(lat, lon), str(rid)))
     # a pending offer holds the place until it is answered or expires; only those near these windows matter
     kids = select(func.count()).where(Child.request_id == CareRequest.id).correlate(CareRequest).scalar_subquery()
     pending: dict[int, list[matching.Commitment]] = {}
-    for provider_id, rid, start, end, lat, lon, n in session.exec(
-        select(Offer.provider_id, CareRequest.id, CareRequest.start_at, CareRequest.end_at, CareRequest.lat,
-               CareRequest.lon, kids)
-        .join(CareRequest, CareRequest.id == Offer.request_id)
-        .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
-               CareRequest.start_at < window_hi, CareRequest.end_at > window_lo)
-    ):
+    query = (select(Offer.provider_id, CareRequest.id, CareRequest.start_at, CareRequest.end_at, CareRequest.lat,
+                    CareRequest.lon, kids)
+             .join(CareRequest, CareRequest.id == Offer.request_id)
+             .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
+                    CareRequest.start_at < window_hi, CareRequest.end_at > window_lo))
+    if near is not None:
+        query = query.join(Provider, Provider.id == Offer.provider_id).where(near)
+    for provider_id, rid, start, end, lat, lon, n in session.exec(query):
         pending.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n or 1, matching.Location(lat, lon), str(rid)))
 
-    opted_out = opted_out_phones(session)  # they said STOP: no offers by SMS
-    providers = [p for p in session.exec(
-        select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
-               Provider.weekly_hours, Provider.closures, Provider.min_age, Provider.max_age, Provider.skills,
-               Provider.languages, Provider.radius_km, Provider.phone, Provider.paused_until)
-        .where(Provider.active == True)  # noqa: E712
-    ) if p.phone not in opted_out]
     asked = [r.id for r in requests if not never_offered(session, r)]
     # a provider that answered, let the offer expire, or withdrew is not asked again for this request; one
     # whose offer the system withdrew (another accepted first, the plan changed, it was full) never said
@@ -144,26 +240,22 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime) -> 
 
 
 def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
-                  include_paused: bool = False, count_pending_offers: bool = True) -> matching.Problem:
+                  include_paused: bool = False, count_pending_offers: bool = True,
+                  everyone: bool = False) -> matching.Problem:
     """The problem of placing `requests` given everything already committed: active placements and other
     requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
     providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
-    is blocked only by other requests' pending offers."""
-    reads = _read(session, requests, now)
-    m_providers = [
-        matching.Provider(
-            # codes, not row ids: the solver's explanations name providers to operators
-            id=p.code, kind=str(p.kind),
-            location=matching.Location(p.lat, p.lon), capacity=p.capacity,
-            availability=availability(p, reads.first, reads.last),
-            commitments=tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ()))
-                                                             if count_pending_offers else ()),
-            min_age=p.min_age, max_age=p.max_age, skills=frozenset(p.skills), languages=frozenset(p.languages),
-            radius_km=p.radius_km,
-        )
-        for p in reads.providers
-        if include_paused or not (p.paused_until and p.paused_until > now)
-    ]
+    is blocked only by other requests' pending offers. Providers that cannot reach any of the requests are
+    left out (see the module's docstring) unless `everyone`."""
+    reads = _read(session, requests, now, everyone)
+    m_providers = []
+    for p in reads.providers:
+        if not include_paused and p.paused_until and p.paused_until > now:
+            continue
+        shape = _shape(p.code, p.kind, p.lat, p.lon, p.capacity, p.hours, p.closures, p.min_age, p.max_age,
+                       p.skills, p.languages, p.radius_km, reads.first, reads.last)
+        held = tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ())) if count_pending_offers else ())
+        m_providers.append(dataclasses.replace(shape, commitments=held) if held else shape)
     return matching.Problem(
         requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
         # the great circle, or a routing service's road figures when one is configured (docs/places.md)

@@ -1,0 +1,71 @@
+"""Issue 23 (30,000 providers in one database): a call's problem holds only the providers whose radius can
+reach it, and what the operator and the offer loop see does not change: the same ranking, the same plan and
+explanation as with every provider; a call no radius reaches still names the nearest provider and the radius
+to widen; an operator's pick of a far provider still lists the rules it breaks."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+import matching
+from conftest import request_body
+from hotline.models import CareRequest, Provider
+from hotline.offers.adapter import build_problem
+from hotline.providers.registry import create_provider
+from hotline.providers.schemas import ProviderCreate
+
+WEEK = {d: [["07:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def _far_providers(engine, clock, places) -> None:
+    """Three providers in 파주 and 연천, 100 km and more from 평택: no radius of theirs reaches it."""
+    with Session(engine) as s:
+        for i, (lat, lon) in enumerate([(37.76, 126.78), (37.77, 126.80), (38.10, 127.07)]):
+            create_provider(s, ProviderCreate.model_validate({
+                "code": f"pj-f{i:02d}", "kind": "facility", "name": f"파주 돌봄센터 {i}", "phone": f"010-5557-10{i:02d}",
+                "address": "파주시 금촌동 1", "lat": lat, "lon": lon, "capacity": 20, "min_age": 0, "max_age": 12,
+                "radius_km": 8, "weekly_hours": WEEK}), now=clock.now(), geocoder=places)
+        s.commit()
+
+
+def _problems(engine, settings, clock, ref):
+    with Session(engine) as s:
+        care = s.exec(select(CareRequest).where(CareRequest.ref == ref)).one()
+        near = build_problem(s, [care], now=clock.now(), settings=settings)
+        every = build_problem(s, [care], now=clock.now(), settings=settings, everyone=True)
+        active = len(s.exec(select(Provider.id).where(Provider.active == True)).all())  # noqa: E712
+        return str(care.id), near, every, active
+
+
+def _same_view(rid: str, near: matching.Problem, every: matching.Problem) -> None:
+    assert matching.rank_providers(near, rid, k=50) == matching.rank_providers(every, rid, k=50)
+    plan_near, plan_every = (matching.solve_incremental(p, rid, time_limit_s=1.0) for p in (near, every))
+    assert plan_near.assignments == plan_every.assignments
+    assert plan_near.explanations[rid] == plan_every.explanations[rid]
+
+
+def test_a_call_reads_the_providers_that_reach_it_and_sees_the_same_plan(client, engine, settings, clock, places,
+                                                                          operator, demo):
+    _far_providers(engine, clock, places)
+    res = client.post("/v1/requests", json=request_body(), headers=operator)
+    assert res.status_code == 201
+    rid, near, every, active = _problems(engine, settings, clock, res.json()["ref"])
+    codes = {p.id for p in near.providers}
+    assert len(every.providers) == active == 31 and codes < {p.id for p in every.providers}
+    assert not codes & {"pj-f00", "pj-f01", "pj-f02"}  # 파주 and 연천 are not read for a call in 평택
+    assert all(matching.haversine_km(p.location.lat, p.location.lon, near.requests[0].location.lat,
+                                     near.requests[0].location.lon) <= p.radius_km * 1.5 for p in near.providers)
+    _same_view(rid, near, every)
+
+
+def test_a_call_no_radius_reaches_reads_everyone_and_names_the_nearest(client, engine, settings, clock, places,
+                                                                      operator, demo):
+    _far_providers(engine, clock, places)
+    body = request_body(location={"address": "안성시 석정동 1", "place": "안성시"})
+    res = client.post("/v1/requests", json=body, headers=operator)
+    assert res.status_code == 201
+    rid, near, every, active = _problems(engine, settings, clock, res.json()["ref"])
+    assert len(near.providers) == len(every.providers) == active
+    _same_view(rid, near, every)
+    explanation = matching.solve_incremental(near, rid, time_limit_s=1.0).explanations[rid]
+    assert "가장 가까운 곳" in explanation.summary_ko and "반경을" in explanation.summary_ko

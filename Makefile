@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/dolbom serve --port $(PORT)
 
+# one pytest worker per core (pytest-xdist): every test has its own database, ports and files already
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/dolbom bench --json var/bench.json --png var/bench.png

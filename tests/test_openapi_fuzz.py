@@ -33,14 +33,14 @@ UNSTATABLE = {
         ("start_at", r"lies in the past|can be booked at most"),
         ("end_at", r"must be after start_at|may last at most"),
         (r"children\[\d+\]\.birth_date", r"is after the care start|aged 12 and under"),
-        (r"location\.(place|lat|lon)", r"Unknown place|Could not place address|outside Gyeonggi|together"),
+        (r"location\.(place|lat|lon)", r"Unknown place|is not a place in Gyeonggi|Could not place address|outside Gyeonggi|together"),
         ("Idempotency-Key", r"already used with a different request body"),
     ],
     "POST /v1/providers": [
         ("name", NFC_MARKS),
         ("min_age", r"greater than max_age"),
         ("weekly_hours", r"with start < end"),
-        ("place", r"Unknown place|Give a place or lat/lon"),
+        ("place", r"Unknown place|is not a place in Gyeonggi|Give a place or lat/lon"),
         ("lat", r"outside Gyeonggi"),
     ],
     "PATCH /v1/providers/{provider_id}": [

@@ -275,12 +275,13 @@ def acceptance(rows: list[dict]) -> list[str]:
             if name != "cpsat-reproducible":
                 line(x["wall_s"] <= x["time_limit_s"] * 1.1, f"{tag} {name}: wall {x['wall_s']:.3f} s, limit "
                      f"{x['time_limit_s']} s (+10 %)")
-            if ref and ref["status"] == "optimal":
+            # the weight claims need level 1 proven only (HiGHS may run out of time on the km level)
+            if ref and (ref["status"] == "optimal" or ref["placed_weight_bound"] == ref["placed_weight"]):
                 opt = ref["placed_weight"]
                 line(x["placed_weight"] >= opt * 0.995, f"{tag} {name}: placed weight {x['placed_weight']} vs optimum "
                      f"{opt} ({x['placed']} vs {ref['placed']} requests)")
                 line(x["placed_weight_bound"] >= opt, f"{tag} {name}: bound {x['placed_weight_bound']} >= optimum {opt}")
-                if x["status"] == "optimal" or x["gap"] == 0:
+                if (x["status"] == "optimal" or x["gap"] == 0) and ref["status"] == "optimal":
                     same = x["placed_weight"] == opt and round(x["total_km"] * 100) <= ref["km_units"] + x["placed"]
                     line(same, f"{tag} {name}: gap 0 / {x['status']} and the optimum agrees "
                          f"(km {x['total_km']:.1f} vs {ref['total_km']:.1f})")

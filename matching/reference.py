@@ -104,7 +104,7 @@ def _milp_highs(n, rows, w, u, deadline):
     """Levels 1 then 2 of one part with highspy: (both proven, x, level-1 bound)."""
     import highspy
 
-    from .lns import _highs  # only for a HiGHS instance without the banner on stdout
+    from .relaxation import _highs  # only for a HiGHS instance without the banner on stdout
 
     h = _highs()
     h.setOptionValue("output_flag", False)

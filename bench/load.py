@@ -346,7 +346,9 @@ def run_national(out: dict, base: str, args: argparse.Namespace, repo: Path) -> 
     for k, rate in enumerate(float(r) for r in str(args.rate).split(",")):
         if k:
             time.sleep(20)  # the last phase's queue drains before the next is timed
-        phase = {**national.open_loop(send, rate, args.seconds), "refused": list(send.refused)}
+        phase = {**national.open_loop(send, rate, args.seconds), "refused": list(send.refused),
+                 "resent_after_reset": len(send.retried)}
+        send.retried.clear()
         out.setdefault("intake_by_rate", []).append(phase)
         out["intake"] = phase  # the last (the highest, listed last)
     out["board_after"] = national.board_times(base, client)

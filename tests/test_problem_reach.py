@@ -69,3 +69,76 @@ def test_a_call_no_radius_reaches_reads_everyone_and_names_the_nearest(client, e
     _same_view(rid, near, every)
     explanation = matching.solve_incremental(near, rid, time_limit_s=1.0).explanations[rid]
     assert "가장 가까운 곳" in explanation.summary_ko and "반경을" in explanation.summary_ko
+
+
+def test_a_call_with_more_providers_in_reach_than_it_reads_reviews_the_nearest_and_says_so(
+        engine, settings, clock, places, demo):
+    """Past `nearest_providers` in reach, a call reads only the nearest of them: its ranking is the full
+    read's ranking among those, and its explanation counts every provider in reach and says that only
+    the nearest were reviewed."""
+    from hotline import offers
+    from hotline.offers.adapter import last_explanation
+    from hotline.requests.schemas import CareRequestCreate
+
+    n = 3
+    cut = settings.model_copy(update={"nearest_providers": n})
+    with Session(engine) as s:
+        created = offers.take_call(s, CareRequestCreate.model_validate(request_body()), actor="operator:demo-op",
+                                   now=clock.now(), ctx=offers.OfferContext(settings=cut, places=places))
+        s.commit()
+        explained = last_explanation(s, created.request)
+    rid, _, every, _ = _problems(engine, settings, clock, created.request.ref)
+    here = every.requests[0].location
+    radius = {p.id: p.radius_km for p in every.providers}
+    in_reach = [code for km, code in sorted((matching.haversine_km(here.lat, here.lon, p.location.lat, p.location.lon),
+                                             p.id) for p in every.providers) if km <= radius[code]]
+    assert len(in_reach) > n  # the demo world has more than three providers within reach of 비전동
+    _, near, _, _ = _problems(engine, cut, clock, created.request.ref)
+    seen = [p.id for p in near.providers
+            if matching.haversine_km(here.lat, here.lon, p.location.lat, p.location.lon) <= p.radius_km]
+    assert sorted(seen) == sorted(in_reach[:n]) and near.in_radius == {rid: len(in_reach)}
+
+    def ranking(problem):  # who, how far, how much room (a candidate's own text counts what was read)
+        return [(c.provider_id, c.distance_km, c.spare) for c in matching.rank_providers(problem, rid, k=50)]
+
+    assert ranking(near) == [c for c in ranking(every) if c[0] in in_reach[:n]] != []
+    # what the operator reads: every provider in reach counted, and that only the nearest were reviewed
+    assert explained["provider_id"] == ranking(near)[0][0]
+    assert explained["counts"]["in_radius"] == len(in_reach) and explained["counts"]["reviewed"] == n
+    assert f"반경 내 {len(in_reach)}곳 중 가까운 {n}곳만 검토, 가능" in explained["summary_ko"]
+    assert f"of the nearest {n} reviewed ({len(in_reach)} providers within radius)" in explained["summary_en"]
+
+
+def test_a_changed_plan_keeps_a_placed_provider_that_nearer_ones_push_out_of_the_read(engine, settings, clock,
+                                                                                       places, demo):
+    """The placed provider is re-checked on a changed plan even when the nearest providers in reach, which
+    are all a cut read holds, do not include it."""
+    from datetime import timedelta
+
+    from hotline import offers
+    from hotline.models import Offer
+    from hotline.offers import plans
+    from hotline.requests.schemas import CareRequestCreate
+
+    ctx = offers.OfferContext(settings=settings, places=places)
+    with Session(engine) as s:
+        created = offers.take_call(s, CareRequestCreate.model_validate(request_body()), actor="operator:demo-op",
+                                   now=clock.now(), ctx=ctx)
+        s.commit()
+        offer = s.exec(select(Offer).where(Offer.request_id == created.request.id)).first()
+        assert offers.answer(s, offer.id, accept=True, channel="link", now=clock.now(), ctx=ctx) == "accepted"
+        s.commit()
+        placed, ref, request_id = s.get(Provider, offer.provider_id).code, created.request.ref, created.request.id
+    _, _, every, _ = _problems(engine, settings, clock, ref)
+    here = every.requests[0].location
+    nearest = min((matching.haversine_km(here.lat, here.lon, p.location.lat, p.location.lon), p.id)
+                  for p in every.providers
+                  if matching.haversine_km(here.lat, here.lon, p.location.lat, p.location.lon) <= p.radius_km)[1]
+    assert nearest != placed  # the nearest in reach cannot take these children: a read of one leaves it out
+    cut = offers.OfferContext(settings=settings.model_copy(update={"nearest_providers": 1}), places=places)
+    with Session(engine) as s:
+        care = s.get(CareRequest, request_id)
+        kept = plans.change_plan(s, care, plans.PlanChange(start=care.start_at + timedelta(hours=1), end=care.end_at),
+                                 actor="operator:demo-op", reason="보호자 요청", now=clock.now(), ctx=cut)
+        s.commit()
+    assert kept == "kept"

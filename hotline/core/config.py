@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     road_factor: float = 1.3
     speed_kmh: float = 30.0
     solver_time_limit_s: float = 1.0
+    # a call's problem (intake, an answer, a wave) reads at most this many providers whose radius reaches it,
+    # the nearest; the explanation still counts all of them and says the rest were not reviewed (issue 23)
+    nearest_providers: int = Field(200, ge=1)
 
     # When care falls through (hotline.offers.fallthrough): no check-in this long after the start texts the
     # provider and raises the request on the board; this long lets the operator re-place it in one action

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from hotline.core.columns import json_field, ts
@@ -18,6 +18,13 @@ class ProviderKind(StrEnum):
 
 
 class Provider(SQLModel, table=True):
+    __table_args__ = (
+        # who can reach a call (hotline.offers.reach, issue 23): read from the index alone, a band of latitude
+        # as wide as the largest radius (the second index), not the whole table with its JSON columns
+        Index("ix_provider_reach", "lat", postgresql_include=["lon", "radius_km", "id", "paused_until", "phone"],
+              postgresql_where=text("active"), sqlite_where=text("active")),
+        Index("ix_provider_radius", "radius_km", postgresql_where=text("active"), sqlite_where=text("active")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
     kind: ProviderKind = Field(sa_type=String(16))

@@ -3,21 +3,21 @@ database (opening hours → availability intervals, placements and pending offer
 or expired pairs → exclusions) and turns explanations into JSON for the event log and the console.
 
 A call reads only the providers that can reach it (issue 23: 30,000 providers in one database): those
-whose own radius covers the call's point, found by a box in SQL; everyone when none does (the explanation
-then names the nearest) or when the caller asks (`everyone`: the operator's pick of any provider). Opening
-hours and the JSON columns are parsed once per distinct value: most providers share their hours."""
+whose own radius covers the call's point, at most the nearest `nearest_providers` of them (`reach`);
+everyone when none does (the explanation then names the nearest) or when the caller asks (`everyone`: the
+operator's pick of any provider). Opening hours and the JSON columns are parsed once per distinct value:
+most providers share their hours."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 import json
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, cast, func, or_
+from sqlalchemy import String, cast, func
 from sqlmodel import Session, col, select
 
 import matching
@@ -25,9 +25,10 @@ from hotline.core.db import kept_for_transaction, needs_lock
 from hotline.core.clock import at_local, epoch_minutes, local
 from hotline.core.config import Settings
 from hotline.places.travel import problem_travel, visit_travel
-from hotline.requests.children import age_on, children_of
+from hotline.requests.children import age_on, children_of_all
 from hotline.providers.schemas import DAYS
 from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
+from hotline.offers.reach import ReadProblem, among, nearest, near_sql
 from hotline.sms.outbox import opted_out_phones
 
 
@@ -85,6 +86,7 @@ class _Reads:
     pending: dict[int, list[matching.Commitment]]
     providers: list[_ProviderRow]
     tried: frozenset[tuple[str, str]]
+    in_radius: dict[str, tuple[int, int]]  # requests whose read was cut: in radius (not paused, with paused)
 
 
 class _ProviderRow(NamedTuple):
@@ -103,12 +105,6 @@ class _ProviderRow(NamedTuple):
     radius_km: float
     phone: str
     paused_until: datetime | None
-
-
-# A degree of latitude on matching's earth; a box this much wider than a radius holds its whole circle.
-KM_PER_DEGREE = math.pi * 6371.0088 / 180
-BOX_SLACK = 1.02
-NEAR_REQUESTS = 16  # a problem of more requests (the sweep) reads every provider: once, for all of them
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,35 +129,7 @@ def _shape(code: str, kind: str, lat: float, lon: float, capacity: int, hours: s
                              skills=skills, languages=languages, radius_km=radius_km)
 
 
-def _near(requests: list[CareRequest]) -> Any | None:
-    """SQL for the providers whose own radius can reach one of `requests` (a box around each request,
-    as wide as the provider's radius), or None for everyone."""
-    if not requests or len(requests) > NEAR_REQUESTS:
-        return None
-    boxes = []
-    for r in requests:
-        dlat = BOX_SLACK / KM_PER_DEGREE
-        # a degree of longitude is shortest on the box's side nearer the pole
-        dlon = BOX_SLACK / (KM_PER_DEGREE * max(math.cos(math.radians(min(abs(r.lat) + 1.0, 89.0))), 1e-3))
-        boxes.append(and_(func.abs(Provider.lat - r.lat) <= Provider.radius_km * dlat,
-                          func.abs(Provider.lon - r.lon) <= Provider.radius_km * dlon))
-    return or_(*boxes)
-
-
-def _reach_everyone(requests: list[CareRequest], rows: list[_ProviderRow], now: datetime) -> bool:
-    """Whether some request has no provider (not paused) within its radius among `rows`: its explanation
-    names the nearest provider anywhere, and suggests one whose radius could be widened."""
-    from matching.distance import haversine_km
-
-    for r in requests:
-        if not any(haversine_km(r.lat, r.lon, p.lat, p.lon) <= p.radius_km for p in rows
-                   if not (p.paused_until and p.paused_until > now)):
-            return True
-    return False
-
-
-def _provider_rows(session: Session, near: Any | None) -> list[_ProviderRow]:
-    opted_out = opted_out_phones(session)  # they said STOP: no offers by SMS
+def _provider_rows(session: Session, near: Any | None, opted_out: set[str]) -> list[_ProviderRow]:
     query = (select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
                     cast(Provider.weekly_hours, String), cast(Provider.closures, String), Provider.min_age,
                     Provider.max_age, cast(Provider.skills, String), cast(Provider.languages, String),
@@ -175,30 +143,37 @@ def _provider_rows(session: Session, near: Any | None) -> list[_ProviderRow]:
             in session.exec(query) if phone not in opted_out]
 
 
-def _read(session: Session, requests: list[CareRequest], now: datetime, everyone: bool = False) -> _Reads:
+def _read(session: Session, requests: list[CareRequest], now: datetime, everyone: bool, limit: int,
+          keep: tuple[int, ...]) -> _Reads:
     # reused until the session writes anything (any flush), rolls back, or its transaction ends
-    return kept_for_transaction(session, "problem_reads", (tuple(r.id for r in requests), now, everyone),
-                                lambda: _read_rows(session, requests, now, everyone))
+    return kept_for_transaction(session, "problem_reads", (tuple(r.id for r in requests), now, everyone, limit, keep),
+                                lambda: _read_rows(session, requests, now, everyone, limit, keep))
 
 
-def _read_rows(session: Session, requests: list[CareRequest], now: datetime, everyone: bool = False) -> _Reads:
+def _read_rows(session: Session, requests: list[CareRequest], now: datetime, everyone: bool, limit: int,
+               keep: tuple[int, ...]) -> _Reads:
     ids = [r.id for r in requests]
-    children: dict[int, list[Child]] = {i: [] for i in ids}
-    if len(requests) == 1:  # an intake or an answer: the session has read them already
-        children[ids[0]] = children_of(session, requests[0])
-    else:
-        for child in session.exec(select(Child).where(col(Child.request_id).in_(ids)).order_by(Child.id)):
-            children[child.request_id].append(child)
+    children = children_of_all(session, requests)  # an intake's or an answer's: read already
     m_requests = [to_request(r, children[r.id], now) for r in requests]
 
     lo = min((r.start_at for r in requests), default=now)
     hi = max((r.end_at for r in requests), default=now)
     first, last = local(lo).date() - timedelta(days=1), local(hi).date() + timedelta(days=1)
 
-    near = None if everyone else _near(requests)
-    providers = _provider_rows(session, near)
-    if near is not None and _reach_everyone(requests, providers, now):
-        near, providers = None, _provider_rows(session, None)
+    opted_out = opted_out_phones(session)  # they said STOP: no offers by SMS
+    near, in_radius, cut = None if everyone else near_sql(requests), {}, None
+    if near is not None:
+        reach = nearest(session, requests, near, now=now, limit=limit, opted_out=opted_out, keep=keep)
+        if reach.everyone:
+            near = None
+        elif reach.ids is not None:  # the read was cut to the nearest: those providers by id
+            near, in_radius, cut = among(session, Provider.id, reach.ids), dict(reach.in_radius), reach.ids
+    providers = _provider_rows(session, near, opted_out)
+
+    def theirs(query, provider_id):  # only the commitments of the providers read
+        if cut is not None:  # by the id the rows carry (an index), not through the provider table
+            return query.where(among(session, provider_id, cut))
+        return query if near is None else query.join(Provider, Provider.id == provider_id).where(near)
 
     # plain columns, not entities: this runs at every intake and answer, and the rows are only read
     window_lo, window_hi = lo - timedelta(days=1), hi + timedelta(days=1)
@@ -208,9 +183,7 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime, eve
              .join(CareRequest, CareRequest.id == Assignment.request_id)
              .where(Assignment.active == True, Assignment.start_at < window_hi,  # noqa: E712
                     Assignment.end_at > window_lo))
-    if near is not None:  # only the commitments of the providers read
-        query = query.join(Provider, Provider.id == Assignment.provider_id).where(near)
-    for provider_id, start, end, n, rid, lat, lon in session.exec(query):
+    for provider_id, start, end, n, rid, lat, lon in session.exec(theirs(query, Assignment.provider_id)):
         placed.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n, matching.Location(lat, lon), str(rid)))
     # a pending offer holds the place until it is answered or expires; only those near these windows matter
@@ -221,9 +194,7 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime, eve
              .join(CareRequest, CareRequest.id == Offer.request_id)
              .where(Offer.status == OfferStatus.pending, col(Offer.request_id).not_in(ids),
                     CareRequest.start_at < window_hi, CareRequest.end_at > window_lo))
-    if near is not None:
-        query = query.join(Provider, Provider.id == Offer.provider_id).where(near)
-    for provider_id, rid, start, end, lat, lon, n in session.exec(query):
+    for provider_id, rid, start, end, lat, lon, n in session.exec(theirs(query, Offer.provider_id)):
         pending.setdefault(provider_id, []).append(matching.Commitment(
             epoch_minutes(start), epoch_minutes(end), n or 1, matching.Location(lat, lon), str(rid)))
 
@@ -236,18 +207,19 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime, eve
                                 col(Offer.status).not_in([OfferStatus.pending, OfferStatus.withdrawn]))
                          ).all() if asked else []
     return _Reads(m_requests, first, last, placed, pending, providers,
-                  frozenset((str(r), str(p)) for r, p in tried))
+                  frozenset((str(r), str(p)) for r, p in tried), in_radius)
 
 
 def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
                   include_paused: bool = False, count_pending_offers: bool = True,
-                  everyone: bool = False) -> matching.Problem:
+                  everyone: bool = False, keep: tuple[int, ...] = ()) -> ReadProblem:
     """The problem of placing `requests` given everything already committed: active placements and other
     requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
     providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
     is blocked only by other requests' pending offers. Providers that cannot reach any of the requests are
-    left out (see the module's docstring) unless `everyone`."""
-    reads = _read(session, requests, now, everyone)
+    left out, and beyond the nearest `settings.nearest_providers` those that can (see the module's
+    docstring), unless `everyone`; `keep`: provider ids read whatever their distance."""
+    reads = _read(session, requests, now, everyone, settings.nearest_providers, keep)
     m_providers = []
     for p in reads.providers:
         if not include_paused and p.paused_until and p.paused_until > now:
@@ -256,11 +228,12 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
                        p.skills, p.languages, p.radius_km, reads.first, reads.last)
         held = tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ())) if count_pending_offers else ())
         m_providers.append(dataclasses.replace(shape, commitments=held) if held else shape)
-    return matching.Problem(
+    return ReadProblem(
         requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
         # the great circle, or a routing service's road figures when one is configured (docs/places.md)
         travel=problem_travel(settings, reads.m_requests, m_providers),
         caregiver_lead_min=settings.caregiver_lead_minutes,
+        in_radius={rid: both[1 if include_paused else 0] for rid, both in reads.in_radius.items()},
     )
 
 

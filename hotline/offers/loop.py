@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,8 +23,10 @@ from hotline.requests.children import children_of
 from hotline.requests.lifecycle import RequestStatus, record, transition
 from hotline.core.links import offer_url, status_url
 from hotline.offers.adapter import build_problem, explanation_json, never_offered
+from hotline.offers.batch import WaveBatch
 from hotline.offers.history import codes_seen, provider_odds, reply_code
-from hotline.offers.policy import Odds, OpenOffer, horizon, plan_wave
+from hotline.offers.reach import note_cut
+from hotline.offers.policy import Odds, OpenOffer, horizon, plan_wave, ranking_depth
 from hotline.core.config import OfferPolicy
 from hotline.models import (CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider)
 from hotline.sms.outbox import enqueue
@@ -116,11 +119,19 @@ def match(session: Session, requests: list[CareRequest], *, now: datetime, ctx: 
         plan = matching.solve_incremental(problem, str(requests[0].id), time_limit_s=settings.solver_time_limit_s)
     else:
         plan = matching.solve(problem, time_limit_s=settings.solver_time_limit_s)
+    # a read cut to the nearest providers: the explanation counts every provider in reach and says so
+    plan.explanations = {rid: note_cut(problem, e) for rid, e in plan.explanations.items()}
+    batch = None
+    if len(requests) > 1:  # the sweep: what the waves read, read once (hotline.offers.batch)
+        batch = WaveBatch.read(session, requests, now=now, problem=problem, plan=plan, policies={
+            r.id: p for r in requests if (p := policy_for(r, ctx)).mode == "waves" and r.start_at > now})
     for request in requests:
         if policy_for(request, ctx).mode == "waves":
-            offer_wave(session, request, now=now, ctx=ctx, problem=problem, plan=plan)
+            offer_wave(session, request, now=now, ctx=ctx, problem=problem, plan=plan, batch=batch)
         else:
             _offer_round(session, request, problem, plan, now=now, ctx=ctx)
+    if batch is not None:
+        batch.finish(session)
 
 
 def _offer_round(session: Session, request: CareRequest, problem: matching.Problem, plan: matching.Plan, *,
@@ -150,12 +161,14 @@ def _offer_round(session: Session, request: CareRequest, problem: matching.Probl
 
 
 def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext,
-               problem: matching.Problem | None = None, plan: matching.Plan | None = None) -> None:
+               problem: matching.Problem | None = None, plan: matching.Plan | None = None,
+               batch: WaveBatch | None = None) -> None:
     """The "waves" policy, for a request in `matching` (first wave) or `offered` (a wave due, or an offer
     just closed): ask as many of the next providers in the solver's ranking as it takes for a good chance
     of a confirmation before the target, then look again in `wave_seconds`. Escalates only when nobody
     suitable is left; waits (and is retried) when the only suitable providers are held by other
-    requests' pending offers."""
+    requests' pending offers. `batch`: the reads of many requests' waves made once, and the texts written
+    after one flush (hotline.offers.batch)."""
     policy = policy_for(request, ctx)
     if request.start_at <= now:
         if request.status == S.offered:
@@ -163,14 +176,17 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
             transition(session, request, S.matching, actor=SYSTEM, at=now, reason="돌봄 시작 시각 도달")
         escalate(session, request, now=now, ctx=ctx, reason="돌봄 시작 시각이 지나 자동 제안 불가")
         return
-    open_offers = [] if never_offered(session, request) else list(session.exec(
-        select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
-        .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)))
+    if batch is not None:
+        open_offers = batch.open_offers.get(request.id, [])
+    else:
+        open_offers = [] if never_offered(session, request) else list(session.exec(
+            select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
+            .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)))
     asked = {p.code for _, p in open_offers}
     ranked, explanation, solver_status = _ranked(session, request, now=now, ctx=ctx, policy=policy,
-                                                 problem=problem, plan=plan, skip=asked)
-    odds = provider_odds(session, [p.id for _, p in open_offers] + [c.provider.id for c in ranked], now=now,
-                         policy=policy)
+                                                 problem=problem, plan=plan, skip=asked, batch=batch)
+    ids = [p.id for _, p in open_offers] + [c.provider.id for c in ranked]
+    odds = batch.odds(session, ids, policy) if batch else provider_odds(session, ids, now=now, policy=policy)
     # after a fall-through, the minutes count from it: the family waits for a new place from then
     since_call = (now - (request.fell_through_at or request.created_at)).total_seconds() / 60
     ranked = prefer_responsive(ranked, odds, min(policy.quick_minutes, horizon(since_call, policy)), policy)
@@ -183,31 +199,39 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
         _nobody_now(session, request, now=now, ctx=ctx, policy=policy, explanation=explanation)
         return
     if chosen:
-        request.offer_rounds += 1
+        rounds = request.offer_rounds + 1
         detail = {"providers": [c.provider.code for c in chosen], "chance": round(wave.chance_after, 3),
                   "gains": [round(g, 3) for g in wave.gains], "horizon_min": round(wave.horizon_minutes, 1),
                   "explanation": explanation_json(explanation), "solver": solver_status}
         if odds.effect.offers:
             detail["today"] = odds.effect.describe()
-        reason = f"{request.offer_rounds}차 제안: {len(chosen)}곳 (목표 내 확정 확률 {wave.chance_after:.0%})"
-        if request.status == S.offered:
-            record(session, request, actor=SYSTEM, at=now, reason=reason, detail=detail)
-        else:
-            transition(session, request, S.offered, actor=SYSTEM, at=now, reason=reason, detail=detail)
+        reason = f"{rounds}차 제안: {len(chosen)}곳 (목표 내 확정 확률 {wave.chance_after:.0%})"
+        # a batch writes at its end: the lock's re-read of the row flushes nothing (and would discard a change
+        # not yet written, so the round is counted after it)
+        with session.no_autoflush if batch is not None else nullcontext():
+            if request.status == S.offered:
+                record(session, request, actor=SYSTEM, at=now, reason=reason, detail=detail)
+            else:
+                transition(session, request, S.offered, actor=SYSTEM, at=now, reason=reason, detail=detail)
+        request.offer_rounds = rounds
         rank = len(open_offers)
-        seen = codes_seen(session, [c.provider.id for c in chosen], now)
+        chosen_ids = [c.provider.id for c in chosen]
+        seen = batch.codes(session, chosen_ids) if batch else codes_seen(session, chosen_ids, now)
+        later: list[Callable[[], None]] = batch.later if batch is not None else []
         for k, candidate in enumerate(chosen):
             gain = wave.gains[k] if k < len(wave.gains) else None
             rank += 1
             make_offer(session, request, candidate.provider, rank=rank, distance_km=candidate.distance_km, now=now,
-                       ctx=ctx, codes=seen[candidate.provider.id], odds=odds.base[candidate.provider.id], gain=gain)
+                       ctx=ctx, codes=seen[candidate.provider.id], odds=odds.base[candidate.provider.id], gain=gain,
+                       later=later)
+        if batch is None:  # the wave's offers in one flush, then their texts and events
+            session.flush()
+            for write in later:
+                write()
     request.next_wave_at = now + timedelta(seconds=policy.wave_seconds)
     session.add(request)
     ctx.wake(session, request.next_wave_at)
     notice_if_slow(session, request, now=now, policy=policy)
-
-
-EVERYONE = 10_000  # "every suitable provider" for ask_everyone
 
 
 @dataclass(frozen=True)
@@ -217,23 +241,25 @@ class Ranked:
 
 
 def _ranked(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, policy: OfferPolicy,
-            problem: matching.Problem | None, plan: matching.Plan | None,
-            skip: set[str]) -> tuple[list[Ranked], matching.Explanation | None, str | None]:
+            problem: matching.Problem | None, plan: matching.Plan | None, skip: set[str],
+            batch: WaveBatch | None = None) -> tuple[list[Ranked], matching.Explanation | None, str | None]:
     """The solver's ranking of providers not yet asked: its chosen provider first, then by distance.
     Paused providers come in only when nobody else is left, so a pause never strands a request."""
     rid = str(request.id)
     if problem is None or rid not in {r.id for r in problem.requests}:
         problem, plan = build_problem(session, [request], now=now, settings=ctx.settings), None
     explanation = plan.explanations.get(rid) if plan is not None else None
-    k = (EVERYONE if policy.ask_everyone else policy.candidates) + len(skip)
-    found = matching.rank_providers(problem, rid, k=k, plan=plan)
+    k = ranking_depth(policy, skip)
+    read_ahead = batch.found.pop(request.id, None) if batch is not None else None
+    found = read_ahead if read_ahead is not None else matching.rank_providers(problem, rid, k=k, plan=plan)
     if not [c for c in found if c.provider_id not in skip]:
         with_paused = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True)
         found = matching.rank_providers(with_paused, rid, k=k)
     first = plan.assignments.get(rid) if plan is not None else None
     found.sort(key=lambda c: c.provider_id != first)  # stable: the solver's pick, then its ranking
     codes = [c.provider_id for c in found if c.provider_id not in skip][:k]
-    rows = {p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(codes)))}
+    rows = batch.provider_rows(session, codes) if batch is not None else \
+        {p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(codes)))}
     km = {c.provider_id: c.distance_km for c in found}
     return [Ranked(rows[code], km[code]) for code in codes], explanation, plan.status if plan else None
 
@@ -288,7 +314,10 @@ def notice_if_slow(session: Session, request: CareRequest, *, now: datetime, pol
 
 def make_offer(session: Session, request: CareRequest, provider: Provider, *, rank: int, distance_km: float | None,
                now: datetime, ctx: OfferContext, codes: set[str] | None = None, odds: Odds | None = None,
-               gain: float | None = None) -> Offer:
+               gain: float | None = None, later: list[Callable[[], None]] | None = None) -> Offer:
+    """An offer, its text and its event. `codes`: the reply codes the provider has seen (the new one is
+    added). `later`: the text and event are put there, for the caller to write after one flush of all its
+    offers (they need the offer's id); else the offer is flushed and they are written at once."""
     policy = policy_for(request, ctx)
     expires = offer_expiry(now, request.start_at, ctx.settings, policy)
     offer = Offer(request_id=request.id, provider_id=provider.id, round=request.offer_rounds, rank=rank,
@@ -297,7 +326,19 @@ def make_offer(session: Session, request: CareRequest, provider: Provider, *, ra
                   odds_accept=odds and odds.accept, odds_answer=odds and odds.answer, odds_mu=odds and odds.mu,
                   chance_gain=None if gain is None else round(gain, 4))
     session.add(offer)
-    session.flush()
+    if codes is not None:
+        codes.add(offer.reply_code)
+    if later is not None:
+        later.append(lambda: _offer_texts(session, request, provider, offer, policy, rank=rank, now=now, ctx=ctx))
+    else:
+        session.flush()
+        _offer_texts(session, request, provider, offer, policy, rank=rank, now=now, ctx=ctx)
+    return offer
+
+
+def _offer_texts(session: Session, request: CareRequest, provider: Provider, offer: Offer, policy: OfferPolicy, *,
+                 rank: int, now: datetime, ctx: OfferContext) -> None:
+    expires = offer.expires_at
     lang = provider.language
     ages = child_ages(children_of(session, request), request.start_at)
     enqueue(session, to=provider.phone, kind="offer" if policy.mode == "waves" else "offer_plain", lang=lang,
@@ -311,7 +352,6 @@ def make_offer(session: Session, request: CareRequest, provider: Provider, *, ra
            detail={"offer_id": offer.id, "provider": provider.code, "rank": rank, "expires_at": expires.isoformat(),
                    "code": offer.reply_code})
     ctx.wake(session, expires)
-    return offer
 
 
 def escalate(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, reason: str,

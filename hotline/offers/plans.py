@@ -128,7 +128,9 @@ def _still_fits(session: Session, request: CareRequest, assignment, provider: Pr
     session.add(assignment)
     session.flush()
     try:
-        problem = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True)
+        # the placed provider is read even if nearer ones fill the read's nearest providers
+        problem = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True,
+                                keep=(provider.id,))
         if provider.code not in {p.id for p in problem.providers}:
             return False
         problem = dataclasses.replace(problem, exclude=frozenset())

@@ -193,3 +193,11 @@ def _everyone(open_offers: Sequence[OpenOffer], candidates: list[Odds], *, minut
         miss *= 1.0 - candidate.accept_within(ahead)
     return Wave(ask=len(candidates), chance_before=before, chance_after=1.0 - miss, horizon_minutes=ahead,
                 gains=tuple(gains))
+
+
+EVERYONE = 10_000  # "every suitable provider" for ask_everyone
+
+
+def ranking_depth(policy: OfferPolicy, asked: set[str]) -> int:
+    """How far down the solver's ranking a wave looks: past the providers already asked."""
+    return (EVERYONE if policy.ask_everyone else policy.candidates) + len(asked)

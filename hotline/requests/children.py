@@ -74,6 +74,19 @@ def children_of(session: Session, request: CareRequest) -> list[Child]:
     return list(memo[key])
 
 
+def children_of_all(session: Session, requests: list[CareRequest]) -> dict[int, list[Child]]:
+    """`children_of` for many requests in one read (a sweep's problem and its offers' texts)."""
+    memo = session.info.setdefault("children_of", {})
+    todo = {r.id: r for r in requests if (r.id, r.ref) not in memo}
+    if todo:
+        found: dict[int, list[Child]] = {i: [] for i in todo}
+        for child in session.exec(select(Child).where(Child.request_id.in_(list(todo))).order_by(Child.id)):
+            found[child.request_id].append(child)
+        for i, kids in found.items():
+            memo[(i, todo[i].ref)] = kids
+    return {r.id: list(memo[(r.id, r.ref)]) for r in requests}
+
+
 def child_ages(children: list[Child], at: datetime) -> list[int]:
     day = local(at).date()
     return [age_on(c.birth_date, day) for c in children]

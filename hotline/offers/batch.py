@@ -1,0 +1,90 @@
+"""The first waves of many requests at once (the sweep, and the requests that waited for others' offers):
+what each wave reads — the request's open offers, the providers' rows, odds and recent reply codes, the
+children — is read once for all of them, and the offers' texts and events are written after one flush, so
+that a sweep of hundreds of requests costs a few statements a request instead of twenty (issue 23).
+
+What is offered and sent is what `loop.offer_wave` decides request by request: the reads a wave would make
+are the same whichever request comes first (new offers are pending and made `now`, which no odds count),
+except the reply codes a provider has seen, which are kept up to date here as codes are handed out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+import matching
+from hotline.core.config import OfferPolicy
+from hotline.models import CareRequest, Offer, OfferStatus, Provider
+from hotline.offers.history import Outlook, codes_seen, provider_odds
+from hotline.offers.policy import ranking_depth
+from hotline.requests.children import children_of_all
+
+
+@dataclass
+class WaveBatch:
+    now: datetime
+    open_offers: dict[int, list[tuple[Offer, Provider]]]  # pending offers by request id
+    found: dict[int, list[matching.Candidate]] = field(default_factory=dict)  # the solver's ranking, read ahead
+    rows: dict[str, Provider] = field(default_factory=dict)
+    outlooks: dict[str, Outlook] = field(default_factory=dict)
+    seen: dict[int, set[str]] = field(default_factory=dict)
+    later: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, session: Session, requests: list[CareRequest], *, now: datetime, problem: matching.Problem,
+             plan: matching.Plan, policies: dict[int, OfferPolicy]) -> WaveBatch:
+        """Each request's open offers, the children, and — for the requests with a wave to make (`policies`:
+        theirs) — the solver's ranking, then the rows of every provider those rankings name."""
+        ids = [r.id for r in requests]
+        open_offers: dict[int, list[tuple[Offer, Provider]]] = {}
+        for offer, provider in session.exec(select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
+                                            .where(col(Offer.request_id).in_(ids),
+                                                   Offer.status == OfferStatus.pending).order_by(col(Offer.id))):
+            open_offers.setdefault(offer.request_id, []).append((offer, provider))
+        children_of_all(session, requests)  # every offer's text names the children's ages
+        batch = cls(now, open_offers)
+        for request_id, policy in policies.items():
+            asked = {p.code for _, p in open_offers.get(request_id, [])}
+            batch.found[request_id] = matching.rank_providers(problem, str(request_id),
+                                                              k=ranking_depth(policy, asked), plan=plan)
+        batch.provider_rows(session, {c.provider_id for found in batch.found.values() for c in found})
+        return batch
+
+    def provider_rows(self, session: Session, codes: set[str] | list[str]) -> dict[str, Provider]:
+        missing = [c for c in codes if c not in self.rows]
+        if missing:
+            self.rows.update({p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(missing)))})
+        return {c: self.rows[c] for c in codes if c in self.rows}
+
+    def _ids(self) -> set[int]:
+        return {p.id for p in self.rows.values()} | {p.id for offers in self.open_offers.values() for _, p in offers}
+
+    def odds(self, session: Session, ids: list[int], policy: OfferPolicy) -> Outlook:
+        """`provider_odds` for every provider of the batch, once per policy (a city may have its own)."""
+        key = policy.model_dump_json()
+        kept = self.outlooks.get(key)
+        if kept is None:
+            kept = self.outlooks[key] = provider_odds(session, sorted(self._ids() | set(ids)), now=self.now,
+                                                      policy=policy)
+        missing = [i for i in ids if i not in kept.base]
+        if missing:
+            more = provider_odds(session, missing, now=self.now, policy=policy)
+            kept = self.outlooks[key] = Outlook({**kept.base, **more.base}, kept.effect)
+        return kept
+
+    def codes(self, session: Session, ids: list[int]) -> dict[int, set[str]]:
+        """The reply codes each provider has seen (its sets grow as this batch hands codes out)."""
+        missing = [i for i in (ids if self.seen else self._ids() | set(ids)) if i not in self.seen]
+        if missing:
+            self.seen.update(codes_seen(session, missing, self.now))
+        return {i: self.seen[i] for i in ids}
+
+    def finish(self, session: Session) -> None:
+        """One flush for the batch's offers (their ids), then their texts and events."""
+        session.flush()
+        for write in self.later:
+            write()
+        self.later.clear()

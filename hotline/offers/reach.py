@@ -1,0 +1,141 @@
+"""Which providers a call's problem reads (issue 23: 30,000 providers in one database, thousands within
+reach of each call), and what its explanation then says.
+
+A problem of few requests (an intake, an answer, a wave) reads the providers whose own radius reaches one of
+its requests: a box in SQL, then the exact great circle on a light read (id, place, radius, pause). When more
+than `limit` providers (not paused) reach a request, only the nearest `limit` of them are read for it — and
+every paused one nearer than the last of those, so that a view with paused providers is the same circle.
+The explanation keeps counting every provider in reach and says that only the nearest were reviewed
+(`note_cut`). Below `limit` nothing changes: the whole box is read, as before. When some request has nobody
+(not paused) in reach, the caller reads everyone: its explanation names the nearest provider anywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_
+from sqlmodel import Session, select
+
+import matching
+from matching.distance import haversine_km
+from hotline.models import CareRequest, Provider
+
+# A degree of latitude on matching's earth; a box this much wider than a radius holds its whole circle.
+KM_PER_DEGREE = math.pi * 6371.0088 / 180
+BOX_SLACK = 1.02
+NEAR_REQUESTS = 16  # a problem of more requests (the sweep) reads every provider: once, for all of them
+
+
+@dataclass
+class ReadProblem(matching.Problem):
+    """A problem as the hotline read it: `in_radius` holds, for each request whose read was cut to the
+    nearest providers, how many (not paused, unless the problem includes paused ones) its radius holds."""
+
+    in_radius: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reach:
+    everyone: bool  # some request has nobody (not paused) in reach: read every provider
+    ids: tuple[int, ...] | None  # the providers to read when some request was cut; None: the whole box
+    in_radius: Mapping[str, tuple[int, int]]  # cut requests: in radius (not paused, with paused)
+
+
+def _degrees(lat: float) -> tuple[float, float]:
+    """Degrees of latitude and longitude per km of radius (with the slack) around `lat`."""
+    # a degree of longitude is shortest on the box's side nearer the pole
+    return (BOX_SLACK / KM_PER_DEGREE,
+            BOX_SLACK / (KM_PER_DEGREE * max(math.cos(math.radians(min(abs(lat) + 1.0, 89.0))), 1e-3)))
+
+
+def near_sql(requests: list[CareRequest]) -> Any | None:
+    """SQL for the providers whose own radius can reach one of `requests` (a box around each request,
+    as wide as the provider's radius), or None for everyone."""
+    if not requests or len(requests) > NEAR_REQUESTS:
+        return None
+    boxes = []
+    for r in requests:
+        dlat, dlon = _degrees(r.lat)
+        boxes.append(and_(func.abs(Provider.lat - r.lat) <= Provider.radius_km * dlat,
+                          func.abs(Provider.lon - r.lon) <= Provider.radius_km * dlon))
+    return or_(*boxes)
+
+
+def nearest(session: Session, requests: list[CareRequest], near: Any, *, now: datetime, limit: int,
+            opted_out: set[str], keep: Iterable[int] = ()) -> Reach:
+    """Reads the box's providers lightly and decides, per request, whether its read is cut (see the module's
+    docstring). `keep`: providers a cut read includes whatever their distance (a placed provider that a changed
+    plan re-checks, which nearer ones could otherwise push out; an uncut read has every one in reach)."""
+    # a band of latitude as wide as the largest radius lets the reach index be read, not the table (0017)
+    widest = select(func.max(Provider.radius_km)).where(Provider.active == True).scalar_subquery()  # noqa: E712
+    bands = [Provider.lat.between(r.lat - widest * _degrees(r.lat)[0], r.lat + widest * _degrees(r.lat)[0])
+             for r in requests]
+    # thousands of plain rows: through the connection, not the ORM's row loading (so flush as a query would)
+    if session.autoflush:
+        session.flush()
+    rows = [r for r in session.connection().execute(
+        select(Provider.id, Provider.lat, Provider.lon, Provider.radius_km, Provider.phone,
+               Provider.paused_until > now).where(Provider.active == True, or_(*bands), near)).all()  # noqa: E712
+        if r[4] not in opted_out]  # they said STOP: no offers by SMS
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    lat = np.array([r[1] for r in rows], dtype=float)
+    lon = np.array([r[2] for r in rows], dtype=float)
+    radius = np.array([r[3] for r in rows], dtype=float)
+    paused = np.array([bool(r[5]) for r in rows], dtype=bool)
+    chosen = np.zeros(len(rows), dtype=bool)
+    cut: dict[str, tuple[int, int]] = {}
+    for r in requests:
+        d = haversine_km(r.lat, r.lon, lat, lon)
+        reach = d <= radius
+        open_ = reach & ~paused
+        n = int(np.count_nonzero(open_))
+        if n == 0:
+            return Reach(True, None, {})
+        if n > limit:  # the nearest `limit` not paused, and the paused ones among them
+            last = np.partition(d[open_], limit - 1)[limit - 1]
+            chosen |= reach & (d <= last)
+            cut[str(r.id)] = (n, int(np.count_nonzero(reach)))
+        else:  # the whole box, as a read of every provider in reach has always been
+            dlat, dlon = _degrees(r.lat)
+            chosen |= (np.abs(lat - r.lat) <= radius * dlat) & (np.abs(lon - r.lon) <= radius * dlon)
+    if not cut:
+        return Reach(False, None, {})
+    return Reach(False, tuple(sorted(set(ids[chosen].tolist()) | set(keep))), cut)
+
+
+def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
+    """`column IN ids`; on PostgreSQL one array parameter (`= ANY`), so that a call's few hundred provider ids
+    make the same statement every time rather than one with as many parameters to build and parse."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def note_cut(problem: matching.Problem, explanation: matching.Explanation | None) -> matching.Explanation | None:
+    """The explanation of a request whose read was cut: the count in radius is all of them, and it says
+    that only the nearest were reviewed (what the solver saw is `reviewed`)."""
+    total = getattr(problem, "in_radius", {}).get(explanation.request_id) if explanation else None
+    seen = explanation.counts.get("in_radius") if explanation else None
+    if total is None or seen is None or seen >= total or explanation.fixed:
+        return explanation
+    counts = {"in_radius": total, "reviewed": seen} | {k: v for k, v in explanation.counts.items() if k != "in_radius"}
+    ko, en = explanation.summary_ko, explanation.summary_en
+    placed = f"반경 내 {seen}곳 중 가능"
+    if placed in ko:
+        ko = ko.replace(placed, f"반경 내 {total}곳 중 가까운 {seen}곳만 검토, 가능", 1)
+    else:
+        ko = ko.replace(f"반경 내 {seen}곳", f"반경 내 {total}곳 중 가까운 {seen}곳만 검토", 1)
+    placed_en = f"of {seen} provider{'s' if seen != 1 else ''} within radius could take it"
+    if placed_en in en:
+        en = en.replace(placed_en, f"of the nearest {seen} reviewed ({total} providers within radius) could take it", 1)
+    else:
+        en = en.replace(f"{seen} provider{'s' if seen != 1 else ''} within radius",
+                        f"{total} providers within radius, the nearest {seen} reviewed", 1)
+    return dataclasses.replace(explanation, counts=counts, summary_ko=ko, summary_en=en)

@@ -1,0 +1,102 @@
+"""Issue 23: the sweep's waves read once and write in bulk (hotline.offers.batch). What it offers and sends
+is what the same waves make request by request: the same providers, ranks, reply codes, odds, texts and
+events; every offer has its text; a provider asked by several requests in one sweep gets a new code each
+time; and a sweep that fails leaves nothing behind."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import Session, col, select
+
+from conftest import request_body
+from hotline import offers
+from hotline.models import CareRequest, Offer, OutboxMessage, Provider, RequestEvent
+from hotline.offers.batch import WaveBatch
+from hotline.requests.intake import create_care_request
+from hotline.requests.lifecycle import RequestStatus, transition
+from hotline.requests.schemas import CareRequestCreate
+
+PLACES = [("평택시 지산동 3", "평택시 지산동"), ("평택시 비전동 7", "평택시 비전동"), ("평택시 송탄동 2", "평택시 송탄동")]
+
+
+def _waiting(engine, settings, clock, places, n: int = 6) -> list[str]:
+    """`n` requests logged whose matching was interrupted before an offer went out: the sweep's."""
+    refs = []
+    with Session(engine) as s:
+        for i in range(n):
+            address, place = PLACES[i % len(PLACES)]
+            body = CareRequestCreate.model_validate(request_body(
+                guardian={"name": "대기", "phone": f"010-5550-62{i:02d}", "language": "ko"},
+                location={"address": address, "place": place}))
+            request = create_care_request(s, body, actor="operator:test", now=clock.now(), settings=settings,
+                                          geocoder=places).request
+            transition(s, request, RequestStatus.matching, actor="system", at=clock.now())
+            refs.append(request.ref)
+        s.commit()
+    return refs
+
+
+def _sweep(engine, settings, clock, places) -> dict:
+    """One sweep, rolled back: what it offered, texted and recorded, in terms that do not depend on row ids."""
+    ctx = offers.OfferContext(settings=settings, places=places)
+    with Session(engine) as s:
+        offers.sweep(s, now=clock.now(), ctx=ctx)
+        s.flush()
+        ref = dict(s.exec(select(CareRequest.id, CareRequest.ref)).all())
+        code = dict(s.exec(select(Provider.id, Provider.code)).all())
+        made = {o.id: o for o in s.exec(select(Offer).order_by(col(Offer.id)))}
+        texts = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "offer").order_by(col(OutboxMessage.id))).all()
+        out = {
+            "offers": sorted((ref[o.request_id], code[o.provider_id], o.round, o.rank, o.reply_code, o.distance_km,
+                              o.odds_accept, o.chance_gain, o.expires_at) for o in made.values()),
+            # the link carries the offer's row id: everything else in the text is compared
+            "texts": sorted((ref[t.request_id], t.to, re.sub(r"https?://\S+", "<link>", t.body),
+                             code[made[t.offer_id].provider_id]) for t in texts),
+            "events": sorted((ref[e.request_id], e.reason, e.from_status, e.to_status)
+                             for e in s.exec(select(RequestEvent).where(RequestEvent.actor == "system"))),
+            "statuses": sorted(s.exec(select(CareRequest.ref, CareRequest.status, CareRequest.offer_rounds))),
+            "texted_offers": sorted(t.offer_id for t in texts), "offer_ids": sorted(made),
+        }
+        s.rollback()
+    return out
+
+
+def test_a_sweep_offers_and_texts_what_request_by_request_waves_would(engine, settings, clock, places, demo,
+                                                                       monkeypatch):
+    refs = _waiting(engine, settings, clock, places)
+    batched = _sweep(engine, settings, clock, places)
+    # each wave reads and writes on its own, as when one request is matched
+    monkeypatch.setattr(WaveBatch, "read", classmethod(lambda cls, *a, **k: None))
+    one_by_one = _sweep(engine, settings, clock, places)
+    for key in ("offers", "texts", "events", "statuses"):
+        assert batched[key] == one_by_one[key], key
+    assert {r for r, *_ in batched["offers"]} == set(refs)  # every waiting request was offered
+    assert batched["texted_offers"] == batched["offer_ids"]  # one text for every offer
+    for ref, to, body, provider in batched["texts"]:
+        assert "<link>" in body
+    # a provider asked by several requests in the sweep gets a code it has not seen on each
+    codes: dict[str, list[str]] = {}
+    for _, provider, _, _, reply, *_ in batched["offers"]:
+        codes.setdefault(provider, []).append(reply)
+    assert any(len(c) > 1 for c in codes.values()) and all(len(set(c)) == len(c) for c in codes.values())
+
+
+def test_a_sweep_that_fails_leaves_no_offer_and_no_text(engine, settings, clock, places, demo, monkeypatch):
+    from hotline import jobs
+
+    _waiting(engine, settings, clock, places, n=3)
+
+    def fail(self, session):
+        session.flush()
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(WaveBatch, "finish", fail)
+    with pytest.raises(RuntimeError):
+        with jobs.unit_of_work(engine) as s:
+            offers.sweep(s, now=clock.now(), ctx=offers.OfferContext(settings=settings, places=places))
+    with Session(engine) as s:
+        assert s.exec(select(Offer)).all() == [] and s.exec(select(OutboxMessage)).all() == []
+        assert set(s.exec(select(CareRequest.status))) == {"matching"}
+

@@ -698,3 +698,21 @@ def provider_items(problem: Problem, pt: ProviderTable, assignments: Mapping[str
             continue
         items.setdefault(pt.index[pid], []).append((r.start, r.end, len(r.child_ages), r.location.lat, r.location.lon))
     return items
+
+
+def linked_groups(a: np.ndarray, b: np.ndarray, nodes: int) -> list[np.ndarray]:
+    """Positions of the edges (a[i], b[i]) grouped by the connected part of the graph on `nodes` they lie in,
+    each group sorted: requests and providers that share no pair can be solved apart."""
+    label = np.arange(nodes)
+    while True:  # min-label propagation with pointer jumping: O(log n) rounds of vector work
+        m = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, m)
+        np.minimum.at(new, b, m)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    roots = label[a]
+    order = np.argsort(roots, kind="stable")
+    return [np.sort(g) for g in np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)]

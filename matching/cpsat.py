@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .candidates import DEFAULT_MAX_CANDIDATES, KM_UNIT, CandidateSet, build_candidates, max_load, provider_items
+from .candidates import (DEFAULT_MAX_CANDIDATES, KM_UNIT, CandidateSet, build_candidates, linked_groups, max_load,
+                         provider_items)
 from .explain import explain_all, plan_figures
 from . import lns
 from .greedy import baseline_choices, fill
@@ -51,21 +52,7 @@ def components(cs: CandidateSet) -> list[np.ndarray]:
     R = len(cs.rt)
     if len(cs.ri) == 0:
         return []
-    a, b = cs.ri, cs.pi + R
-    label = np.arange(R + len(cs.pt))
-    while True:  # min-label propagation with pointer jumping: O(log n) rounds of vector work
-        m = np.minimum(label[a], label[b])
-        new = label.copy()
-        np.minimum.at(new, a, m)
-        np.minimum.at(new, b, m)
-        new = new[new]
-        if np.array_equal(new, label):
-            break
-        label = new
-    roots = label[a]
-    order = np.argsort(roots, kind="stable")
-    cuts = np.flatnonzero(np.diff(roots[order])) + 1
-    return [np.sort(g) for g in np.split(order, cuts)]
+    return linked_groups(cs.ri, cs.pi + R, R + len(cs.pt))
 
 
 # ---------------------------------------------------------------------------------------------

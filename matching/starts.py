@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .candidates import linked_groups
 from .moves import Moves
 from .relaxation import Relaxation
 from .submodel import PartIndex, build_sub, run_sub
@@ -71,20 +72,7 @@ def _linked(ix: PartIndex, keep: np.ndarray) -> list[np.ndarray]:
     """The kept pairs grouped by the requests and providers they link (rows are per provider)."""
     k = np.flatnonzero(keep)
     ng = len(ix.first)
-    a, b = ix.group_of[k], ng + ix.prov[k]
-    label = np.arange(ng + int(ix.prov.max()) + 1)
-    while True:  # min-label propagation with pointer jumping
-        m = np.minimum(label[a], label[b])
-        new = label.copy()
-        np.minimum.at(new, a, m)
-        np.minimum.at(new, b, m)
-        new = new[new]
-        if np.array_equal(new, label):
-            break
-        label = new
-    roots = label[a]
-    order = np.argsort(roots, kind="stable")
-    return [k[np.sort(g)] for g in np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)]
+    return [k[g] for g in linked_groups(ix.group_of[k], ng + ix.prov[k], ng + int(ix.prov.max()) + 1)]
 
 
 def support_plan(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, seconds: float, workers: int) -> np.ndarray:

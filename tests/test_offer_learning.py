@@ -96,17 +96,23 @@ def test_waiting_is_bought_only_while_it_saves_offers():
     assert everyone.ask == 9
 
 
+def _past_request(s: Session, guardian: Guardian, ref: str, at, hours: float = 2) -> CareRequest:
+    """A completed request of `guardian` from `at`: what past offers hang on."""
+    past = CareRequest(ref=ref, guardian_id=guardian.id, status="completed", reason="other", start_at=at,
+                       end_at=at + timedelta(hours=hours), address="-", lat=37.0, lon=127.0, consent_at=at,
+                       consent_by="t", created_by="t", created_at=at, updated_at=at)
+    s.add(past)
+    s.flush()
+    return past
+
+
 def _today_offers(engine, at, n: int, *, answered: bool) -> None:
     """`n` offers of the last hour to the demo providers, none answered (or all answered after 2 min)."""
     with Session(engine) as s:
         g = Guardian(name="과거", phone="+821000000001", created_at=at)
         s.add(g)
         s.flush()
-        past = CareRequest(ref="T-PAST", guardian_id=g.id, status="completed", reason="other", start_at=at,
-                           end_at=at + timedelta(hours=2), address="-", lat=37.0, lon=127.0, consent_at=at,
-                           consent_by="t", created_by="t", created_at=at, updated_at=at)
-        s.add(past)
-        s.flush()
+        past = _past_request(s, g, "T-PAST", at)
         ids = [p.id for p in s.exec(select(Provider))]
         for k in range(n):
             sent = at - timedelta(minutes=60 - 2 * k)
@@ -149,11 +155,7 @@ def test_a_provider_quick_today_is_asked_first(client, operator, demo, loop, eng
         s.flush()
         at = clock.now() - timedelta(hours=3)
         for k in range(5):
-            r = CareRequest(ref=f"T-Q{k}", guardian_id=g.id, status="completed", reason="other", start_at=at,
-                            end_at=at + timedelta(hours=1), address="-", lat=37.0, lon=127.0, consent_at=at,
-                            consent_by="t", created_by="t", created_at=at, updated_at=at)
-            s.add(r)
-            s.flush()
+            r = _past_request(s, g, f"T-Q{k}", at, hours=1)
             s.add(Offer(request_id=r.id, provider_id=quick, created_at=at, expires_at=at + timedelta(minutes=30),
                         status=OfferStatus.accepted, answered_at=at + timedelta(seconds=40), answer_channel="sms",
                         reply_code="H2"))
@@ -181,11 +183,7 @@ def test_a_new_facility_starts_from_what_facilities_like_it_did(client, operator
         g = Guardian(name="과거", phone="+821000000003", created_at=at)
         s.add(g)
         s.flush()
-        past = CareRequest(ref="T-PEER", guardian_id=g.id, status="completed", reason="other", start_at=at,
-                           end_at=at + timedelta(hours=2), address="-", lat=37.0, lon=127.0, consent_at=at,
-                           consent_by="t", created_by="t", created_at=at, updated_at=at)
-        s.add(past)
-        s.flush()
+        past = _past_request(s, g, "T-PEER", at)
         providers = s.exec(select(Provider)).all()
         quiet = [p for p in providers if p.code in ("pt-f03", "pt-f04", "pt-f06")]
         key = peer_key(quiet[0].kind, quiet[0].place_code, quiet[0].weekly_hours)

@@ -7,6 +7,11 @@ takes one of its pairs; where the pair's rows lack room, the requests planned in
 free it at the least weight are taken out, and each is put back at another of its providers,
 where it fits or by a chain one level down. The move is kept only when the placed weight grows
 (or stays and the km shrink).
+
+Once such chains stop gaining, `fill` lets a chain lose weight (up to FILL_WORTH times the request's)
+if the room it frees at the providers it took requests out of then takes waiting requests worth
+more: one request in, two smaller ones out of their way... and two others in. On S1000 surges that
+is 6-11 weight more in under a tenth of a second, where the plain chains had stalled.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 DEPTH = 1  # chains re-placing a taken-out request by taking out others, this many levels down
 CHAIN_PAIRS = 3  # a taken-out request is chained on to this many of its providers, nearest first
 EJECT_FACTOR = 2  # a chain takes out at most this many times the weight it places
+FILL_WORTH = 3  # with `fill`, a chain may lose up to this many times the placed request's weight
 
 
 class Moves:
@@ -36,6 +42,9 @@ class Moves:
         self.w = ix.w.tolist()
         self.u = ix.u.tolist()
         self.work = 0  # chain steps tried: a bound on a sweep that does not depend on the clock
+        self.fill = False  # fill the room a losing chain frees with waiting requests (see the module doc)
+        self.prov = ix.prov.tolist()
+        self.ppairs = {int(p): k.tolist() for p, k in ix.prov_pairs.items()}
         self.reset(x)
 
     def rows(self, k: int) -> tuple[list[int], list[int]]:
@@ -88,9 +97,12 @@ class Moves:
         wg = self.w[self.gpairs[g][0]]
         for k in self.gpairs[g]:
             log: list[tuple[int, int]] = []
-            lost = self._insert(k, self.depth, set(), log, wg)
+            lost = self._insert(k, self.depth, set(), log, FILL_WORTH * wg if self.fill else wg)
             if lost is not None:
-                key = (wg - lost, -sum(sign * self.u[j] for j, sign in log))
+                gain = wg - lost
+                if gain <= 0 and self.fill:
+                    gain += self._fill(log)
+                key = (gain, -sum(sign * self.u[j] for j, sign in log))
                 if key > best_key:
                     best, best_key = list(log), key
             self._undo(log)
@@ -99,6 +111,21 @@ class Moves:
         for j, sign in best:
             self._apply(j, sign)
         return best_key[0]
+
+    def _fill(self, log: list[tuple[int, int]]) -> int:
+        """Waiting requests put where the chain in `log` took others out, heaviest first, where they
+        fit; logged. The weight placed."""
+        provs = {self.prov[j] for j, sign in log if sign < 0}
+        cur, group, w = self.cur, self.group, self.w
+        waiting = sorted({(-w[q], q) for p in provs for q in self.ppairs[p] if cur[group[q]] < 0})
+        placed = 0
+        for _, q in waiting:
+            self.work += 1
+            if cur[group[q]] < 0 and self._fits(q):
+                self._apply(q, +1)
+                log.append((q, +1))
+                placed += w[q]
+        return placed
 
     def _undo(self, log: list[tuple[int, int]], to: int = 0) -> None:
         while len(log) > to:

@@ -14,6 +14,13 @@ from test_matching_optimality import brute_force, units
 
 import threading
 
+import numpy as np
+
+from matching.candidates import build_candidates
+from matching.generator import NOW, at
+from matching.moves import Moves
+from matching.submodel import PartIndex
+from matching.types import Interval, Location, Problem, Provider, Request
 from matching import cpsat, greedy_call_order, greedy_most_constrained, lns, solve
 from matching.reference import exact_reference
 from matching.surge import SURGE_SIZES, generate_surge
@@ -161,3 +168,31 @@ def test_reference_engines_agree():
         b = exact_reference(pr, engine="scip")
         assert a.status == b.status == "optimal"
         assert (a.placed_weight, a.units) == (b.placed_weight, b.units)
+
+
+def test_a_stalled_chain_makes_room_for_two_waiting_families():
+    """A family of two holds a facility's two places; two families of one wait for that window and
+    could go nowhere else. Swapping one for one gains nothing, so the plain chains stop there; with
+    `fill` the chain takes the two-child family out and both waiting families come in."""
+    here = Location(37.5, 127.0)
+    home = Provider(id="F1", kind="facility", location=here, capacity=2, availability=(Interval(at(7), at(22)),),
+                    radius_km=5.0)
+    reqs = [Request(id="R-pair", child_ages=(4, 6), start=at(9), end=at(13), location=here, priority=3),
+            Request(id="R-a", child_ages=(5,), start=at(9), end=at(12), location=here, priority=3),
+            Request(id="R-b", child_ages=(7,), start=at(10), end=at(13), location=here, priority=3)]
+    pr = Problem(requests=reqs, providers=(home,), now=NOW)
+    cs = build_candidates(pr, prune=False, max_per_request=None)
+    pairs = np.arange(len(cs.ri))
+    ix = PartIndex(cs, pairs, cpsat.constraint_rows(cs, pairs))
+    start = np.array([1 if cs.rt.ids[r] == "R-pair" else 0 for r in cs.ri.tolist()])
+    waiting = [g for g in range(len(ix.first)) if start[ix.first[g]] == 0]
+
+    plain = Moves(ix, start)
+    assert plain.sweep(waiting, deadline=float("inf"), max_work=10_000) == 0  # one for one: no gain
+
+    filling = Moves(ix, start)
+    filling.fill = True
+    assert filling.sweep(waiting, deadline=float("inf"), max_work=10_000) == 3  # two in for one out
+    placed = {cs.rt.ids[int(cs.ri[k])] for k in np.flatnonzero(filling.x)}
+    assert placed == {"R-a", "R-b"}
+    assert ix.weight(filling.x) == 6

@@ -28,7 +28,7 @@ from hotline.places.travel import problem_travel, visit_travel
 from hotline.requests.children import age_on, children_of_all
 from hotline.providers.schemas import DAYS
 from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
-from hotline.offers.reach import ReadProblem, among, nearest, near_sql
+from hotline.offers.reach import ReadProblem, among, many, nearest, near_sql, reach_counts
 from hotline.sms.outbox import opted_out_phones
 
 
@@ -218,8 +218,10 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
     providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
     is blocked only by other requests' pending offers. Providers that cannot reach any of the requests are
     left out, and beyond the nearest `settings.nearest_providers` those that can (see the module's
-    docstring), unless `everyone`; `keep`: provider ids read whatever their distance."""
-    reads = _read(session, requests, now, everyone, settings.nearest_providers, keep)
+    docstring), unless `everyone`; `keep`: provider ids read whatever their distance. A problem of many
+    requests reads everyone, and the solver pairs each with its nearest `nearest_providers` (`reach`)."""
+    limit = settings.nearest_providers
+    reads = _read(session, requests, now, everyone, limit, keep)
     m_providers = []
     for p in reads.providers:
         if not include_paused and p.paused_until and p.paused_until > now:
@@ -228,13 +230,17 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
                        p.skills, p.languages, p.radius_km, reads.first, reads.last)
         held = tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ())) if count_pending_offers else ())
         m_providers.append(dataclasses.replace(shape, commitments=held) if held else shape)
-    return ReadProblem(
+    cut_each = not everyone and many(requests)
+    problem = ReadProblem(
         requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
         # the great circle, or a routing service's road figures when one is configured (docs/places.md)
         travel=problem_travel(settings, reads.m_requests, m_providers),
-        caregiver_lead_min=settings.caregiver_lead_minutes,
+        caregiver_lead_min=settings.caregiver_lead_minutes, nearest=limit if cut_each else None,
         in_radius={rid: both[1 if include_paused else 0] for rid, both in reads.in_radius.items()},
     )
+    if cut_each:
+        problem.in_radius = reach_counts(problem, limit)
+    return problem
 
 
 def room_for(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:

@@ -46,10 +46,10 @@ class WaveBatch:
             open_offers.setdefault(offer.request_id, []).append((offer, provider))
         children_of_all(session, requests)  # every offer's text names the children's ages
         batch = cls(now, open_offers)
-        for request_id, policy in policies.items():
-            asked = {p.code for _, p in open_offers.get(request_id, [])}
-            batch.found[request_id] = matching.rank_providers(problem, str(request_id),
-                                                              k=ranking_depth(policy, asked), plan=plan)
+        depth = {str(request_id): ranking_depth(policy, {p.code for _, p in open_offers.get(request_id, [])})
+                 for request_id, policy in policies.items()}
+        # the tables and loads once for all: the same rankings as request by request (matching.rank_many)
+        batch.found = {int(rid): found for rid, found in matching.rank_many(problem, depth, plan=plan).items()}
         batch.provider_rows(session, {c.provider_id for found in batch.found.values() for c in found})
         return batch
 

@@ -7,7 +7,12 @@ than `limit` providers (not paused) reach a request, only the nearest `limit` of
 every paused one nearer than the last of those, so that a view with paused providers is the same circle.
 The explanation keeps counting every provider in reach and says that only the nearest were reviewed
 (`note_cut`). Below `limit` nothing changes: the whole box is read, as before. When some request has nobody
-(not paused) in reach, the caller reads everyone: its explanation names the nearest provider anywhere."""
+(not paused) in reach, the caller reads everyone: its explanation names the nearest provider anywhere.
+
+A problem of many requests (the sweep) reads every provider once, and the solver pairs each request with
+only the nearest `limit` of those in reach (`matching.Problem.nearest`, the same circle as a call's read:
+issue 23, the sweep's 250 requests had some 800,000 pairs in reach); `reach_counts` gives `note_cut` the
+count in reach that its explanations then name."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_
 from sqlmodel import Session, select
 
 import matching
+from matching.candidates import pairs_in_radius, provider_table
 from matching.distance import haversine_km
 from hotline.models import CareRequest, Provider
 
@@ -57,7 +63,7 @@ def _degrees(lat: float) -> tuple[float, float]:
 def near_sql(requests: list[CareRequest]) -> Any | None:
     """SQL for the providers whose own radius can reach one of `requests` (a box around each request,
     as wide as the provider's radius), or None for everyone."""
-    if not requests or len(requests) > NEAR_REQUESTS:
+    if not requests or many(requests):
         return None
     boxes = []
     for r in requests:
@@ -107,6 +113,21 @@ def nearest(session: Session, requests: list[CareRequest], near: Any, *, now: da
     if not cut:
         return Reach(False, None, {})
     return Reach(False, tuple(sorted(set(ids[chosen].tolist()) | set(keep))), cut)
+
+
+def many(requests: list[CareRequest]) -> bool:
+    """A problem of so many requests that it reads every provider (see the module's docstring)."""
+    return len(requests) > NEAR_REQUESTS
+
+
+def reach_counts(problem: matching.Problem, limit: int) -> dict[str, int]:
+    """For each request with more than `limit` of the problem's providers in reach: how many."""
+    pt = provider_table(problem.providers)  # the solve's own table (kept for the same provider objects)
+    lat = np.fromiter((r.location.lat for r in problem.requests), float, len(problem.requests))
+    lon = np.fromiter((r.location.lon for r in problem.requests), float, len(problem.requests))
+    ri, _, _ = pairs_in_radius(pt, lat, lon)
+    counts = np.bincount(ri, minlength=len(problem.requests))
+    return {r.id: int(n) for r, n in zip(problem.requests, counts.tolist()) if n > limit}
 
 
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:

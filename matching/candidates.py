@@ -425,13 +425,15 @@ def nearest_pairs(ri: np.ndarray, straight: np.ndarray, n: int) -> np.ndarray:
     keep = np.ones(len(ri), dtype=bool)
     if len(ri) <= n:
         return keep
-    order = np.lexsort((straight, ri))
+    order = np.argsort(ri, kind="stable")  # pairs_in_radius gives them grouped by request: one cheap pass
     rs = ri[order]
-    rank = np.arange(len(rs)) - np.searchsorted(rs, rs, "left")
-    last = np.full(int(rs[-1]) + 1, np.inf)
-    at = rank == n - 1
-    last[rs[at]] = straight[order][at]
-    return straight <= last[ri]
+    bounds = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1], True]).tolist()
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a > n:
+            at = order[a:b]
+            d = straight[at]
+            keep[at] = d <= np.partition(d, n - 1)[n - 1]
+    return keep
 
 
 def classify(problem: Problem, pt: ProviderTable, rt: RequestTable, ri, pi, loads: LoadIndex,

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 import matching
 from hotline.core.config import OfferPolicy
+from hotline.core.db import lock_all
 from hotline.models import CareRequest, Offer, OfferStatus, Provider
 from hotline.offers.history import Outlook, codes_seen, provider_odds
 from hotline.offers.policy import ranking_depth
@@ -39,6 +41,7 @@ class WaveBatch:
         """Each request's open offers, the children, and — for the requests with a wave to make (`policies`:
         theirs) — the solver's ranking, then the rows of every provider those rankings name."""
         ids = [r.id for r in requests]
+        lock_all(session, CareRequest, ids)  # one statement, not a row lock in each wave's transition
         open_offers: dict[int, list[tuple[Offer, Provider]]] = {}
         for offer, provider in session.exec(select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
                                             .where(col(Offer.request_id).in_(ids),
@@ -55,8 +58,11 @@ class WaveBatch:
 
     def provider_rows(self, session: Session, codes: set[str] | list[str]) -> dict[str, Provider]:
         missing = [c for c in codes if c not in self.rows]
-        if missing:
-            self.rows.update({p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(missing)))})
+        if missing:  # a wave reads none of the JSON columns: not parsed for thousands of rows (loaded if asked)
+            self.rows.update({p.code: p for p in session.exec(
+                select(Provider).where(col(Provider.code).in_(missing))
+                .options(*(defer(c) for c in (Provider.skills, Provider.languages, Provider.weekly_hours,
+                                              Provider.closures))))})
         return {c: self.rows[c] for c in codes if c in self.rows}
 
     def _ids(self) -> set[int]:

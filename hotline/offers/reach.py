@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_
+from sqlalchemy import ARRAY, Integer, LargeBinary, String, all_, and_, any_, bindparam, func, literal, or_
 from sqlmodel import Session, select
 
 import matching
@@ -82,19 +82,9 @@ def nearest(session: Session, requests: list[CareRequest], near: Any, *, now: da
     widest = select(func.max(Provider.radius_km)).where(Provider.active == True).scalar_subquery()  # noqa: E712
     bands = [Provider.lat.between(r.lat - widest * _degrees(r.lat)[0], r.lat + widest * _degrees(r.lat)[0])
              for r in requests]
-    # thousands of plain rows: through the connection, not the ORM's row loading (so flush as a query would)
-    if session.autoflush:
-        session.flush()
-    rows = [r for r in session.connection().execute(
-        select(Provider.id, Provider.lat, Provider.lon, Provider.radius_km, Provider.phone,
-               Provider.paused_until > now).where(Provider.active == True, or_(*bands), near)).all()  # noqa: E712
-        if r[4] not in opted_out]  # they said STOP: no offers by SMS
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    lat = np.array([r[1] for r in rows], dtype=float)
-    lon = np.array([r[2] for r in rows], dtype=float)
-    radius = np.array([r[3] for r in rows], dtype=float)
-    paused = np.array([bool(r[5]) for r in rows], dtype=bool)
-    chosen = np.zeros(len(rows), dtype=bool)
+    ids, lat, lon, radius, paused = _light(session, [Provider.active == True, or_(*bands), near],  # noqa: E712
+                                           now=now, opted_out=opted_out)
+    chosen = np.zeros(len(ids), dtype=bool)
     cut: dict[str, tuple[int, int]] = {}
     for r in requests:
         d = haversine_km(r.lat, r.lon, lat, lon)
@@ -113,6 +103,36 @@ def nearest(session: Session, requests: list[CareRequest], near: Any, *, now: da
     if not cut:
         return Reach(False, None, {})
     return Reach(False, tuple(sorted(set(ids[chosen].tolist()) | set(keep))), cut)
+
+
+def _light(session: Session, where: list, *, now: datetime, opted_out: set[str]):
+    """id, lat, lon, radius and whether paused, as arrays, of the providers `where` selects whose phone did not
+    say STOP (they get no offers by SMS)."""
+    if session.autoflush:  # through the connection, not the ORM: flush as a query would
+        session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # thousands of rows as five binary strings, the columns' own bytes: ~1 ms of Python where building
+        # the rows took ~5 ms of a call's ~30 (issue 23); the values are the rows' exactly
+        def packed(column):
+            return func.string_agg(column, literal(b"", LargeBinary))
+
+        query = select(packed(func.int4send(Provider.id)), packed(func.float8send(Provider.lat)),
+                       packed(func.float8send(Provider.lon)), packed(func.float8send(Provider.radius_km)),
+                       packed(func.boolsend(func.coalesce(Provider.paused_until > now, False)))).where(*where)
+        if opted_out:
+            query = query.where(Provider.phone != all_(bindparam("opted_out", sorted(opted_out), type_=ARRAY(String))))
+        row = session.connection().execute(query).one()
+        if row[0] is None:
+            return (np.zeros(0, dtype=np.int64),) + tuple(np.zeros(0) for _ in range(3)) + (np.zeros(0, dtype=bool),)
+        return (np.frombuffer(row[0], ">i4").astype(np.int64),
+                *(np.frombuffer(b, ">f8").astype(float) for b in row[1:4]),
+                np.frombuffer(row[4], np.uint8).astype(bool))
+    rows = [r for r in session.connection().execute(
+        select(Provider.id, Provider.lat, Provider.lon, Provider.radius_km, Provider.phone,
+               Provider.paused_until > now).where(*where)).all() if r[4] not in opted_out]
+    return (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
+            np.array([r[2] for r in rows], dtype=float), np.array([r[3] for r in rows], dtype=float),
+            np.array([bool(r[5]) for r in rows], dtype=bool))
 
 
 def many(requests: list[CareRequest]) -> bool:

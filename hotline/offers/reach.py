@@ -120,7 +120,7 @@ def _light(session: Session, where: list, *, now: datetime, opted_out: set[str])
                        packed(func.float8send(Provider.lon)), packed(func.float8send(Provider.radius_km)),
                        packed(func.boolsend(func.coalesce(Provider.paused_until > now, False)))).where(*where)
         if opted_out:
-            query = query.where(Provider.phone != all_(bindparam("opted_out", sorted(opted_out), type_=ARRAY(String))))
+            query = query.where(texts_allowed(session, opted_out))
         row = session.connection().execute(query).one()
         if row[0] is None:
             return (np.zeros(0, dtype=np.int64),) + tuple(np.zeros(0) for _ in range(3)) + (np.zeros(0, dtype=bool),)
@@ -133,6 +133,13 @@ def _light(session: Session, where: list, *, now: datetime, opted_out: set[str])
     return (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
             np.array([r[2] for r in rows], dtype=float), np.array([r[3] for r in rows], dtype=float),
             np.array([bool(r[5]) for r in rows], dtype=bool))
+
+
+def texts_allowed(session: Session, opted_out: Iterable[str]) -> Any:
+    """SQL: the provider's phone did not say STOP (`opted_out`: one array parameter on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Provider.phone != all_(bindparam("opted_out", sorted(opted_out), type_=ARRAY(String)))
+    return Provider.phone.not_in(sorted(opted_out))
 
 
 def many(requests: list[CareRequest]) -> bool:

@@ -8,12 +8,14 @@ Interface (all times are int minutes on the caller's axis; the hotline uses Unix
     Provider(id, kind "facility"|"caregiver", location, capacity, availability, commitments=(),
              min_age=0, max_age=12, skills=frozenset(), languages={"ko"}, radius_km=5.0)
     Problem(requests, providers, now, exclude=frozenset(), fixed={}, hint={}, travel=GreatCircle(),
-            caregiver_lead_min=120, tz_offset_min=540)
+            caregiver_lead_min=120, tz_offset_min=540, nearest=None)   # nearest: pair each request with
+                                                                    # only its nearest n providers in radius
 
     solve(problem, *, time_limit_s=1.0, prune=True, decompose=True, workers=2,
           max_candidates=12, encoding="linear", fairness=True) -> Plan
     solve_incremental(problem, new_request_id, plan=None, *, time_limit_s=0.2) -> Plan
     rank_providers(problem, request_id, k=3, plan=None) -> list[Candidate]
+    rank_many(problem, {request_id: k}, plan=None) -> {request_id: list[Candidate]}   # the same, many at once
     greedy_call_order(problem) -> Plan;  greedy_most_constrained(problem) -> Plan
     urgency_priority(start, now) -> int                            # 4 (within 2 h) .. 1 (later than 8 h)
     room_ok(provider, start, end, children, lat, lon, items, travel) -> bool   # the room rule, for one pair
@@ -34,7 +36,7 @@ from .candidates import room_ok
 from .cpsat import solve
 from .distance import GreatCircle, MatrixTravel, TravelModel, haversine_km
 from .greedy import greedy_call_order, greedy_most_constrained
-from .incremental import RULES_KO, broken_rules, rank_providers, solve_incremental
+from .incremental import RULES_KO, broken_rules, rank_many, rank_providers, solve_incremental
 from .types import Candidate, Commitment, Explanation, Interval, Location, Plan, Problem, Provider, Request
 
 
@@ -54,5 +56,5 @@ __all__ = [
     "RULES_KO", "broken_rules",
     "Candidate", "Commitment", "Explanation", "GreatCircle", "Interval", "Location", "MatrixTravel", "Plan",
     "Problem", "Provider", "Request", "TravelModel", "greedy_call_order", "greedy_most_constrained",
-    "haversine_km", "rank_providers", "room_ok", "solve", "solve_incremental", "urgency_priority",
+    "haversine_km", "rank_many", "rank_providers", "room_ok", "solve", "solve_incremental", "urgency_priority",
 ]

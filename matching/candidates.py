@@ -419,6 +419,23 @@ def pairs_in_radius(pt: ProviderTable, lat: np.ndarray, lon: np.ndarray, use_gri
     return ri[ok], pi[ok], d[ok]
 
 
+def nearest_pairs(ri: np.ndarray, straight: np.ndarray, n: int) -> np.ndarray:
+    """Per in-radius pair: whether it is among its request's `n` nearest by straight km (every pair at the
+    n-th distance included, so that the set does not depend on the pairs' order)."""
+    keep = np.ones(len(ri), dtype=bool)
+    if len(ri) <= n:
+        return keep
+    order = np.argsort(ri, kind="stable")  # pairs_in_radius gives them grouped by request: one cheap pass
+    rs = ri[order]
+    bounds = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1], True]).tolist()
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a > n:
+            at = order[a:b]
+            d = straight[at]
+            keep[at] = d <= np.partition(d, n - 1)[n - 1]
+    return keep
+
+
 def classify(problem: Problem, pt: ProviderTable, rt: RequestTable, ri, pi, loads: LoadIndex,
              start=None, end=None) -> np.ndarray:
     """First failing rule per pair (index into REASONS), FEASIBLE when all pass.
@@ -521,6 +538,9 @@ def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: i
             decide[rt.index[r]] = False
 
     ri, pi, straight = pairs_in_radius(pt, rt.lat[rows], rt.lon[rows], use_grid=prune)
+    if problem.nearest is not None:
+        near_only = nearest_pairs(ri, straight, problem.nearest)
+        ri, pi, straight = ri[near_only], pi[near_only], straight[near_only]
     ri = rows[ri]
     travel = problem.travel
     if isinstance(travel, GreatCircle):  # the same figures as its road_km / travel_min, without a second haversine

@@ -4,7 +4,7 @@
 anyone it takes the nearest such provider (optimal with the others fixed). Otherwise a small CP-SAT
 model over the requests planned at the providers that could take it may move them (never drop them;
 confirmed ones in `problem.fixed` never move) to make room. `rank_providers` lists the best k
-providers for one request, for parallel offers.
+providers for one request, for parallel offers; `rank_many` does it for many requests at once (the sweep).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from .candidates import (
     FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_FULL, R_LANGUAGE, R_LEAD, R_SKILL, R_TOO_MANY, REASONS, base_loads,
-    build_candidates, classify, max_load, pairs_in_radius, provider_items, provider_table, request_table,
+    build_candidates, classify, max_load, nearest_pairs, pairs_in_radius, provider_items, provider_table, request_table,
     visit_conflict,
 )
 from .distance import haversine_km
@@ -138,16 +138,57 @@ def rank_providers(problem: Problem, request_id: str, k: int = 3, plan: Plan | N
     if plan is not None:
         given.update(plan.assignments)
     given.pop(request_id, None)
+    return _rank(problem, pt, rt, rt.index[request_id], k, base_loads(problem, pt, rt, given))
+
+
+def rank_many(problem: Problem, depth: Mapping[str, int], plan: Plan | None = None) -> dict[str, list[Candidate]]:
+    """`rank_providers(problem, request_id, k, plan)` for each request id -> k of `depth` (the sweep's waves),
+    with the tables and the load of commitments, fixed assignments and `plan` built once for all.
+
+    A request's own placement is load for every other request but not for itself: the one pair it touches,
+    with the provider it is placed at, is looked at again against that provider's load without it (a
+    provider's load depends only on its own items). Same candidates, order and text as one by one."""
+    pt = provider_table(problem.providers)
+    rt = request_table(problem.requests, pt)
+    given = dict(problem.fixed)
+    if plan is not None:
+        given.update(plan.assignments)
     loads = base_loads(problem, pt, rt, given)
-    r = rt.index[request_id]
-    _, pi, straight = pairs_in_radius(pt, rt.lat[[r]], rt.lon[[r]])
+    out: dict[str, list[Candidate]] = {}
+    for request_id, k in depth.items():
+        own = None
+        p = pt.index.get(given.get(request_id, ""))
+        if p is not None:
+            alone = np.zeros(len(pt), dtype=bool)
+            alone[p] = True
+            others = {r: q for r, q in given.items() if r != request_id}
+            own = (p, base_loads(problem, pt, rt, others, only=alone))
+        out[request_id] = _rank(problem, pt, rt, rt.index[request_id], k, loads, own)
+    return out
+
+
+def _rank(problem: Problem, pt, rt, r: int, k: int, loads, own=None) -> list[Candidate]:
+    """The ranking of request row `r` against `loads`; `own` (provider row, its load without this request):
+    that provider's pair is judged against its own load instead."""
+    ri, pi, straight = pairs_in_radius(pt, rt.lat[[r]], rt.lon[[r]])
+    if problem.nearest is not None:
+        near_only = nearest_pairs(ri, straight, problem.nearest)
+        pi, straight = pi[near_only], straight[near_only]
     ri = np.full(len(pi), r)
     why = classify(problem, pt, rt, ri, pi, loads)
+    mine = np.flatnonzero(pi == own[0]) if own is not None else ()
+    if len(mine):
+        why[mine] = classify(problem, pt, rt, ri[mine], pi[mine], own[1])
     ok = why == FEASIBLE
+    n_feasible = int(ok.sum())
     pi, straight = pi[ok], straight[ok]
     km = problem.travel.road_km(rt.lat[r], rt.lon[r], pt.lat[pi], pt.lon[pi])
     tmin = problem.travel.travel_min(rt.lat[r], rt.lon[r], pt.lat[pi], pt.lon[pi])
-    used = max_load(loads, pi, np.full(len(pi), rt.start[r]), np.full(len(pi), rt.end[r]))
+    starts, ends = np.full(len(pi), rt.start[r]), np.full(len(pi), rt.end[r])
+    used = max_load(loads, pi, starts, ends)
+    mine = np.flatnonzero(pi == own[0]) if own is not None else ()
+    if len(mine):
+        used[mine] = max_load(own[1], pi[mine], starts[mine], ends[mine])
     spare = np.where(pt.caregiver[pi], pt.cap[pi], pt.cap[pi] - used)
     order = np.lexsort((-spare, km))[:k]
     n_in = int(len(ok))
@@ -158,9 +199,9 @@ def rank_providers(problem: Problem, request_id: str, k: int = 3, plan: Plan | N
         out.append(Candidate(
             provider_id=pt.ids[p], distance_km=round(float(km[j]), 3), travel_min=int(tmin[j]),
             explanation=f"{rank}순위 {pt.ids[p]} ({kind}): {km[j]:.1f} km, 이동 약 {int(tmin[j])}분, "
-                        f"여유 {int(spare[j])}명; 반경 내 {n_in}곳 중 가능 {int(ok.sum())}곳",
+                        f"여유 {int(spare[j])}명; 반경 내 {n_in}곳 중 가능 {n_feasible}곳",
             explanation_en=f"#{rank} {pt.ids[p]} ({pt.providers[p].kind}): {km[j]:.1f} km, about {int(tmin[j])} min, "
-                           f"room for {int(spare[j])}; {int(ok.sum())} of {n_in} within radius can take it",
+                           f"room for {int(spare[j])}; {n_feasible} of {n_in} within radius can take it",
             kind=pt.providers[p].kind, straight_km=round(float(straight[j]), 3), spare=int(spare[j]),
         ))
     return out

@@ -99,6 +99,9 @@ class Problem:
     travel: TravelModel = field(default_factory=GreatCircle)
     caregiver_lead_min: int = 120
     tz_offset_min: int = 540  # for HH:MM in explanations; KST by default
+    # per request, only the nearest this many providers whose radius holds it are paired (all at the last
+    # one's distance); None: every one. A caller with thousands in reach of each request sets it.
+    nearest: int | None = None
 
     def format_time(self, t: int) -> str:
         m = (t + self.tz_offset_min) % 1440

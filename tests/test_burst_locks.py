@@ -89,3 +89,27 @@ def test_a_full_providers_answer_re_plans_onto_a_provider_another_answer_holds(b
     with Session(engine) as s:
         offers = {o.provider_id: o.status for o in s.exec(select(Offer).where(Offer.request_id == asking.id))}
     assert offers == {full.id: OfferStatus.withdrawn, other.id: OfferStatus.pending}  # re-offered to lk-f02
+
+
+def test_the_sweeps_one_statement_locks_its_requests_as_each_wave_would(backend, engine):
+    """`lock_all` (the sweep's waiting requests, one statement) holds every row's lock until the transaction
+    ends, as a lock per request did; until then a transition does not lock them again, after it does."""
+    from hotline.core.db import lock_all, needs_lock
+
+    with Session(engine, expire_on_commit=False) as s:
+        rows = [request(s, i, RequestStatus.matching) for i in (11, 12, 13)]
+        s.commit()
+    with Session(engine) as s:
+        held = [s.get(CareRequest, r.id) for r in rows]
+        assert all(needs_lock(s, r) for r in held)
+        lock_all(s, CareRequest, [r.id for r in held])
+        assert not any(needs_lock(s, r) for r in held)
+        if backend != "sqlite":
+            with engine.connect() as other:
+                for r in held:
+                    with pytest.raises(Exception, match="LockNotAvailable"):
+                        with other.begin():
+                            other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                            other.execute(text("UPDATE care_request SET notes = 'x' WHERE id = :id"), {"id": r.id})
+        s.commit()
+        assert all(needs_lock(s, r) for r in held)  # a later transaction locks as usual

@@ -142,3 +142,54 @@ def test_a_changed_plan_keeps_a_placed_provider_that_nearer_ones_push_out_of_the
                                  actor="operator:demo-op", reason="보호자 요청", now=clock.now(), ctx=cut)
         s.commit()
     assert kept == "kept"
+
+
+def test_a_sweep_of_many_requests_pairs_each_with_its_nearest_and_says_so(engine, settings, clock, places, demo):
+    """A problem of more requests than a box read serves (the sweep) reads every provider once, and the
+    solver pairs each request with only its nearest `nearest_providers` in reach: what each is offered is
+    among them, and its explanation counts every provider in reach and says that only the nearest were
+    reviewed."""
+    from hotline import offers
+    from hotline.models import Offer
+    from hotline.offers.adapter import last_explanation
+    from hotline.offers.reach import NEAR_REQUESTS
+    from hotline.requests.intake import create_care_request
+    from hotline.requests.lifecycle import RequestStatus, transition
+    from hotline.requests.schemas import CareRequestCreate
+
+    places_ko = [("평택시 지산동 3", "평택시 지산동"), ("평택시 비전동 7", "평택시 비전동"), ("평택시 송탄동 2", "평택시 송탄동")]
+    with Session(engine) as s:
+        for i in range(NEAR_REQUESTS + 2):
+            address, place = places_ko[i % len(places_ko)]
+            body = CareRequestCreate.model_validate(request_body(
+                guardian={"name": "대기", "phone": f"010-5550-63{i:02d}", "language": "ko"},
+                location={"address": address, "place": place}))
+            request = create_care_request(s, body, actor="operator:test", now=clock.now(), settings=settings,
+                                          geocoder=places).request
+            transition(s, request, RequestStatus.matching, actor="system", at=clock.now())
+        s.commit()
+        waiting = list(s.exec(select(CareRequest)))
+    n = 3
+    cut = settings.model_copy(update={"nearest_providers": n})
+    with Session(engine) as s:
+        problem = build_problem(s, waiting, now=clock.now(), settings=cut)
+        active = len(s.exec(select(Provider.id).where(Provider.active == True)).all())  # noqa: E712
+    assert problem.nearest == n and len(problem.providers) == active  # every provider read once
+    nearest: dict[str, set[str]] = {}
+    for r in problem.requests:
+        d = {p.id: matching.haversine_km(r.location.lat, r.location.lon, p.location.lat, p.location.lon)
+             for p in problem.providers}
+        reach = sorted(km for p in problem.providers if (km := d[p.id]) <= p.radius_km)
+        assert len(reach) > n and problem.in_radius[r.id] == len(reach)
+        nearest[r.id] = {code for code, km in d.items() if km <= reach[n - 1]}
+    with Session(engine) as s:
+        offers.sweep(s, now=clock.now(), ctx=offers.OfferContext(settings=cut, places=places))
+        s.commit()
+        made = s.exec(select(Offer.request_id, Provider.code).join(Provider, Provider.id == Offer.provider_id)).all()
+        # with three providers reviewed each, not all eighteen calls find one free: those offered are
+        assert len({r for r, _ in made}) > 5 and all(code in nearest[str(r)] for r, code in made)
+        for care in s.exec(select(CareRequest).where(CareRequest.id.in_({r for r, _ in made}))):
+            explained = last_explanation(s, care)
+            total = problem.in_radius[str(care.id)]
+            assert explained["counts"]["in_radius"] == total and explained["counts"]["reviewed"] == n
+            assert f"반경 내 {total}곳 중 가까운 {n}곳만 검토" in explained["summary_ko"]

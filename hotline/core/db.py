@@ -120,6 +120,19 @@ def lock(session: Session, model, ident: int):
                         .execution_options(populate_existing=True)).one()
 
 
+def lock_all(session: Session, model, idents: list[int]) -> None:
+    """`lock` for many rows in one statement (in id order); until this transaction ends `needs_lock` skips
+    them: the transaction holds their locks and has just re-read them (the sweep's hundreds of requests)."""
+    from sqlmodel import col, select
+
+    if not idents:
+        return
+    rows = session.exec(select(model).where(col(model.id).in_(idents)).order_by(col(model.id))
+                        .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
+    for row in rows:
+        created_in_this_transaction(session, row)
+
+
 def created_in_this_transaction(session: Session, row) -> None:
     """Note that `row` was inserted by the session's current transaction: until it commits, no other
     transaction can see the row, so `needs_lock` can skip re-reading it under a lock."""
@@ -127,8 +140,8 @@ def created_in_this_transaction(session: Session, row) -> None:
 
 
 def needs_lock(session: Session, row) -> bool:
-    """False only for a row this very transaction inserted (a later transaction of the same session —
-    after a commit or a rollback — is another transaction object and locks as usual)."""
+    """False only for a row this very transaction inserted or locked with `lock_all` (a later transaction of
+    the same session — after a commit or a rollback — is another transaction object and locks as usual)."""
     made_in = session.info.get("created_here", {}).get((type(row), row.id))
     return made_in is None or made_in is not session.get_transaction()
 

@@ -28,7 +28,7 @@ from hotline.places.travel import problem_travel, visit_travel
 from hotline.requests.children import age_on, children_of_all
 from hotline.providers.schemas import DAYS
 from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
-from hotline.offers.reach import ReadProblem, among, nearest, near_sql
+from hotline.offers.reach import ReadProblem, among, many, nearest, near_sql, reach_counts, texts_allowed
 from hotline.sms.outbox import opted_out_phones
 
 
@@ -103,8 +103,7 @@ class _ProviderRow(NamedTuple):
     skills: frozenset[str]
     languages: frozenset[str]
     radius_km: float
-    phone: str
-    paused_until: datetime | None
+    paused: bool  # paused at the problem's `now`
 
 
 @functools.lru_cache(maxsize=4096)
@@ -129,18 +128,21 @@ def _shape(code: str, kind: str, lat: float, lon: float, capacity: int, hours: s
                              skills=skills, languages=languages, radius_km=radius_km)
 
 
-def _provider_rows(session: Session, near: Any | None, opted_out: set[str]) -> list[_ProviderRow]:
+def _provider_rows(session: Session, near: Any | None, opted_out: set[str], now: datetime) -> list[_ProviderRow]:
+    # phones that said STOP and the pause are decided in SQL: nothing to convert per row (30,000 in a sweep)
     query = (select(Provider.id, Provider.code, Provider.kind, Provider.lat, Provider.lon, Provider.capacity,
                     cast(Provider.weekly_hours, String), cast(Provider.closures, String), Provider.min_age,
                     Provider.max_age, cast(Provider.skills, String), cast(Provider.languages, String),
-                    Provider.radius_km, Provider.phone, Provider.paused_until)
+                    Provider.radius_km, func.coalesce(Provider.paused_until > now, False))
              .where(Provider.active == True))  # noqa: E712
     if near is not None:
         query = query.where(near)
+    if opted_out:
+        query = query.where(texts_allowed(session, opted_out))
     return [_ProviderRow(i, code, str(kind), lat, lon, cap, hours, closures, lo, hi, _set(skills), _set(langs),
-                         radius, phone, paused)
-            for i, code, kind, lat, lon, cap, hours, closures, lo, hi, skills, langs, radius, phone, paused
-            in session.exec(query) if phone not in opted_out]
+                         radius, bool(paused))
+            for i, code, kind, lat, lon, cap, hours, closures, lo, hi, skills, langs, radius, paused
+            in session.exec(query)]
 
 
 def _read(session: Session, requests: list[CareRequest], now: datetime, everyone: bool, limit: int,
@@ -168,7 +170,7 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime, eve
             near = None
         elif reach.ids is not None:  # the read was cut to the nearest: those providers by id
             near, in_radius, cut = among(session, Provider.id, reach.ids), dict(reach.in_radius), reach.ids
-    providers = _provider_rows(session, near, opted_out)
+    providers = _provider_rows(session, near, opted_out, now)
 
     def theirs(query, provider_id):  # only the commitments of the providers read
         if cut is not None:  # by the id the rows carry (an index), not through the provider table
@@ -218,23 +220,29 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
     providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
     is blocked only by other requests' pending offers. Providers that cannot reach any of the requests are
     left out, and beyond the nearest `settings.nearest_providers` those that can (see the module's
-    docstring), unless `everyone`; `keep`: provider ids read whatever their distance."""
-    reads = _read(session, requests, now, everyone, settings.nearest_providers, keep)
+    docstring), unless `everyone`; `keep`: provider ids read whatever their distance. A problem of many
+    requests reads everyone, and the solver pairs each with its nearest `nearest_providers` (`reach`)."""
+    limit = settings.nearest_providers
+    reads = _read(session, requests, now, everyone, limit, keep)
     m_providers = []
     for p in reads.providers:
-        if not include_paused and p.paused_until and p.paused_until > now:
+        if not include_paused and p.paused:
             continue
         shape = _shape(p.code, p.kind, p.lat, p.lon, p.capacity, p.hours, p.closures, p.min_age, p.max_age,
                        p.skills, p.languages, p.radius_km, reads.first, reads.last)
         held = tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ())) if count_pending_offers else ())
         m_providers.append(dataclasses.replace(shape, commitments=held) if held else shape)
-    return ReadProblem(
+    cut_each = not everyone and many(requests)
+    problem = ReadProblem(
         requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
         # the great circle, or a routing service's road figures when one is configured (docs/places.md)
         travel=problem_travel(settings, reads.m_requests, m_providers),
-        caregiver_lead_min=settings.caregiver_lead_minutes,
+        caregiver_lead_min=settings.caregiver_lead_minutes, nearest=limit if cut_each else None,
         in_radius={rid: both[1 if include_paused else 0] for rid, both in reads.in_radius.items()},
     )
+    if cut_each:
+        problem.in_radius = reach_counts(problem, limit)
+    return problem
 
 
 def room_for(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:

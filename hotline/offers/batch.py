@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 import matching
 from hotline.core.config import OfferPolicy
+from hotline.core.db import lock_all
 from hotline.models import CareRequest, Offer, OfferStatus, Provider
 from hotline.offers.history import Outlook, codes_seen, provider_odds
 from hotline.offers.policy import ranking_depth
@@ -39,6 +41,7 @@ class WaveBatch:
         """Each request's open offers, the children, and — for the requests with a wave to make (`policies`:
         theirs) — the solver's ranking, then the rows of every provider those rankings name."""
         ids = [r.id for r in requests]
+        lock_all(session, CareRequest, ids)  # one statement, not a row lock in each wave's transition
         open_offers: dict[int, list[tuple[Offer, Provider]]] = {}
         for offer, provider in session.exec(select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
                                             .where(col(Offer.request_id).in_(ids),
@@ -46,17 +49,20 @@ class WaveBatch:
             open_offers.setdefault(offer.request_id, []).append((offer, provider))
         children_of_all(session, requests)  # every offer's text names the children's ages
         batch = cls(now, open_offers)
-        for request_id, policy in policies.items():
-            asked = {p.code for _, p in open_offers.get(request_id, [])}
-            batch.found[request_id] = matching.rank_providers(problem, str(request_id),
-                                                              k=ranking_depth(policy, asked), plan=plan)
+        depth = {str(request_id): ranking_depth(policy, {p.code for _, p in open_offers.get(request_id, [])})
+                 for request_id, policy in policies.items()}
+        # the tables and loads once for all: the same rankings as request by request (matching.rank_many)
+        batch.found = {int(rid): found for rid, found in matching.rank_many(problem, depth, plan=plan).items()}
         batch.provider_rows(session, {c.provider_id for found in batch.found.values() for c in found})
         return batch
 
     def provider_rows(self, session: Session, codes: set[str] | list[str]) -> dict[str, Provider]:
         missing = [c for c in codes if c not in self.rows]
-        if missing:
-            self.rows.update({p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(missing)))})
+        if missing:  # a wave reads none of the JSON columns: not parsed for thousands of rows (loaded if asked)
+            self.rows.update({p.code: p for p in session.exec(
+                select(Provider).where(col(Provider.code).in_(missing))
+                .options(*(defer(c) for c in (Provider.skills, Provider.languages, Provider.weekly_hours,
+                                              Provider.closures))))})
         return {c: self.rows[c] for c in codes if c in self.rows}
 
     def _ids(self) -> set[int]:

@@ -7,7 +7,12 @@ than `limit` providers (not paused) reach a request, only the nearest `limit` of
 every paused one nearer than the last of those, so that a view with paused providers is the same circle.
 The explanation keeps counting every provider in reach and says that only the nearest were reviewed
 (`note_cut`). Below `limit` nothing changes: the whole box is read, as before. When some request has nobody
-(not paused) in reach, the caller reads everyone: its explanation names the nearest provider anywhere."""
+(not paused) in reach, the caller reads everyone: its explanation names the nearest provider anywhere.
+
+A problem of many requests (the sweep) reads every provider once, and the solver pairs each request with
+only the nearest `limit` of those in reach (`matching.Problem.nearest`, the same circle as a call's read:
+issue 23, the sweep's 250 requests had some 800,000 pairs in reach); `reach_counts` gives `note_cut` the
+count in reach that its explanations then name."""
 
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_
+from sqlalchemy import ARRAY, Integer, LargeBinary, String, all_, and_, any_, bindparam, func, literal, or_
 from sqlmodel import Session, select
 
 import matching
+from matching.candidates import pairs_in_radius, provider_table
 from matching.distance import haversine_km
 from hotline.models import CareRequest, Provider
 
@@ -57,7 +63,7 @@ def _degrees(lat: float) -> tuple[float, float]:
 def near_sql(requests: list[CareRequest]) -> Any | None:
     """SQL for the providers whose own radius can reach one of `requests` (a box around each request,
     as wide as the provider's radius), or None for everyone."""
-    if not requests or len(requests) > NEAR_REQUESTS:
+    if not requests or many(requests):
         return None
     boxes = []
     for r in requests:
@@ -76,19 +82,9 @@ def nearest(session: Session, requests: list[CareRequest], near: Any, *, now: da
     widest = select(func.max(Provider.radius_km)).where(Provider.active == True).scalar_subquery()  # noqa: E712
     bands = [Provider.lat.between(r.lat - widest * _degrees(r.lat)[0], r.lat + widest * _degrees(r.lat)[0])
              for r in requests]
-    # thousands of plain rows: through the connection, not the ORM's row loading (so flush as a query would)
-    if session.autoflush:
-        session.flush()
-    rows = [r for r in session.connection().execute(
-        select(Provider.id, Provider.lat, Provider.lon, Provider.radius_km, Provider.phone,
-               Provider.paused_until > now).where(Provider.active == True, or_(*bands), near)).all()  # noqa: E712
-        if r[4] not in opted_out]  # they said STOP: no offers by SMS
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    lat = np.array([r[1] for r in rows], dtype=float)
-    lon = np.array([r[2] for r in rows], dtype=float)
-    radius = np.array([r[3] for r in rows], dtype=float)
-    paused = np.array([bool(r[5]) for r in rows], dtype=bool)
-    chosen = np.zeros(len(rows), dtype=bool)
+    ids, lat, lon, radius, paused = _light(session, [Provider.active == True, or_(*bands), near],  # noqa: E712
+                                           now=now, opted_out=opted_out)
+    chosen = np.zeros(len(ids), dtype=bool)
     cut: dict[str, tuple[int, int]] = {}
     for r in requests:
         d = haversine_km(r.lat, r.lon, lat, lon)
@@ -107,6 +103,58 @@ def nearest(session: Session, requests: list[CareRequest], near: Any, *, now: da
     if not cut:
         return Reach(False, None, {})
     return Reach(False, tuple(sorted(set(ids[chosen].tolist()) | set(keep))), cut)
+
+
+def _light(session: Session, where: list, *, now: datetime, opted_out: set[str]):
+    """id, lat, lon, radius and whether paused, as arrays, of the providers `where` selects whose phone did not
+    say STOP (they get no offers by SMS)."""
+    if session.autoflush:  # through the connection, not the ORM: flush as a query would
+        session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # thousands of rows as five binary strings, the columns' own bytes: ~1 ms of Python where building
+        # the rows took ~5 ms of a call's ~30 (issue 23); the values are the rows' exactly
+        def packed(column):
+            return func.string_agg(column, literal(b"", LargeBinary))
+
+        query = select(packed(func.int4send(Provider.id)), packed(func.float8send(Provider.lat)),
+                       packed(func.float8send(Provider.lon)), packed(func.float8send(Provider.radius_km)),
+                       packed(func.boolsend(func.coalesce(Provider.paused_until > now, False)))).where(*where)
+        if opted_out:
+            query = query.where(texts_allowed(session, opted_out))
+        row = session.connection().execute(query).one()
+        if row[0] is None:
+            return (np.zeros(0, dtype=np.int64),) + tuple(np.zeros(0) for _ in range(3)) + (np.zeros(0, dtype=bool),)
+        return (np.frombuffer(row[0], ">i4").astype(np.int64),
+                *(np.frombuffer(b, ">f8").astype(float) for b in row[1:4]),
+                np.frombuffer(row[4], np.uint8).astype(bool))
+    rows = [r for r in session.connection().execute(
+        select(Provider.id, Provider.lat, Provider.lon, Provider.radius_km, Provider.phone,
+               Provider.paused_until > now).where(*where)).all() if r[4] not in opted_out]
+    return (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
+            np.array([r[2] for r in rows], dtype=float), np.array([r[3] for r in rows], dtype=float),
+            np.array([bool(r[5]) for r in rows], dtype=bool))
+
+
+def texts_allowed(session: Session, opted_out: Iterable[str]) -> Any:
+    """SQL: the provider's phone did not say STOP (`opted_out`: one array parameter on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Provider.phone != all_(bindparam("opted_out", sorted(opted_out), type_=ARRAY(String)))
+    return Provider.phone.not_in(sorted(opted_out))
+
+
+def many(requests: list[CareRequest]) -> bool:
+    """A problem of so many requests that it reads every provider (see the module's docstring)."""
+    return len(requests) > NEAR_REQUESTS
+
+
+def reach_counts(problem: matching.Problem, limit: int) -> dict[str, int]:
+    """For each request with more than `limit` of the problem's providers in reach: how many."""
+    pt = provider_table(problem.providers)  # the solve's own table (kept for the same provider objects)
+    lat = np.fromiter((r.location.lat for r in problem.requests), float, len(problem.requests))
+    lon = np.fromiter((r.location.lon for r in problem.requests), float, len(problem.requests))
+    ri, _, _ = pairs_in_radius(pt, lat, lon)
+    counts = np.bincount(ri, minlength=len(problem.requests))
+    return {r.id: int(n) for r, n in zip(problem.requests, counts.tolist()) if n > limit}
 
 
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:

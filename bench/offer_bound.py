@@ -30,8 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from datetime import datetime
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 from hotline.core.config import OfferPolicy
@@ -143,7 +144,9 @@ KNOWS = ("prior", "day", "provider")
 
 def replay(rows: list[dict], b: Behaviour, policy: OfferPolicy, *, knows: str, step: float = 0.25) -> dict:
     """`plan_wave` minute by minute on the drawn answers: waves every `wave_seconds`, a re-plan after each
-    decline, offers open `offer_minutes` (a late accept still confirms), until an accept. `knows`:
+    decline, offers open `offer_minutes` (a late accept still confirms), until an accept or the start of
+    care (urgent care asked as the loop asks it). Not played: other calls' offers holding providers,
+    pauses, the sweep. `knows`:
     "provider", each provider's true traits; "day", the day's true means for all (a day effect learnt
     perfectly, nothing known of each provider); "prior", the configured prior for all."""
     if knows == "day":
@@ -161,10 +164,11 @@ def replay(rows: list[dict], b: Behaviour, policy: OfferPolicy, *, knows: str, s
         # the solver's order; among those close in it, the likelier to accept within `quick_minutes` first
         order = sorted(r["suitable"], key=lambda c: -odds[c].accept_within(policy.quick_minutes)) \
             if knows == "provider" else list(r["suitable"])
+        start = start_minutes(r)
         sent: dict[str, float] = {}
         done_at = None
         t, next_wave, replan = 0.0, 0.0, True
-        while t <= 240 and done_at is None:
+        while t <= 240 and t < start and done_at is None:  # at the start of care the loop escalates
             for c, at in sent.items():
                 a = answers[c]
                 answered = at + r["lag_min"] + a.delay_min if at < r["lag_min"] else at + a.delay_min
@@ -179,7 +183,7 @@ def replay(rows: list[dict], b: Behaviour, policy: OfferPolicy, *, knows: str, s
                          for c, at in sent.items() if _open(answers[c], at, t, r["lag_min"], policy)]
                 left = [c for c in order if c not in sent]
                 wave = plan_wave(open_, [odds[c] for c in left], minutes_since_call=t, policy=policy,
-                                 everyone_left=True)
+                                 minutes_to_start=start - t, everyone_left=True)
                 for c in left[:wave.ask]:
                     sent[c] = t
                 if t >= next_wave:
@@ -195,6 +199,23 @@ def replay(rows: list[dict], b: Behaviour, policy: OfferPolicy, *, knows: str, s
             hits += done_at <= TARGET
     return {"hits": hits, "everyone": everyone, "share": round(hits / max(everyone, 1), 4),
             "offers_per_confirmation": round(offers / max(confirmed, 1), 3), "confirmed": confirmed}
+
+
+_STARTS: dict[tuple[str, int], list[float]] = {}
+
+
+def start_minutes(row: dict) -> float:
+    """Minutes from the call to the start of care: from the day's calls (`bench.simulator.calls_of`)."""
+    from bench.simulator import REPO_ROOT, WORLDS, calls_of
+
+    key = (row["world"], row["seed"])
+    if key not in _STARTS:
+        if row["world"] not in WORLDS:  # a hand-made call: care far ahead
+            return math.inf
+        days = calls_of(WORLDS[row["world"]](REPO_ROOT / "data"), row["seed"])
+        _STARTS[key] = [(datetime.fromisoformat(body["start_at"]) - called).total_seconds() / 60
+                        for called, body in days]
+    return _STARTS[key][row["call"]]
 
 
 def _open(a, at: float, t: float, lag: float, policy: OfferPolicy) -> bool:

@@ -23,6 +23,7 @@ answers) or the average provider's odds: what knowing the providers is worth.
 
     python -m bench.offer_bound calls --worlds pyeongtaek,gyeonggi --day slow --seeds 5 --out /tmp/slow-calls.json
     python -m bench.offer_bound bound /tmp/slow-calls.json --day slow
+    python -m bench.offer_bound misses /tmp/slow-calls.json --day slow   # what the policy missed, call by call
 """
 
 from __future__ import annotations
@@ -225,6 +226,22 @@ def _open(a, at: float, t: float, lag: float, policy: OfferPolicy) -> bool:
     return t - at < policy.offer_minutes
 
 
+def misses(rows: list[dict], b: Behaviour) -> list[str]:
+    """The calls someone would have accepted in time (asked at the call) that the policy did not confirm in
+    time: each suitable provider in the solver's order with its drawn answer and true chance in time."""
+    out = []
+    for r in rows:
+        missed = r["confirmed_min"] is None or r["confirmed_min"] > TARGET
+        if r["best_min"] is None or r["best_min"] > TARGET or not missed:
+            continue
+        out.append(f"{r['world']} seed {r['seed']} call {r['call']}: first accept if everyone were asked "
+                   f"{r['best_min']:.1f} min, confirmed {r['confirmed_min'] and round(r['confirmed_min'], 1)} min")
+        for code, (p, _) in zip(r["suitable"], in_time(r, b)):
+            a = answer_of(code, r["call"], r["seed"], b)
+            out.append(f"    {code:10} {a.kind:8} after {a.delay_min:5.1f} min   chance in time {p:.2f}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.offer_bound", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -239,6 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     o = sub.add_parser("bound")
     o.add_argument("path")
     o.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
+    m = sub.add_parser("misses")
+    m.add_argument("path")
+    m.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
     r = sub.add_parser("replay")
     r.add_argument("path")
     r.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
@@ -252,7 +272,9 @@ def main(argv: list[str] | None = None) -> None:
     b = _behaviour(args.day)
     for world in sorted({r["world"] for r in rows}):
         mine = [r for r in rows if r["world"] == world]
-        if args.cmd == "bound":
+        if args.cmd == "misses":
+            print("\n".join(misses(mine, b)))
+        elif args.cmd == "bound":
             for line in bound(mine, b, [0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]):
                 print(world, json.dumps(line))
         else:

@@ -4,7 +4,7 @@ everyone, and the waves rule replayed with the providers' true traits does no wo
 
 from __future__ import annotations
 
-from bench.offer_bound import bound, in_time, replay
+from bench.offer_bound import bound, in_time, misses, replay
 from bench.simulator import SLOW_DAY
 from hotline.core.config import OfferPolicy
 
@@ -44,3 +44,15 @@ def test_knowing_each_provider_costs_no_calls_in_time():
     knowing = replay(rows, SLOW_DAY, policy, knows="provider")
     assert knowing["hits"] >= blind["hits"] - 1 and knowing["everyone"] == blind["everyone"]
     assert blind["offers_per_confirmation"] >= 1 and knowing["offers_per_confirmation"] >= 1
+
+
+def test_the_calls_missed_are_listed_with_every_providers_drawn_answer():
+    rows = _calls(6)
+    for row in rows:
+        row["confirmed_min"] = 20.0  # confirmed, but late
+    listed = misses(rows, SLOW_DAY)
+    in_time_calls = [r for r in rows if r["best_min"] is not None]
+    assert sum(line.startswith("t seed 3 call") for line in listed) == len(in_time_calls)
+    assert len(listed) == len(in_time_calls) * (1 + len(CODES))
+    rows[0]["confirmed_min"] = 5.0  # confirmed in time: not a miss
+    assert len(misses(rows, SLOW_DAY)) < len(listed) or rows[0]["best_min"] is None

@@ -146,6 +146,11 @@ class Outcome:
     confirmed_min: float | None = None
     escalated: bool = False
     final_status: str = ""
+    # for a replay of the call (bench.offer_bound): its number, the suitable providers in the solver's
+    # order and the minutes before any of them reads an offer (at night: until the morning)
+    call: int = -1
+    suitable: tuple[str, ...] = ()
+    lag_min: float = 0.0
 
 
 @dataclass
@@ -724,9 +729,10 @@ def _judge(engine, settings, rid: int, call: int, seed: int, b: Behaviour, ref: 
         problem = dataclasses.replace(problem, exclude=frozenset())
         feasible = [c.provider_id for c in matching.rank_providers(problem, str(rid), k=10_000)]
     answers = [answer_of(code, call, seed, b) for code in feasible]
-    delays = [(after_night(now, b) - now).total_seconds() / 60 + a.delay_min for a in answers if a.kind == "accept"]
+    lag = (after_night(now, b) - now).total_seconds() / 60
+    delays = [lag + a.delay_min for a in answers if a.kind == "accept"]
     return Outcome(ref=ref, called_at=now, placeable=bool(feasible), confirmable=bool(delays),
-                   best_min=min(delays, default=None))
+                   best_min=min(delays, default=None), call=call, suitable=tuple(feasible), lag_min=lag)
 
 
 def _report(world: World, policy: str, seed: int, engine, settings: Settings, outcomes: dict[int, Outcome],

@@ -72,8 +72,8 @@ def test_a_new_provider_is_priced_from_its_peers():
     assert odds(History(), POLICY, quiet).accept_within(10) < PRIOR.accept_within(10) - 0.1
     assert odds(History(), POLICY, keen).accept_within(10) > PRIOR.accept_within(10) + 0.1
     # its own record takes over as it grows
-    own = History(accepted=30, log_delays=(0.0,) * 30)
-    assert odds(own, POLICY, quiet).accept_within(5) > 0.8
+    own = History(accepted=60, log_delays=(0.0,) * 60)
+    assert odds(own, POLICY, quiet).accept_within(5) > 0.75
     # peers: the same kind, city and sort of hours
     evening = {"mon": [["07:00", "22:00"]]}
     assert peer_key("facility", "suwon.jangan-gu", evening) == peer_key("facility", "suwon.paldal-gu", evening)
@@ -196,3 +196,37 @@ def test_a_new_facility_starts_from_what_facilities_like_it_did(client, operator
         outlook = provider_odds(s, [new.id, other.id], now=clock.now(), policy=POLICY)
     assert outlook.effect.offers == 0
     assert outlook.base[new.id].answer < outlook.base[other.id].answer - 0.1  # priced from its quiet peers
+
+
+
+@pytest.mark.twilio
+def test_a_provider_seen_only_today_is_not_counted_twice(client, operator, demo, loop, engine, clock):
+    """Today's offers outweigh older ones, but one quick accept on a new centre's first morning is one
+    offer's evidence, not two: a lucky answer does not make a provider look like the best in the city."""
+    now, w = clock.now(), POLICY.prior_weight
+    with Session(engine) as s:
+        g = Guardian(name="과거", phone="+821000000004", created_at=now)
+        s.add(g)
+        s.flush()
+        past = _past_request(s, g, "T-TODAY", now - timedelta(days=20), hours=24 * 21)
+        groups: dict = {}
+        for p in s.exec(select(Provider).order_by(Provider.id)):
+            groups.setdefault(peer_key(p.kind, p.place_code, p.weekly_hours), []).append(p)
+        blank, new, veteran = next(ps for ps in groups.values() if len(ps) >= 3)[:3]  # peers of one another
+
+        def offer(provider, status, at):
+            s.add(Offer(request_id=past.id, provider_id=provider.id, created_at=at, reply_code="H4",
+                        expires_at=at + timedelta(minutes=30), status=status, answered_at=at + timedelta(minutes=1),
+                        answer_channel="sms"))
+
+        offer(new, OfferStatus.accepted, now - timedelta(minutes=30))
+        for k in range(8):  # weeks of declines, then an accept today
+            offer(veteran, OfferStatus.declined, now - timedelta(days=10 + k))
+        offer(veteran, OfferStatus.accepted, now - timedelta(minutes=30))
+        s.commit()
+        base = provider_odds(s, [blank.id, new.id, veteran.id], now=now,
+                             policy=POLICY.model_copy(update={"day_offers": 0})).base
+    peers = base[blank.id].accept  # no record of its own: its peers' odds
+    assert base[new.id].accept == pytest.approx((1 + w * peers) / (1 + w))
+    # the veteran's accept today weighs more than one of its old declines, its nine offers still nine
+    assert (1 + w * peers) / (9 + w) < base[veteran.id].accept < (2 + w * peers) / (9 + w)

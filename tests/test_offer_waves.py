@@ -195,8 +195,8 @@ def test_a_new_provider_gets_the_prior_and_history_moves_it():
     policy = OfferPolicy()
     new = odds(History(), policy)
     assert new.accept == pytest.approx(policy.prior_accept) and new.answered_within(4) == pytest.approx(0.5)
-    quick = odds(History(accepted=12, log_delays=(0.0,) * 12), policy)  # always yes, within a minute
-    silent = odds(History(silent=12), policy)
+    quick = odds(History(accepted=24, log_delays=(0.0,) * 24), policy)  # always yes, within a minute
+    silent = odds(History(silent=24), policy)
     assert quick.accept > 0.85 and quick.accept_within(5) > new.accept_within(5) + 0.3
     assert silent.accept < 0.2 and silent.answer < 0.3
 

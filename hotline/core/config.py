@@ -49,7 +49,9 @@ class OfferPolicy(BaseModel):
     prior_answer: float = Field(0.85, gt=0, le=1)
     prior_median_minutes: float = Field(4.0, gt=0)
     prior_sigma: float = Field(1.03, gt=0, description="log-normal spread of answer delays (median 4, p90 15 min)")
-    prior_weight: float = Field(4.0, ge=0, description="how many offers' worth of evidence the prior counts for")
+    # providers' shares differ by about ±0.1 around the mean (docs/offer-policy.md): a prior worth ten
+    # offers, so that one lucky answer does not rank a provider first and overstate the chance it is asked on
+    prior_weight: float = Field(10.0, ge=0, description="how many offers' worth of evidence the prior counts for")
     history_days: int = Field(90, ge=1)
     # similar providers (same kind, city and hours) price a new provider's first offers
     peer_weight: float = Field(20, ge=0, description="how many offers' worth a peer group's prior counts for")

@@ -59,8 +59,16 @@ def _records(session: Session, ids: set[int], *, now: datetime, policy: OfferPol
                                Offer.answer_channel)
                         .where(col(Offer.provider_id).in_(ids), Offer.created_at >= since,
                                Offer.status != OfferStatus.pending))
+    rows = rows.all()
+    recent: dict[int, list[int]] = {}  # per provider: [offers of the last 24 hours, older ones]
+    for pid, _, created, _, _ in rows:
+        recent.setdefault(pid, [0, 0])[0 if created >= today else 1] += 1
     for pid, status, created, answered, channel in rows:
-        weight = policy.today_weight if created >= today else 1.0
+        new, old = recent[pid]
+        # recent offers weigh `today_weight` times the older ones, but a record is worth no more offers
+        # than it has: a provider seen only today (a new centre, a new provider) is not counted twice
+        scale = (new + old) / (policy.today_weight * new + old)
+        weight = (policy.today_weight if created >= today else 1.0) * scale
         out[pid] = out.get(pid, History()) + _one(status, channel, created, answered, weight)
     return out
 

@@ -1,0 +1,58 @@
+"""The upper bound behind docs/offer-policy.md's slow-day figures (bench.offer_bound): on hand-made calls
+whose answers are drawn by the simulator's own model, the oracle never confirms more in time than asking
+everyone, and the waves rule replayed with the providers' true traits does no worse than with the prior."""
+
+from __future__ import annotations
+
+from bench.offer_bound import bound, in_time, misses, replay
+from bench.simulator import SLOW_DAY
+from hotline.core.config import OfferPolicy
+
+CODES = [f"gg-f{i:03d}" for i in range(12)]
+
+
+def _calls(n: int = 40) -> list[dict]:
+    """`n` daytime calls on one seed, each with the same twelve suitable providers."""
+    rows = []
+    for call in range(n):
+        row = {"world": "t", "seed": 3, "call": call, "suitable": CODES, "lag_min": 0.0, "confirmed_min": None}
+        # only whether someone accepts in time matters to the bound
+        row["best_min"] = 1.0 if any(yes for _, yes in in_time(row, SLOW_DAY)) else None
+        rows.append(row)
+    return rows
+
+
+def test_one_slow_day_offer_has_about_a_one_in_three_chance_of_an_accept_in_time():
+    chances = [p for p, _ in in_time(_calls(1)[0], SLOW_DAY)]
+    assert 0.2 < sum(chances) / len(chances) < 0.45
+
+
+def test_the_oracle_reaches_the_bound_only_by_asking_more_and_never_passes_it():
+    rows = _calls()
+    lines = bound(rows, SLOW_DAY, [0.0, 0.3, 0.6])
+    everything, choosy, none = lines
+    assert everything["share_drawn"] == 1.0 and everything["hits_drawn"] == everything["everyone"]
+    assert none["hits_drawn"] == 0 and none["offers_per_confirmable_drawn"] == 0
+    assert choosy["share_expected"] <= everything["share_expected"]
+    assert choosy["offers_per_confirmable_expected"] <= everything["offers_per_confirmable_expected"]
+
+
+def test_knowing_each_provider_costs_no_calls_in_time():
+    rows = _calls()
+    policy = OfferPolicy()
+    blind = replay(rows, SLOW_DAY, policy, knows="prior")
+    knowing = replay(rows, SLOW_DAY, policy, knows="provider")
+    assert knowing["hits"] >= blind["hits"] - 1 and knowing["everyone"] == blind["everyone"]
+    assert blind["offers_per_confirmation"] >= 1 and knowing["offers_per_confirmation"] >= 1
+
+
+def test_the_calls_missed_are_listed_with_every_providers_drawn_answer():
+    rows = _calls(6)
+    for row in rows:
+        row["confirmed_min"] = 20.0  # confirmed, but late
+    listed = misses(rows, SLOW_DAY)
+    in_time_calls = [r for r in rows if r["best_min"] is not None]
+    assert sum(line.startswith("t seed 3 call") for line in listed) == len(in_time_calls)
+    assert len(listed) == len(in_time_calls) * (1 + len(CODES))
+    rows[0]["confirmed_min"] = 5.0  # confirmed in time: not a miss
+    assert len(misses(rows, SLOW_DAY)) < len(listed) or rows[0]["best_min"] is None

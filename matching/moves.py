@@ -10,8 +10,9 @@ where it fits or by a chain one level down. The move is kept only when the place
 
 Once such chains stop gaining, `fill` lets a chain lose weight (up to FILL_WORTH times the request's)
 if the room it frees at the providers it took requests out of then takes waiting requests worth
-more: one request in, two smaller ones out of their way... and two others in. On S1000 surges that
-is 6-11 weight more in under a tenth of a second, where the plain chains had stalled.
+more: a family of one in and a family of two out, then two families of one into the room it left.
+On S1000 surges that is 6-11 weight more in under a tenth of a second, where the plain chains had
+stalled.
 """
 
 from __future__ import annotations

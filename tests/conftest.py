@@ -235,3 +235,28 @@ def request_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+WAITING_PLACES = [("평택시 지산동 3", "평택시 지산동"), ("평택시 비전동 7", "평택시 비전동"), ("평택시 송탄동 2", "평택시 송탄동")]
+
+
+def log_waiting_requests(engine, settings, clock, places, n: int, phones: str = "62") -> list[str]:
+    """`n` requests logged whose matching was interrupted before an offer went out (what the sweep takes
+    up), spread over three 동 of Pyeongtaek; guardians' phones 010-5550-{phones}00.. . Their refs."""
+    from hotline.requests.intake import create_care_request
+    from hotline.requests.lifecycle import RequestStatus, transition
+    from hotline.requests.schemas import CareRequestCreate
+
+    refs = []
+    with Session(engine) as s:
+        for i in range(n):
+            address, place = WAITING_PLACES[i % len(WAITING_PLACES)]
+            body = CareRequestCreate.model_validate(request_body(
+                guardian={"name": "대기", "phone": f"010-5550-{phones}{i:02d}", "language": "ko"},
+                location={"address": address, "place": place}))
+            request = create_care_request(s, body, actor="operator:test", now=clock.now(), settings=settings,
+                                          geocoder=places).request
+            transition(s, request, RequestStatus.matching, actor="system", at=clock.now())
+            refs.append(request.ref)
+        s.commit()
+    return refs

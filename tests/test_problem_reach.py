@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 import matching
-from conftest import request_body
+from conftest import log_waiting_requests, request_body
 from hotline.models import CareRequest, Provider
 from hotline.offers.adapter import build_problem
 from hotline.providers.registry import create_provider
@@ -153,21 +153,9 @@ def test_a_sweep_of_many_requests_pairs_each_with_its_nearest_and_says_so(engine
     from hotline.models import Offer
     from hotline.offers.adapter import last_explanation
     from hotline.offers.reach import NEAR_REQUESTS
-    from hotline.requests.intake import create_care_request
-    from hotline.requests.lifecycle import RequestStatus, transition
-    from hotline.requests.schemas import CareRequestCreate
 
-    places_ko = [("평택시 지산동 3", "평택시 지산동"), ("평택시 비전동 7", "평택시 비전동"), ("평택시 송탄동 2", "평택시 송탄동")]
+    log_waiting_requests(engine, settings, clock, places, NEAR_REQUESTS + 2, phones="63")
     with Session(engine) as s:
-        for i in range(NEAR_REQUESTS + 2):
-            address, place = places_ko[i % len(places_ko)]
-            body = CareRequestCreate.model_validate(request_body(
-                guardian={"name": "대기", "phone": f"010-5550-63{i:02d}", "language": "ko"},
-                location={"address": address, "place": place}))
-            request = create_care_request(s, body, actor="operator:test", now=clock.now(), settings=settings,
-                                          geocoder=places).request
-            transition(s, request, RequestStatus.matching, actor="system", at=clock.now())
-        s.commit()
         waiting = list(s.exec(select(CareRequest)))
     n = 3
     cut = settings.model_copy(update={"nearest_providers": n})

@@ -10,33 +10,10 @@ import re
 import pytest
 from sqlmodel import Session, col, select
 
-from conftest import request_body
+from conftest import log_waiting_requests
 from hotline import offers
 from hotline.models import CareRequest, Offer, OutboxMessage, Provider, RequestEvent
 from hotline.offers.batch import WaveBatch
-from hotline.requests.intake import create_care_request
-from hotline.requests.lifecycle import RequestStatus, transition
-from hotline.requests.schemas import CareRequestCreate
-
-PLACES = [("평택시 지산동 3", "평택시 지산동"), ("평택시 비전동 7", "평택시 비전동"), ("평택시 송탄동 2", "평택시 송탄동")]
-
-
-def _waiting(engine, settings, clock, places, n: int = 6) -> list[str]:
-    """`n` requests logged whose matching was interrupted before an offer went out: the sweep's."""
-    refs = []
-    with Session(engine) as s:
-        for i in range(n):
-            address, place = PLACES[i % len(PLACES)]
-            body = CareRequestCreate.model_validate(request_body(
-                guardian={"name": "대기", "phone": f"010-5550-62{i:02d}", "language": "ko"},
-                location={"address": address, "place": place}))
-            request = create_care_request(s, body, actor="operator:test", now=clock.now(), settings=settings,
-                                          geocoder=places).request
-            transition(s, request, RequestStatus.matching, actor="system", at=clock.now())
-            refs.append(request.ref)
-        s.commit()
-    return refs
-
 
 def _sweep(engine, settings, clock, places) -> dict:
     """One sweep, rolled back: what it offered, texted and recorded, in terms that do not depend on row ids."""
@@ -65,7 +42,7 @@ def _sweep(engine, settings, clock, places) -> dict:
 
 def test_a_sweep_offers_and_texts_what_request_by_request_waves_would(engine, settings, clock, places, demo,
                                                                        monkeypatch):
-    refs = _waiting(engine, settings, clock, places)
+    refs = log_waiting_requests(engine, settings, clock, places, 6)
     batched = _sweep(engine, settings, clock, places)
     # each wave reads and writes on its own, as when one request is matched
     monkeypatch.setattr(WaveBatch, "read", classmethod(lambda cls, *a, **k: None))
@@ -86,7 +63,7 @@ def test_a_sweep_offers_and_texts_what_request_by_request_waves_would(engine, se
 def test_a_sweep_that_fails_leaves_no_offer_and_no_text(engine, settings, clock, places, demo, monkeypatch):
     from hotline import jobs
 
-    _waiting(engine, settings, clock, places, n=3)
+    log_waiting_requests(engine, settings, clock, places, 3)
 
     def fail(self, session):
         session.flush()

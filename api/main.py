@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from api import problems
 from api.access_log import AccessLog
@@ -32,6 +33,7 @@ from hotline.core.config import Settings, get_settings
 from hotline.core.db import make_engine
 from hotline.places.geo import places_for
 from hotline.offers.loop import OfferContext
+from hotline.offers.rehearsal import rehearse_call
 from hotline.accounts.security import LoginThrottle
 from hotline.sms.senders import SmsSender, sender_from_settings
 
@@ -47,8 +49,22 @@ def worker_app() -> FastAPI:
     """One worker of `dolbom serve --workers N`: settings from the environment, and a try for the scheduler
     lock (one worker wins it)."""
     app = create_app(run_scheduler=os.environ.get("DOLBOM_SERVE_SCHEDULER", "1") == "1")
+    warm_up(app)
     settle_heap()
     return app
+
+
+def warm_up(app: FastAPI) -> None:
+    """Before a serving process takes its first call: rehearse one (hotline.offers.rehearsal) and roll it
+    back, so that what is done once per process is not done during a parent's call. A rehearsal that fails
+    is logged and the process serves anyway: it would only have been slower."""
+    with Session(app.state.engine) as session:
+        try:
+            rehearse_call(session, now=app.state.clock.now(), ctx=app.state.offer_context)
+        except Exception:  # noqa: BLE001
+            logger.warning("the rehearsed call failed; serving without it", exc_info=True)
+        finally:
+            session.rollback()
 
 
 def settle_heap() -> None:

@@ -502,6 +502,7 @@ class CandidateSet:
     units: np.ndarray  # km in KM_UNIT
     travel_min: np.ndarray
     shortcut: np.ndarray | None = None  # per request row: a kept provider free for it, or -1 (see _safe_cut)
+    in_radius: np.ndarray | None = None  # per request row: pairs in radius before `problem.nearest`'s cut
 
     def pairs_of(self, r: int) -> slice:
         return slice(self.all_offs[r], self.all_offs[r + 1])
@@ -538,7 +539,9 @@ def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: i
             decide[rt.index[r]] = False
 
     ri, pi, straight = pairs_in_radius(pt, rt.lat[rows], rt.lon[rows], use_grid=prune)
-    if problem.nearest is not None:
+    in_radius = None
+    if problem.nearest is not None:  # counted here, where the pairs are at hand, for the explanations
+        in_radius = np.bincount(rows[ri], minlength=len(rt))
         near_only = nearest_pairs(ri, straight, problem.nearest)
         ri, pi, straight = ri[near_only], pi[near_only], straight[near_only]
     ri = rows[ri]
@@ -564,6 +567,7 @@ def build_candidates(problem: Problem, *, prune: bool = True, max_per_request: i
         problem=problem, pt=pt, rt=rt, loads=loads, decide=decide,
         all_ri=ri, all_pi=pi, all_straight=straight, all_km=km, all_min=tmin, all_reason=reason, all_offs=offs,
         ri=ri[ok], pi=pi[ok], km=km[ok], units=km_units(km[ok]), travel_min=tmin[ok], shortcut=shortcut,
+        in_radius=in_radius,
     )
 
 

@@ -3,7 +3,9 @@
 Every in-radius provider is counted under the first rule it fails (see candidates.REASONS); for the
 ones that pass every rule but are full in the final plan, the span where they are full is named.
 For unplaced requests the engine also tries what would place it: a wider radius, a shifted window,
-or a window that ends when a provider closes.
+or a window that ends when a provider closes. When the solver saw only the nearest of a request's
+providers in radius (`Problem.nearest`, or a caller's read: `Problem.in_radius`), the counts and both
+texts name how many are in radius and how many of the nearest were reviewed.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def _en_n(n: int, word: str = "provider") -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _radius_counts(seen: int, total: int | None) -> dict[str, int]:
+    """`in_radius` is every provider in radius; `reviewed`, when fewer, the nearest the solver saw."""
+    return {"in_radius": seen} if total is None else {"in_radius": total, "reviewed": seen}
+
+
 class Explainer:
     def __init__(self, problem: Problem, cs: CandidateSet, assignments: Mapping[str, str],
                  suggest_until: float | None = None):
@@ -71,6 +78,15 @@ class Explainer:
 
     def fmt(self, t: int) -> str:
         return self.problem.format_time(t)
+
+    def _total_in_radius(self, r: int, seen: int) -> int | None:
+        """How many providers are within the request's radius when the solver saw only the nearest `seen`
+        of them (the caller's count, else the count before `Problem.nearest`'s cut); None when it saw all."""
+        total = self.problem.in_radius.get(self.cs.rt.ids[r])
+        if total is None and self.cs.in_radius is not None:
+            total = int(self.cs.in_radius[r])
+        # none seen: the explanation names the nearest provider, not a count reviewed
+        return total if total is not None and 0 < seen < total else None
 
     def explain(self, r: int) -> Explanation:
         rid = self.cs.rt.ids[r]
@@ -95,15 +111,23 @@ class Explainer:
         alts = [(pt.ids[q], round(float(k), 2)) for q, k in zip(pis[ok][:N_ALTERNATIVES], kms[ok][:N_ALTERNATIVES])]
         nearer = int(np.count_nonzero(ok & (kms < km)))
         fixed = rt.ids[r] in self.problem.fixed
-        counts = {"in_radius": len(pis), "feasible": int(np.count_nonzero(reasons == FEASIBLE)), "nearer_used": nearer}
+        total = None if fixed else self._total_in_radius(r, len(pis))  # a confirmed placement is kept, not chosen
+        counts = _radius_counts(len(pis), total) | {"feasible": int(np.count_nonzero(reasons == FEASIBLE)),
+                                                    "nearer_used": nearer}
         alt_ko = ", ".join(f"{a} {k:.1f} km" for a, k in alts)
         if fixed:
             ko = f"확정 배정 유지: {pid} ({km:.1f} km, 이동 약 {tmin}분)"
             en = f"kept confirmed assignment: {pid} ({km:.1f} km, about {tmin} min)"
         else:
-            ko = f"{pid} 배정: {km:.1f} km (이동 약 {tmin}분); 반경 내 {_ko_n(len(pis))} 중 가능 {_ko_n(counts['feasible'])}"
-            en = (f"assigned to {pid}: {km:.1f} km (about {tmin} min); "
-                  f"{counts['feasible']} of {_en_n(len(pis))} within radius could take it")
+            feasible = counts["feasible"]
+            ko = f"{pid} 배정: {km:.1f} km (이동 약 {tmin}분); "
+            en = f"assigned to {pid}: {km:.1f} km (about {tmin} min); "
+            if total is None:
+                ko += f"반경 내 {_ko_n(len(pis))} 중 가능 {_ko_n(feasible)}"
+                en += f"{feasible} of {_en_n(len(pis))} within radius could take it"
+            else:
+                ko += f"반경 내 {_ko_n(total)} 중 가까운 {_ko_n(len(pis))}만 검토, 가능 {_ko_n(feasible)}"
+                en += f"{feasible} of the nearest {len(pis)} reviewed ({_en_n(total)} within radius) could take it"
             if nearer:
                 ko += f"; 더 가까운 {_ko_n(nearer)}은 다른 요청 배정에 사용"
                 en += f"; {_en_n(nearer, 'nearer provider')} used for other requests"
@@ -147,7 +171,8 @@ class Explainer:
                     why = R_BUSY if prov.kind == "caregiver" else R_FULL
                     reasons[k] = why
                 spans[why].append(span)
-        counts: dict[str, int] = {"in_radius": n_in}
+        total = self._total_in_radius(r, n_in)
+        counts = _radius_counts(n_in, total)
         for code, name in enumerate(REASONS):
             c = int(np.count_nonzero(reasons == code))
             if c:
@@ -166,8 +191,12 @@ class Explainer:
             en_parts.append(f"no provider within radius (nearest is {near:.1f} km away)")
             code = "no_provider_in_radius"
         else:
-            ko_parts.append(f"반경 내 {_ko_n(n_in)}")
-            en_parts.append(f"{_en_n(n_in)} within radius")
+            if total is None:
+                ko_parts.append(f"반경 내 {_ko_n(n_in)}")
+                en_parts.append(f"{_en_n(n_in)} within radius")
+            else:
+                ko_parts.append(f"반경 내 {_ko_n(total)} 중 가까운 {_ko_n(n_in)}만 검토")
+                en_parts.append(f"{_en_n(total)} within radius, the nearest {n_in} reviewed")
             named = {k: v for k, v in counts.items() if k in REASON_CODES}
             # The furthest rule any provider got to is the one the operator can act on.
             order = list(REASONS) + ["not_selected"]

@@ -102,6 +102,9 @@ class Problem:
     # per request, only the nearest this many providers whose radius holds it are paired (all at the last
     # one's distance); None: every one. A caller with thousands in reach of each request sets it.
     nearest: int | None = None
+    # request_id -> how many providers the caller counts within its radius, when the problem holds only the
+    # nearest of them: explanations name both numbers (a cut by `nearest` is counted by the solver itself)
+    in_radius: Mapping[str, int] = field(default_factory=dict)
 
     def format_time(self, t: int) -> str:
         m = (t + self.tz_offset_min) % 1440

@@ -164,12 +164,13 @@ def test_a_sweep_of_many_requests_pairs_each_with_its_nearest_and_says_so(engine
         active = len(s.exec(select(Provider.id).where(Provider.active == True)).all())  # noqa: E712
     assert problem.nearest == n and len(problem.providers) == active  # every provider read once
     nearest: dict[str, set[str]] = {}
+    in_reach: dict[str, int] = {}
     for r in problem.requests:
         d = {p.id: matching.haversine_km(r.location.lat, r.location.lon, p.location.lat, p.location.lon)
              for p in problem.providers}
         reach = sorted(km for p in problem.providers if (km := d[p.id]) <= p.radius_km)
-        assert len(reach) > n and problem.in_radius[r.id] == len(reach)
-        nearest[r.id] = {code for code, km in d.items() if km <= reach[n - 1]}
+        assert len(reach) > n
+        nearest[r.id], in_reach[r.id] = {code for code, km in d.items() if km <= reach[n - 1]}, len(reach)
     with Session(engine) as s:
         offers.sweep(s, now=clock.now(), ctx=offers.OfferContext(settings=cut, places=places))
         s.commit()
@@ -178,6 +179,6 @@ def test_a_sweep_of_many_requests_pairs_each_with_its_nearest_and_says_so(engine
         assert len({r for r, _ in made}) > 5 and all(code in nearest[str(r)] for r, code in made)
         for care in s.exec(select(CareRequest).where(CareRequest.id.in_({r for r, _ in made}))):
             explained = last_explanation(s, care)
-            total = problem.in_radius[str(care.id)]
+            total = in_reach[str(care.id)]
             assert explained["counts"]["in_radius"] == total and explained["counts"]["reviewed"] == n
             assert f"반경 내 {total}곳 중 가까운 {n}곳만 검토" in explained["summary_ko"]

@@ -28,7 +28,7 @@ from hotline.places.travel import problem_travel, visit_travel
 from hotline.requests.children import age_on, children_of_all
 from hotline.providers.schemas import DAYS
 from hotline.models import Assignment, CareRequest, Child, Offer, OfferStatus, Provider, RequestEvent
-from hotline.offers.reach import ReadProblem, among, many, nearest, near_sql, reach_counts, texts_allowed
+from hotline.offers.reach import among, many, nearest, near_sql, texts_allowed
 from hotline.sms.outbox import opted_out_phones
 
 
@@ -214,7 +214,7 @@ def _read_rows(session: Session, requests: list[CareRequest], now: datetime, eve
 
 def build_problem(session: Session, requests: list[CareRequest], *, now: datetime, settings: Settings,
                   include_paused: bool = False, count_pending_offers: bool = True,
-                  everyone: bool = False, keep: tuple[int, ...] = ()) -> ReadProblem:
+                  everyone: bool = False, keep: tuple[int, ...] = ()) -> matching.Problem:
     """The problem of placing `requests` given everything already committed: active placements and other
     requests' pending offers use capacity; pairs that were declined or expired are excluded. Paused
     providers are left out unless `include_paused`; `count_pending_offers=False` asks whether a request
@@ -233,16 +233,13 @@ def build_problem(session: Session, requests: list[CareRequest], *, now: datetim
         held = tuple(reads.placed.get(p.id, ())) + (tuple(reads.pending.get(p.id, ())) if count_pending_offers else ())
         m_providers.append(dataclasses.replace(shape, commitments=held) if held else shape)
     cut_each = not everyone and many(requests)
-    problem = ReadProblem(
+    return matching.Problem(
         requests=reads.m_requests, providers=m_providers, now=epoch_minutes(now), exclude=reads.tried,
         # the great circle, or a routing service's road figures when one is configured (docs/places.md)
         travel=problem_travel(settings, reads.m_requests, m_providers),
         caregiver_lead_min=settings.caregiver_lead_minutes, nearest=limit if cut_each else None,
         in_radius={rid: both[1 if include_paused else 0] for rid, both in reads.in_radius.items()},
     )
-    if cut_each:
-        problem.in_radius = reach_counts(problem, limit)
-    return problem
 
 
 def room_for(session: Session, provider: Provider, request: CareRequest, children: int, settings: Settings) -> bool:

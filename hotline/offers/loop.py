@@ -25,7 +25,6 @@ from hotline.core.links import offer_url, status_url
 from hotline.offers.adapter import build_problem, explanation_json, never_offered
 from hotline.offers.batch import WaveBatch
 from hotline.offers.history import codes_seen, provider_odds, reply_code
-from hotline.offers.reach import note_cut
 from hotline.offers.policy import Odds, OpenOffer, horizon, plan_wave, ranking_depth
 from hotline.core.config import OfferPolicy
 from hotline.models import (CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider)
@@ -119,8 +118,6 @@ def match(session: Session, requests: list[CareRequest], *, now: datetime, ctx: 
         plan = matching.solve_incremental(problem, str(requests[0].id), time_limit_s=settings.solver_time_limit_s)
     else:
         plan = matching.solve(problem, time_limit_s=settings.solver_time_limit_s)
-    # a read cut to the nearest providers: the explanation counts every provider in reach and says so
-    plan.explanations = {rid: note_cut(problem, e) for rid, e in plan.explanations.items()}
     batch = None
     if len(requests) > 1:  # the sweep: what the waves read, read once (hotline.offers.batch)
         batch = WaveBatch.read(session, requests, now=now, problem=problem, plan=plan, policies={

@@ -5,21 +5,21 @@ A problem of few requests (an intake, an answer, a wave) reads the providers who
 its requests: a box in SQL, then the exact great circle on a light read (id, place, radius, pause). When more
 than `limit` providers (not paused) reach a request, only the nearest `limit` of them are read for it — and
 every paused one nearer than the last of those, so that a view with paused providers is the same circle.
-The explanation keeps counting every provider in reach and says that only the nearest were reviewed
-(`note_cut`). Below `limit` nothing changes: the whole box is read, as before. When some request has nobody
-(not paused) in reach, the caller reads everyone: its explanation names the nearest provider anywhere.
+The problem carries the count in reach (`matching.Problem.in_radius`), so that the explanation counts every
+provider in reach and says that only the nearest were reviewed. Below `limit` nothing changes: the whole box
+is read, as before. When some request has nobody (not paused) in reach, the caller reads everyone: its
+explanation names the nearest provider anywhere.
 
 A problem of many requests (the sweep) reads every provider once, and the solver pairs each request with
 only the nearest `limit` of those in reach (`matching.Problem.nearest`, the same circle as a call's read:
-issue 23, the sweep's 250 requests had some 800,000 pairs in reach); `reach_counts` gives `note_cut` the
-count in reach that its explanations then name."""
+issue 23, the sweep's 250 requests had some 800,000 pairs in reach); the solver counts those in reach
+itself, and its explanations name both numbers."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,8 +27,6 @@ import numpy as np
 from sqlalchemy import ARRAY, Integer, LargeBinary, String, all_, and_, any_, bindparam, func, literal, or_
 from sqlmodel import Session, select
 
-import matching
-from matching.candidates import pairs_in_radius, provider_table
 from matching.distance import haversine_km
 from hotline.models import CareRequest, Provider
 
@@ -36,14 +34,6 @@ from hotline.models import CareRequest, Provider
 KM_PER_DEGREE = math.pi * 6371.0088 / 180
 BOX_SLACK = 1.02
 NEAR_REQUESTS = 16  # a problem of more requests (the sweep) reads every provider: once, for all of them
-
-
-@dataclass
-class ReadProblem(matching.Problem):
-    """A problem as the hotline read it: `in_radius` holds, for each request whose read was cut to the
-    nearest providers, how many (not paused, unless the problem includes paused ones) its radius holds."""
-
-    in_radius: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,16 +137,6 @@ def many(requests: list[CareRequest]) -> bool:
     return len(requests) > NEAR_REQUESTS
 
 
-def reach_counts(problem: matching.Problem, limit: int) -> dict[str, int]:
-    """For each request with more than `limit` of the problem's providers in reach: how many."""
-    pt = provider_table(problem.providers)  # the solve's own table (kept for the same provider objects)
-    lat = np.fromiter((r.location.lat for r in problem.requests), float, len(problem.requests))
-    lon = np.fromiter((r.location.lon for r in problem.requests), float, len(problem.requests))
-    ri, _, _ = pairs_in_radius(pt, lat, lon)
-    counts = np.bincount(ri, minlength=len(problem.requests))
-    return {r.id: int(n) for r, n in zip(problem.requests, counts.tolist()) if n > limit}
-
-
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
     """`column IN ids`; on PostgreSQL one array parameter (`= ANY`), so that a call's few hundred provider ids
     make the same statement every time rather than one with as many parameters to build and parse."""
@@ -164,26 +144,3 @@ def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
     return column.in_(ids)
-
-
-def note_cut(problem: matching.Problem, explanation: matching.Explanation | None) -> matching.Explanation | None:
-    """The explanation of a request whose read was cut: the count in radius is all of them, and it says
-    that only the nearest were reviewed (what the solver saw is `reviewed`)."""
-    total = getattr(problem, "in_radius", {}).get(explanation.request_id) if explanation else None
-    seen = explanation.counts.get("in_radius") if explanation else None
-    if total is None or seen is None or seen >= total or explanation.fixed:
-        return explanation
-    counts = {"in_radius": total, "reviewed": seen} | {k: v for k, v in explanation.counts.items() if k != "in_radius"}
-    ko, en = explanation.summary_ko, explanation.summary_en
-    placed = f"반경 내 {seen}곳 중 가능"
-    if placed in ko:
-        ko = ko.replace(placed, f"반경 내 {total}곳 중 가까운 {seen}곳만 검토, 가능", 1)
-    else:
-        ko = ko.replace(f"반경 내 {seen}곳", f"반경 내 {total}곳 중 가까운 {seen}곳만 검토", 1)
-    placed_en = f"of {seen} provider{'s' if seen != 1 else ''} within radius could take it"
-    if placed_en in en:
-        en = en.replace(placed_en, f"of the nearest {seen} reviewed ({total} providers within radius) could take it", 1)
-    else:
-        en = en.replace(f"{seen} provider{'s' if seen != 1 else ''} within radius",
-                        f"{total} providers within radius, the nearest {seen} reviewed", 1)
-    return dataclasses.replace(explanation, counts=counts, summary_ko=ko, summary_en=en)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,31 @@ def test_nobody_in_radius_is_reported_with_the_nearest_distance():
     assert e.reason_code == "no_provider_in_radius"
     assert e.counts["in_radius"] == 0
     assert "반경 내 기관 없음" in e.summary_ko
+
+
+def test_a_count_in_radius_above_what_the_solver_saw_is_named_in_both_languages():
+    """A caller that gave the solver only the nearest of a request's providers in radius passes how many
+    there are: placed or not, the explanation counts them all and says how many of the nearest were
+    reviewed; a confirmed placement kept, or a count no higher than what the solver saw, changes nothing."""
+    placed = evening_problem()
+    placed.requests[0] = Request(id="R1", child_ages=(4,), start=h(17), end=h(19), location=HOME)
+    placed.in_radius = {"R1": 40}
+    for plan in (solve(placed), solve_incremental(placed, "R1")):
+        e = plan.explanations["R1"]
+        assert e.provider_id == "F1"
+        assert e.counts == {"in_radius": 40, "reviewed": 3, "feasible": 3, "nearer_used": 0}
+        assert "반경 내 40곳 중 가까운 3곳만 검토, 가능 3곳" in e.summary_ko
+        assert "3 of the nearest 3 reviewed (40 providers within radius) could take it" in e.summary_en
+    e = solve(replace(evening_problem(), in_radius={"R1": 40})).explanations["R1"]
+    assert e.provider_id is None and e.reason_code == "capacity_full"
+    assert e.counts == {"in_radius": 40, "reviewed": 3, "closed": 2, "full": 1}
+    assert e.summary_ko.startswith("반경 내 40곳 중 가까운 3곳만 검토; 2곳은 20:00에 마감")
+    assert e.summary_en.startswith("40 providers within radius, the nearest 3 reviewed; 2 closed at 20:00")
+    e = solve(replace(placed, fixed={"R1": "F2"})).explanations["R1"]
+    assert e.fixed and e.counts["in_radius"] == 3 and "reviewed" not in e.counts
+    assert "검토" not in e.summary_ko and "reviewed" not in e.summary_en
+    e = solve(replace(placed, in_radius={"R1": 3})).explanations["R1"]
+    assert e.counts["in_radius"] == 3 and "reviewed" not in e.counts and "반경 내 3곳 중 가능 3곳" in e.summary_ko
 
 
 def test_every_unplaced_request_in_a_generated_instance_has_counts():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,9 +21,9 @@ from hotline.requests.intake import Created, create_care_request
 from hotline.requests.children import children_of
 from hotline.requests.lifecycle import RequestStatus, record, transition
 from hotline.core.links import offer_url, status_url
-from hotline.offers.adapter import build_problem, explanation_json, never_offered
-from hotline.offers.batch import WaveBatch
-from hotline.offers.history import codes_seen, provider_odds, reply_code
+from hotline.offers.adapter import build_problem, explanation_json
+from hotline.offers.batch import LoneWave, WaveBatch, Waves
+from hotline.offers.history import reply_code
 from hotline.offers.policy import Odds, OpenOffer, horizon, plan_wave, ranking_depth
 from hotline.core.config import OfferPolicy
 from hotline.models import (CareRequest, Guardian, Offer, OfferStatus, OutboxMessage, Provider)
@@ -165,7 +164,7 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
     of a confirmation before the target, then look again in `wave_seconds`. Escalates only when nobody
     suitable is left; waits (and is retried) when the only suitable providers are held by other
     requests' pending offers. `batch`: the reads of many requests' waves made once, and the texts written
-    after one flush (hotline.offers.batch)."""
+    after one flush; without it the wave reads and writes for itself (hotline.offers.batch)."""
     policy = policy_for(request, ctx)
     if request.start_at <= now:
         if request.status == S.offered:
@@ -173,17 +172,13 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
             transition(session, request, S.matching, actor=SYSTEM, at=now, reason="돌봄 시작 시각 도달")
         escalate(session, request, now=now, ctx=ctx, reason="돌봄 시작 시각이 지나 자동 제안 불가")
         return
-    if batch is not None:
-        open_offers = batch.open_offers.get(request.id, [])
-    else:
-        open_offers = [] if never_offered(session, request) else list(session.exec(
-            select(Offer, Provider).join(Provider, Provider.id == Offer.provider_id)
-            .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)))
+    waves: Waves = batch if batch is not None else LoneWave(now)
+    open_offers = waves.pending_offers(session, request)
     asked = {p.code for _, p in open_offers}
     ranked, explanation, solver_status = _ranked(session, request, now=now, ctx=ctx, policy=policy,
-                                                 problem=problem, plan=plan, skip=asked, batch=batch)
+                                                 problem=problem, plan=plan, skip=asked, waves=waves)
     ids = [p.id for _, p in open_offers] + [c.provider.id for c in ranked]
-    odds = batch.odds(session, ids, policy) if batch else provider_odds(session, ids, now=now, policy=policy)
+    odds = waves.odds(session, ids, policy)
     # after a fall-through, the minutes count from it: the family waits for a new place from then
     since_call = (now - (request.fell_through_at or request.created_at)).total_seconds() / 60
     ranked = prefer_responsive(ranked, odds, min(policy.quick_minutes, horizon(since_call, policy)), policy)
@@ -203,9 +198,7 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
         if odds.effect.offers:
             detail["today"] = odds.effect.describe()
         reason = f"{rounds}차 제안: {len(chosen)}곳 (목표 내 확정 확률 {wave.chance_after:.0%})"
-        # a batch writes at its end: the lock's re-read of the row flushes nothing (and would discard a change
-        # not yet written, so the round is counted after it)
-        with session.no_autoflush if batch is not None else nullcontext():
+        with waves.holding_flush(session):  # a lock's re-read may drop unflushed changes: the round comes after
             if request.status == S.offered:
                 record(session, request, actor=SYSTEM, at=now, reason=reason, detail=detail)
             else:
@@ -213,18 +206,14 @@ def offer_wave(session: Session, request: CareRequest, *, now: datetime, ctx: Of
         request.offer_rounds = rounds
         rank = len(open_offers)
         chosen_ids = [c.provider.id for c in chosen]
-        seen = batch.codes(session, chosen_ids) if batch else codes_seen(session, chosen_ids, now)
-        later: list[Callable[[], None]] = batch.later if batch is not None else []
+        seen = waves.codes(session, chosen_ids)
         for k, candidate in enumerate(chosen):
             gain = wave.gains[k] if k < len(wave.gains) else None
             rank += 1
             make_offer(session, request, candidate.provider, rank=rank, distance_km=candidate.distance_km, now=now,
                        ctx=ctx, codes=seen[candidate.provider.id], odds=odds.base[candidate.provider.id], gain=gain,
-                       later=later)
-        if batch is None:  # the wave's offers in one flush, then their texts and events
-            session.flush()
-            for write in later:
-                write()
+                       later=waves.later)
+        waves.wave_made(session)
     request.next_wave_at = now + timedelta(seconds=policy.wave_seconds)
     session.add(request)
     ctx.wake(session, request.next_wave_at)
@@ -239,7 +228,7 @@ class Ranked:
 
 def _ranked(session: Session, request: CareRequest, *, now: datetime, ctx: OfferContext, policy: OfferPolicy,
             problem: matching.Problem | None, plan: matching.Plan | None, skip: set[str],
-            batch: WaveBatch | None = None) -> tuple[list[Ranked], matching.Explanation | None, str | None]:
+            waves: Waves) -> tuple[list[Ranked], matching.Explanation | None, str | None]:
     """The solver's ranking of providers not yet asked: its chosen provider first, then by distance.
     Paused providers come in only when nobody else is left, so a pause never strands a request."""
     rid = str(request.id)
@@ -247,16 +236,14 @@ def _ranked(session: Session, request: CareRequest, *, now: datetime, ctx: Offer
         problem, plan = build_problem(session, [request], now=now, settings=ctx.settings), None
     explanation = plan.explanations.get(rid) if plan is not None else None
     k = ranking_depth(policy, skip)
-    read_ahead = batch.found.pop(request.id, None) if batch is not None else None
-    found = read_ahead if read_ahead is not None else matching.rank_providers(problem, rid, k=k, plan=plan)
+    found = waves.rank(problem, request.id, k=k, plan=plan)
     if not [c for c in found if c.provider_id not in skip]:
         with_paused = build_problem(session, [request], now=now, settings=ctx.settings, include_paused=True)
         found = matching.rank_providers(with_paused, rid, k=k)
     first = plan.assignments.get(rid) if plan is not None else None
     found.sort(key=lambda c: c.provider_id != first)  # stable: the solver's pick, then its ranking
     codes = [c.provider_id for c in found if c.provider_id not in skip][:k]
-    rows = batch.provider_rows(session, codes) if batch is not None else \
-        {p.code: p for p in session.exec(select(Provider).where(col(Provider.code).in_(codes)))}
+    rows = waves.provider_rows(session, codes)
     km = {c.provider_id: c.distance_km for c in found}
     return [Ranked(rows[code], km[code]) for code in codes], explanation, plan.status if plan else None
 

@@ -372,7 +372,18 @@ def simulate_day(world: World, *, policy: str, seed: int, behaviour: Behaviour =
     """One day of `world`'s calls under `policy` ("waves" or "rounds"). Each provider comes with
     `history_offers` past offers (the last month, drawn from its own behaviour) for the policy to learn
     from, as a service in operation has. `fallthroughs`: how confirmed care falls through (none by default)."""
-    logging.getLogger("hotline").setLevel(logging.WARNING)
+    quiet = logging.getLogger("hotline")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # the day's INFO lines, not kept past it (tests run after in the process)
+    try:
+        return _day(world, policy=policy, seed=seed, behaviour=behaviour, overrides=overrides, data_dir=data_dir,
+                    history_offers=history_offers, fallthroughs=fallthroughs)
+    finally:
+        quiet.setLevel(level)
+
+
+def _day(world: World, *, policy: str, seed: int, behaviour: Behaviour, overrides: dict | None, data_dir: Path,
+         history_offers: int, fallthroughs: Fallthroughs) -> Report:
     # a throw-away database in memory-backed storage where there is one: the day is many small commits
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:

@@ -132,11 +132,7 @@ def _reshuffle(problem: Problem, movable: Mapping[str, str], hood: list[str], ne
 
 def rank_providers(problem: Problem, request_id: str, k: int = 3, plan: Plan | None = None) -> list[Candidate]:
     """Feasible providers for one request given commitments, fixed assignments (and `plan`), best first."""
-    pt = provider_table(problem.providers)
-    rt = request_table(problem.requests, pt)
-    given = dict(problem.fixed)
-    if plan is not None:
-        given.update(plan.assignments)
+    pt, rt, given = _tables(problem, plan)
     given.pop(request_id, None)
     return _rank(problem, pt, rt, rt.index[request_id], k, base_loads(problem, pt, rt, given))
 
@@ -148,12 +144,11 @@ def rank_many(problem: Problem, depth: Mapping[str, int], plan: Plan | None = No
     A request's own placement is load for every other request but not for itself: the one pair it touches,
     with the provider it is placed at, is looked at again against that provider's load without it (a
     provider's load depends only on its own items). Same candidates, order and text as one by one."""
-    pt = provider_table(problem.providers)
-    rt = request_table(problem.requests, pt)
-    given = dict(problem.fixed)
-    if plan is not None:
-        given.update(plan.assignments)
+    pt, rt, given = _tables(problem, plan)
     loads = base_loads(problem, pt, rt, given)
+    placed_at: dict[str, dict[str, str]] = {}  # only a provider's own items make its load
+    for r, q in given.items():
+        placed_at.setdefault(q, {})[r] = q
     out: dict[str, list[Candidate]] = {}
     for request_id, k in depth.items():
         own = None
@@ -161,10 +156,20 @@ def rank_many(problem: Problem, depth: Mapping[str, int], plan: Plan | None = No
         if p is not None:
             alone = np.zeros(len(pt), dtype=bool)
             alone[p] = True
-            others = {r: q for r, q in given.items() if r != request_id}
+            others = {r: q for r, q in placed_at[given[request_id]].items() if r != request_id}
             own = (p, base_loads(problem, pt, rt, others, only=alone))
         out[request_id] = _rank(problem, pt, rt, rt.index[request_id], k, loads, own)
     return out
+
+
+def _tables(problem: Problem, plan: Plan | None):
+    """The provider and request tables, and every placement given: fixed ones, then `plan`'s."""
+    pt = provider_table(problem.providers)
+    rt = request_table(problem.requests, pt)
+    given = dict(problem.fixed)
+    if plan is not None:
+        given.update(plan.assignments)
+    return pt, rt, given
 
 
 def _rank(problem: Problem, pt, rt, r: int, k: int, loads, own=None) -> list[Candidate]:

@@ -102,7 +102,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api import dev_sms
-    from api.main import create_app, settle_heap, warm_up
+    from api.main import create_app, ready_to_serve
     from hotline.core.config import exposed_development, get_settings
 
     # in development the links in texts point where this server listens (`make run PORT=8010`)
@@ -129,9 +129,7 @@ def serve(args: argparse.Namespace) -> int:
                                    **proxy_options(settings, args.forwarded_allow_ips)))
         return 0
     # the scheduler runs in this process unless a `dolbom scheduler` (or another server) holds the lock
-    app = create_app(settings, run_scheduler=not args.no_scheduler)
-    warm_up(app)
-    settle_heap()
+    app = ready_to_serve(create_app(settings, run_scheduler=not args.no_scheduler))
     uvicorn.run(app, host=args.host, port=args.port,
                 log_config=LOG_CONFIG, access_log=False,  # api.access_log writes route templates instead
                 **proxy_options(settings, args.forwarded_allow_ips))

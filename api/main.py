@@ -48,7 +48,12 @@ Times are exchanged in Seoul time; errors are RFC 9457 problem+json in Korean an
 def worker_app() -> FastAPI:
     """One worker of `dolbom serve --workers N`: settings from the environment, and a try for the scheduler
     lock (one worker wins it)."""
-    app = create_app(run_scheduler=os.environ.get("DOLBOM_SERVE_SCHEDULER", "1") == "1")
+    return ready_to_serve(create_app(run_scheduler=os.environ.get("DOLBOM_SERVE_SCHEDULER", "1") == "1"))
+
+
+def ready_to_serve(app: FastAPI) -> FastAPI:
+    """A serving process's app, once built: its first call rehearsed, then what it holds for good frozen
+    (the rehearsal's caches and compiled statements included)."""
     warm_up(app)
     settle_heap()
     return app

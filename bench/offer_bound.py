@@ -172,7 +172,7 @@ def replay(rows: list[dict], b: Behaviour, policy: OfferPolicy, *, knows: str, s
         while t <= 240 and t < start and done_at is None:  # at the start of care the loop escalates
             for c, at in sent.items():
                 a = answers[c]
-                answered = at + r["lag_min"] + a.delay_min if at < r["lag_min"] else at + a.delay_min
+                answered = _answered_at(a, at, r["lag_min"])
                 if a.kind == "accept" and answered <= t:
                     done_at = min(done_at or answered, answered)
                 elif a.kind == "decline" and t - step < answered <= t and answered - at <= policy.offer_minutes:
@@ -180,7 +180,7 @@ def replay(rows: list[dict], b: Behaviour, policy: OfferPolicy, *, knows: str, s
             if done_at is not None:
                 break
             if replan or t >= next_wave:
-                open_ = [OpenOffer(odds[c], max(0.0, t - at - (r["lag_min"] if at < r["lag_min"] else 0)))
+                open_ = [OpenOffer(odds[c], max(0.0, t - _read_at(at, r["lag_min"])))
                          for c, at in sent.items() if _open(answers[c], at, t, r["lag_min"], policy)]
                 left = [c for c in order if c not in sent]
                 wave = plan_wave(open_, [odds[c] for c in left], minutes_since_call=t, policy=policy,
@@ -219,9 +219,17 @@ def start_minutes(row: dict) -> float:
     return _STARTS[key][row["call"]]
 
 
+def _read_at(at: float, lag: float) -> float:
+    """When an offer sent `at` minutes after the call is read: at night, not before the morning (`lag`)."""
+    return lag if at < lag else at
+
+
+def _answered_at(a, at: float, lag: float) -> float:
+    return _read_at(at, lag) + a.delay_min
+
+
 def _open(a, at: float, t: float, lag: float, policy: OfferPolicy) -> bool:
-    answered = at + (lag if at < lag else 0) + a.delay_min
-    if a.kind != "silent" and answered <= t:
+    if a.kind != "silent" and _answered_at(a, at, lag) <= t:
         return False
     return t - at < policy.offer_minutes
 

@@ -4,7 +4,8 @@ everyone, and the waves rule replayed with the providers' true traits does no wo
 
 from __future__ import annotations
 
-from bench.offer_bound import bound, in_time, misses, replay
+from bench.offer_bound import _answered_at, bound, in_time, misses, replay
+from hotline.demo.behaviour import answer_of
 from bench.simulator import SLOW_DAY
 from hotline.core.config import OfferPolicy
 
@@ -56,3 +57,10 @@ def test_the_calls_missed_are_listed_with_every_providers_drawn_answer():
     assert len(listed) == len(in_time_calls) * (1 + len(CODES))
     rows[0]["confirmed_min"] = 5.0  # confirmed in time: not a miss
     assert len(misses(rows, SLOW_DAY)) < len(listed) or rows[0]["best_min"] is None
+
+
+def test_an_offer_sent_in_the_night_is_answered_after_the_morning_not_later():
+    a = answer_of(CODES[0], 0, 3, SLOW_DAY)
+    morning = 120.0  # the call came two hours before providers read their texts
+    assert _answered_at(a, 0.0, morning) == _answered_at(a, 30.0, morning) == morning + a.delay_min
+    assert _answered_at(a, 150.0, morning) == 150.0 + a.delay_min  # sent after the morning: read at once

@@ -47,6 +47,25 @@ def served(backend, database_url, engine, tmp_path):
     own.dispose()
 
 
+class ServerLog(list):
+    """The server's stderr lines as they are read; `wait_for` a line to arrive (a line is written after its
+    answer went out, so it can come after the client has the answer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grew = threading.Condition()
+
+    def add(self, line: str) -> None:
+        with self.grew:
+            self.append(line)
+            self.grew.notify_all()
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 30.0) -> bool:
+        """Until `count` lines hold `text` (False if they have not within `timeout` seconds)."""
+        with self.grew:
+            return self.grew.wait_for(lambda: sum(text in line for line in self) >= count, timeout)
+
+
 @contextmanager
 def serving(database_url: str, twilio, cwd, workers: int, **env: str):
     """`dolbom serve --workers N` on a free loopback port against the fake Twilio; (base URL, its log)."""
@@ -59,11 +78,11 @@ def serving(database_url: str, twilio, cwd, workers: int, **env: str):
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--workers", str(workers), "--port", str(port)],
                             cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str | None] = queue.Queue()
-    log: list[str] = []
+    log = ServerLog()
 
     def read() -> None:
         for line in proc.stderr:
-            log.append(line)
+            log.add(line)
             lines.put(line)
         lines.put(None)
 

@@ -1,4 +1,4 @@
-"""Packing parts under contention: ejection chains, the LP relaxation and its support, then LNS.
+"""Packing parts under contention: ejection chains, the LP relaxation and its target set, then LNS.
 
 On a surge day (calls outnumbering places, facilities packing children in time) one part can hold
 thousands of candidate pairs; CP-SAT on the whole part spends a 1 s limit in presolve and in its
@@ -12,14 +12,14 @@ works inside the limit instead, measured on `surge.py` instances against HiGHS's
 2. The LP relaxation (`relaxation.py`), started by `cpsat.solve_pairs` on a second thread before
    it builds the greedy starts; one thread of LNS works from the start until it is back. It lies
    within about half a percent of the integer optimum and its prices prove the bounds.
-3. With the LP: its own rounding when it is nearly integral (everyone fits), the best plan on its
-   support (`starts.support_plan`: independent pieces solved whole by CP-SAT) and chains again.
-   Then neighbourhoods using only the LP's support: pairs it uses, or would use at a cost under
-   LP_SUPPORT_UNITS of km (a fifth of the pairs, so a neighbourhood reaches five times as many
-   providers).
-4. Then neighbourhoods on every pair until the time is spent. A neighbourhood grows breadth first
-   from an unplaced request (those the LP places more often) through the providers that could take
-   it and the requests planned there, half of them cut to a time slice around its window; every
+3. With the LP: its own rounding when it is nearly integral (everyone fits); otherwise its target
+   set (`starts.target_search`): a plan placing every request the LP places whole, asked of
+   CP-SAT as a feasibility question, or, when that set cannot all be placed, the set without the
+   requests CP-SAT names as the reason, or a smaller set. Such a plan is within a few weight of
+   the optimum, where the neighbourhoods below would need seconds to get there.
+4. Then neighbourhoods until the time is spent. A neighbourhood grows breadth first from an
+   unplaced request (those the LP places more often) through the providers that could take it
+   and the requests planned there, half of them cut to a time slice around its window; every
    other assignment is kept (its children count against the rows' room) and a small CP-SAT model
    re-decides the neighbourhood, stopping at its first plan placing more. Two threads work on
    disjoint neighbourhoods (CP-SAT releases the GIL), each with a deterministic work limit, so a
@@ -39,7 +39,7 @@ import numpy as np
 
 from .candidates import CandidateSet
 from .relaxation import Prefetch, km_bound
-from .starts import LP_MASS_FLOOR, better, polish, rounded, support_plan
+from .starts import LP_MASS_FLOOR, TargetModel, better, polish, rounded, target_search
 from .submodel import PartIndex, SubModel, build_sub, run_sub
 
 __all__ = ["PartIndex", "Prefetch", "LnsResult", "Search", "solve_part"]
@@ -47,12 +47,10 @@ __all__ = ["PartIndex", "Prefetch", "LnsResult", "Search", "solve_part"]
 SUB_LIMIT_S = 0.03  # one neighbourhood's CP-SAT time
 SUB_PAIRS = 300  # a neighbourhood's size to start with (pairs); adapted as the search goes
 SUB_PAIRS_RANGE = (60, 1500)
-LP_SUPPORT_UNITS = 500  # pairs the LP leaves out but would take at a cost of under 5 km: alternatives
 LP_SHARE = 0.9  # of the part's time at most for the LP (one thread of LNS works meanwhile)
 POLISH_SHARE = 0.3  # of the part's time at most, per polish (they stop sooner when they stall)
 FIRST_DEPTH = 1  # chain depth of the first polish (deeper ones re-place what they take out by chains)
-SUPPORT_SHARE = 0.3  # of the part's time at most, for the LP support's own plan
-RESTRICTED_SHARE = 0.45  # of the part's time, for neighbourhoods on the LP's support only
+TARGET_SHARE = 0.6  # of the part's time at most, for a plan placing every request the LP places whole
 ROUNDING_SHARE = 0.1  # of the part's time, to complete the LP's integral pairs into a plan
 ROUNDING_MAX_SPLIT = 0.05  # ... when the LP splits at most this share of the requests
 KM_GAP_ENOUGH = 0.001  # weight proven and km within this of its bound: the time goes to other parts
@@ -83,9 +81,9 @@ class _Job:
 class Search:
     """Neighbourhoods around unplaced requests, solved one at a time per thread; see the module doc."""
 
-    def __init__(self, ix: PartIndex, x: np.ndarray, seed: int = 0, allowed: np.ndarray | None = None):
+    def __init__(self, ix: PartIndex, x: np.ndarray, seed: int = 0):
         self.ix, self.x = ix, x.copy()
-        self.allow(allowed)
+        self.pair_count = {p: len(k) for p, k in ix.prov_pairs.items()}
         self.lock = threading.Lock()
         self.rng = np.random.default_rng(seed)
         ng = len(ix.first)
@@ -104,13 +102,6 @@ class Search:
         self.busy: set[int] = set()
         self.size = float(SUB_PAIRS)
         self.stats = {"hoods": 0, "better": 0, "proven": 0}
-
-    def allow(self, allowed: np.ndarray | None) -> None:
-        """Let neighbourhoods use only these pairs (besides the chosen ones); None: every pair."""
-        ix = self.ix
-        self.allowed = allowed
-        keep = np.ones(ix.n, dtype=bool) if allowed is None else allowed
-        self.pair_count = {p: int(keep[k].sum()) for p, k in ix.prov_pairs.items()}
 
     def _hood(self, g0: int, span: tuple[int, int] | None) -> list[int]:
         """Providers breadth first from request g0: its providers, the requests planned there, theirs...
@@ -195,8 +186,6 @@ class Search:
         fg = np.zeros(len(ix.first), dtype=bool)
         fg[groups] = True
         use = fg[ix.group_of[cand]]
-        if self.allowed is not None:
-            use &= self.allowed[cand] | (self.x[cand] == 1)
         sub = build_sub(ix, cand[use], self.x)
         if sub is None:
             return None
@@ -323,6 +312,8 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
     search = Search(ix, x, seed)
     search.reset(better(ix, x, polish(ix, x, budget, total * POLISH_SHARE, depth=FIRST_DEPTH)))
     stats["polish"] = [search.weight() - ix.weight(x)]
+    # built while the LP runs (once it is back every hundredth of a second counts), where requests wait
+    target_model = TargetModel(ix, search.x) if TARGET_SHARE and search.weight() < trivial else None
     if lp is None:
         lp = Prefetch(ix, total * LP_SHARE if not budget.deterministic else 60.0)
     if budget.deterministic:
@@ -340,27 +331,13 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
             y = rounded(ix, relax, budget, min(budget.left(), total * ROUNDING_SHARE))
             with search.lock:
                 search.reset(better(ix, search.x, y))
-        if search.weight() < bound and SUPPORT_SHARE:  # the LP support's own plan
+        if search.weight() < bound and TARGET_SHARE:  # every request the LP places whole, if that can be done
             t1 = time.perf_counter()
-            y = support_plan(ix, relax, search.x, budget, min(budget.left() * 0.5, total * SUPPORT_SHARE), workers)
-            stats["support"] = (search.weight(), ix.weight(y), round(time.perf_counter() - t1, 4))
-            with search.lock:
-                search.reset(better(ix, search.x, y))
-        mass = np.add.reduceat(relax.values, ix.first)
-        w0 = search.weight()
-        search.reset(better(ix, search.x, polish(ix, search.x, budget, total * POLISH_SHARE, mass)))
-        stats["polish"].append(search.weight() - w0)
+            y = target_search(ix, relax, search.x, budget, min(budget.left() * 0.9, total * TARGET_SHARE), workers,
+                              target_model)
+            stats["target"] = (search.weight(), None if y is None else ix.weight(y), round(time.perf_counter() - t1, 4))
+            search.reset(better(ix, search.x, y))
         search.steer(relax.values)
-        if search.weight() < bound and RESTRICTED_SHARE:  # neighbourhoods on the LP's support first
-            keep = (relax.values > 1e-6) | (relax.reduced < 1e-6 + relax.eps * LP_SUPPORT_UNITS)
-            stats["restricted_pairs"] = int(keep.sum())
-            search.allow(keep)
-            search.run(_Until(budget, min(total * RESTRICTED_SHARE, budget.left() * 0.6)), workers)
-            search.allow(None)
-            stats["restricted"] = dict(search.stats)
-            w0 = search.weight()
-            search.reset(better(ix, search.x, polish(ix, search.x, budget, total * POLISH_SHARE, mass)))
-            stats["polish"].append(search.weight() - w0)
     ub = relax.units_bound(bound) if relax is not None and search.weight() == bound else 0
     if search.weight() < bound or ix.units(search.x) > ub * (1 + KM_GAP_ENOUGH):
         # km's LP bound is kept time for only where the weight is proven (below it, it is 0 anyway)

@@ -196,3 +196,55 @@ def test_a_stalled_chain_makes_room_for_two_waiting_families():
     placed = {cs.rt.ids[int(cs.ri[k])] for k in np.flatnonzero(filling.x)}
     assert placed == {"R-a", "R-b"}
     assert ix.weight(filling.x) == 6
+
+
+def _two_places():
+    """A facility with two places 09-13 (and a second, one place, that only R-c can reach): a family
+    of two and three families of one wanting overlapping windows."""
+    here, far = Location(37.5, 127.0), Location(37.6, 127.0)
+    one = Provider(id="F1", kind="facility", location=here, capacity=2, availability=(Interval(at(7), at(22)),),
+                   radius_km=5.0)
+    two = Provider(id="F2", kind="facility", location=far, capacity=1, availability=(Interval(at(7), at(22)),),
+                   radius_km=1.0)
+    reqs = [Request(id="R-pair", child_ages=(4, 6), start=at(9), end=at(13), location=here, priority=3),
+            Request(id="R-a", child_ages=(5,), start=at(9), end=at(12), location=here, priority=3),
+            Request(id="R-b", child_ages=(7,), start=at(10), end=at(13), location=here, priority=3),
+            Request(id="R-c", child_ages=(3,), start=at(9), end=at(11), location=far, priority=1)]
+    pr = Problem(requests=reqs, providers=(one, two), now=NOW)
+    cs = build_candidates(pr, prune=False, max_per_request=None)
+    pairs = np.arange(len(cs.ri))
+    ix = PartIndex(cs, pairs, cpsat.constraint_rows(cs, pairs))
+    names = [cs.rt.ids[int(cs.ri[ix.first[g]])] for g in range(len(ix.first))]
+    return cs, ix, names
+
+
+def test_a_target_set_that_fits_is_placed_whole():
+    """Asked to place R-a, R-b and R-c, starting from a plan that holds F1 for the family of two, the
+    feasibility question moves the family of two out and places all three, each where it may go."""
+    from matching.starts import TargetModel
+
+    cs, ix, names = _two_places()
+    start = np.array([1 if cs.rt.ids[int(r)] == "R-pair" else 0 for r in ix.req.tolist()])
+    force = np.array([n in {"R-a", "R-b", "R-c"} for n in names])
+    y, _ = TargetModel(ix, start).solve(force, start, seconds=5.0, deterministic=True)
+    assert y is not None
+    placed = {cs.rt.ids[int(ix.req[k])]: cs.pt.ids[int(ix.prov[k])] for k in np.flatnonzero(y)}
+    assert placed == {"R-a": "F1", "R-b": "F1", "R-c": "F2"}
+
+
+def test_a_target_set_that_cannot_fit_is_refused_with_its_reason():
+    """The family of two and both families of one need three places at 10-12 where F1 has two: no plan,
+    and the reason CP-SAT gives names only requests of the set, R-c (which fits at F2) not among them."""
+    from matching.starts import TargetModel
+
+    cs, ix, names = _two_places()
+    start = np.zeros(ix.n, dtype=np.int64)
+    force = np.ones(len(names), dtype=bool)
+    model = TargetModel(ix, start)
+    y, _ = model.solve(force, start, seconds=0.5, deterministic=True)
+    assert y is None
+    core, _ = model.core(force, seconds=5.0, deterministic=True)
+    assert core and set(names[g] for g in core) <= {"R-pair", "R-a", "R-b"}
+    fewer = force.copy()
+    fewer[core] = False
+    assert model.solve(fewer, start, seconds=5.0, deterministic=True)[0] is not None

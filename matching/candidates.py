@@ -664,7 +664,19 @@ def _scalar_minutes(travel):
 def room_ok(provider: Provider, start: int, end: int, children: int, loc_lat: float, loc_lon: float,
             items: Sequence[tuple[int, int, int, float, float]], travel) -> bool:
     """Whether the provider has room for the window given items (start, end, children, lat, lon)."""
-    return busy_span(provider, start, end, children, loc_lat, loc_lon, items, travel) is None
+    if children > provider.capacity:
+        return False
+    if provider.kind != "facility":
+        return busy_span(provider, start, end, children, loc_lat, loc_lon, items, travel) is None
+    room = provider.capacity - children
+    inside = [it for it in items if it[0] < end and start < it[1]]
+    if sum(it[2] for it in inside) <= room:  # fits even if all overlap at once
+        return True
+    # The load only rises where an item starts: the window's peak is at its start or at one of those.
+    for t in {start} | {it[0] for it in inside if it[0] > start}:
+        if sum(it[2] for it in inside if it[0] <= t < it[1]) > room:
+            return False
+    return True
 
 
 def busy_span(provider: Provider, start: int, end: int, children: int, loc_lat: float, loc_lon: float,

@@ -684,7 +684,7 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
     return chosen, stats
 
 
-EXPLAIN_S_PER_REQUEST = 1.5e-4  # explanations without suggestions (measured ~0.05-0.1 ms a request, more under load)
+EXPLAIN_S_PER_REQUEST = 1.2e-4  # explanations with suggestions: ~0.1 ms a request on a surge of 1,000 with 160 left out
 REPRODUCIBLE_SHARE = 0.6  # of the limit, as CP-SAT deterministic seconds, in reproducible mode
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .candidates import (
     FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_EXCLUDED, R_FULL, R_LANGUAGE, R_SKILL, R_TOO_MANY, REASONS, WIDEN_MAX_KM,
-    CandidateSet, busy_span, classify, index_pairs, provider_items,
+    CandidateSet, busy_span, classify, index_pairs, provider_items, room_ok,
 )
 from .distance import haversine_km
 from .types import Explanation, Plan, Problem
@@ -263,8 +263,8 @@ class Explainer:
 
     def _fits_now(self, p: int, start: int, end: int, r: int) -> bool:
         req = self.cs.rt.requests[r]
-        return busy_span(self.cs.pt.providers[p], start, end, len(req.child_ages), req.location.lat,
-                         req.location.lon, self.items.get(p, ()), self.problem.travel) is None
+        return room_ok(self.cs.pt.providers[p], start, end, len(req.child_ages), req.location.lat,
+                       req.location.lon, self.items.get(p, ()), self.problem.travel)
 
     def _suggest(self, r: int, pis: np.ndarray, reasons: np.ndarray):
         cs, pt, rt, pr = self.cs, self.cs.pt, self.cs.rt, self.problem

@@ -71,7 +71,8 @@ def polish(ix: PartIndex, x: np.ndarray, budget, seconds: float, mass: np.ndarra
     return mv.x
 
 
-TARGET_TRY_S = 0.1  # one question to the fixed search (it finds such a plan in 0.05-0.1 s when there is one)
+TARGET_TRY_S = 0.15  # one question to the fixed search: loading the model takes 0.05-0.08 s of it, a plan 0.01-0.07 s more
+CORE_NEEDS_S = 0.3  # the reason (0.1-0.2 s), the set without it (0.05-0.1 s), chains: worth asking with this left
 CORE_TRY_S = 0.2  # one question to the LP worker: why the set cannot all be placed
 
 
@@ -201,12 +202,20 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
     if not det and workers > 1:
         models.append(models[0].copy())
     whole, *smaller = target_sets(ix, relax.values)
-    # The hint: the LP's whole pairs. The fixed search's time to a plan has a heavy tail that depends
-    # on the hint; from the plan the neighbourhoods left it misses one time in five (S1000#3), from
-    # the LP's own pairs it finds the same plan every time.
-    hint = (relax.values > 1 - 1e-6).astype(np.int64)
-    queue: list[tuple[str, np.ndarray]] = [("solve", whole), ("core", whole)]
-    queue += [("solve", f) for f in smaller if f.sum() < whole.sum()]
+    # The hints. The fixed search's time to a plan has a heavy tail that depends on its hint, and so
+    # does the plan's quality. The LP's whole set: the LP's pair where it has one, the plan's
+    # elsewhere (S1000#5: 2278, polished to 2280, every time). The set without the LP worker's
+    # reason: the LP's whole pairs alone (from the plan the neighbourhoods left it misses one time
+    # in five on S1000#3). The smaller sets, which leave more requests free: the plan so far
+    # (S1000#2: 2358 where the LP's pairs give 2337).
+    by_lp = (relax.values > 1 - 1e-6).astype(np.int64)
+    on_lp = np.zeros(len(ix.first), dtype=bool)
+    on_lp[ix.group_of[by_lp == 1]] = True
+    mixed = np.where(on_lp[ix.group_of], by_lp, x)  # the LP's pair where it has one, else the plan's
+    queue: list[tuple[str, np.ndarray, np.ndarray]] = [("solve", whole, mixed)]
+    if left() >= CORE_NEEDS_S:  # time to use the LP worker's reason
+        queue.append(("core", whole, by_lp))
+    queue += [("solve", f, x) for f in smaller if f.sum() < whole.sum()]
     lock = threading.Lock()
     found: list[tuple[int, np.ndarray]] = []  # (size of the set placed, plan)
     asking = {id(m): 0 for m in models}  # size of the set each model is asked about now
@@ -222,7 +231,7 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                     queue.pop(0)
                 if not queue or left() <= 0.01 or (queue[0][0] == "core" and found):
                     return
-                name, force = queue.pop(0)
+                name, force, hint = queue.pop(0)
                 size = int(force.sum())
                 asking[id(m)] = size
                 limit = min(CORE_TRY_S if name == "core" else TARGET_TRY_S, left())
@@ -242,7 +251,7 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                 elif name == "core" and y:
                     fewer = force.copy()
                     fewer[y] = False
-                    queue.insert(0, ("solve", fewer))
+                    queue.insert(0, ("solve", fewer, by_lp))
 
     threads = [threading.Thread(target=work, args=(m,), daemon=True) for m in models[1:]]
     for t in threads:

@@ -39,7 +39,7 @@ import numpy as np
 
 from .candidates import CandidateSet
 from .relaxation import Prefetch, km_bound
-from .starts import LP_MASS_FLOOR, TargetModel, better, polish, rounded, target_search
+from .starts import LP_MASS_FLOOR, TargetModel, better, polish, rounded, shortened, target_search
 from .submodel import PartIndex, SubModel, build_sub, run_sub
 
 __all__ = ["PartIndex", "Prefetch", "LnsResult", "Search", "solve_part"]
@@ -333,8 +333,9 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
                 search.reset(better(ix, search.x, y))
         if search.weight() < bound and TARGET_SHARE:  # every request the LP places whole, if that can be done
             t1 = time.perf_counter()
-            y = target_search(ix, relax, search.x, budget, min(budget.left() * 0.9, total * TARGET_SHARE), workers,
-                              target_model)
+            # (reproducible mode: deterministic seconds, spent on one thread; the questions need more of them)
+            share = budget.left() * 0.9 if budget.deterministic else min(budget.left() * 0.9, total * TARGET_SHARE)
+            y = target_search(ix, relax, search.x, budget, share, workers, target_model)
             stats["target"] = (search.weight(), None if y is None else ix.weight(y), round(time.perf_counter() - t1, 4))
             search.reset(better(ix, search.x, y))
         search.steer(relax.values)
@@ -343,7 +344,7 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
         # km's LP bound is kept time for only where the weight is proven (below it, it is 0 anyway)
         reserve = total * KM_LP_SHARE if relax is not None and search.weight() == bound else 0.0
         search.run(_Until(budget, budget.left() - reserve), workers)
-    x = search.x
+    x = better(ix, search.x, shortened(ix, search.x, budget))
     stats.update(search.stats)
     weight = ix.weight(x)
     units_bound = 0

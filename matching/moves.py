@@ -196,6 +196,28 @@ class Moves:
                 return None
         return lost
 
+    def shorten(self, deadline: float, max_work: int) -> int:
+        """Each placed request moved to the nearest of its providers that has room as things stand, if
+        nearer than its own; the km units saved. (After a feasibility question has placed requests
+        wherever they fit first, this takes back most of the km at a few milliseconds.)"""
+        saved = 0
+        for g, k in enumerate(self.cur):
+            if k < 0:
+                continue
+            if time.perf_counter() >= deadline or self.work >= max_work:
+                break
+            for k2 in self.gpairs[g]:  # nearest first
+                if self.u[k2] >= self.u[k]:
+                    break
+                self.work += 1
+                self._apply(k, -1)
+                if self._fits(k2):
+                    self._apply(k2, +1)
+                    saved += self.u[k] - self.u[k2]
+                    break
+                self._apply(k, +1)
+        return saved
+
     def sweep(self, order: list[int], deadline: float, max_work: int) -> int:
         """Try each request of `order` left out once, until the deadline or `max_work` chain steps;
         the weight gained."""

@@ -8,7 +8,8 @@
   a second.
 - `polish`: ejection chains (`moves.py`), sweep after sweep while they gain, then chains that fill
   the room they free: on a greedy start of a 1,000-call surge they place 50-100 more weight in a
-  quarter of a second, what the neighbourhoods take most of a second to find.
+  quarter of a second, what the neighbourhoods take most of a second to find. Then, like
+  `shortened`, each placed request to a nearer provider of its own where there is room.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ def polish(ix: PartIndex, x: np.ndarray, budget, seconds: float, mass: np.ndarra
         if time.perf_counter() >= end or mv.work >= POLISH_WORK or (not gained and mv.fill):
             break
         mv.fill |= not gained  # plain chains stalled: let them lose weight to fill the room they free
+    mv.work = 0
+    mv.shorten(end, POLISH_WORK)
+    return mv.x
+
+
+def shortened(ix: PartIndex, x: np.ndarray, budget) -> np.ndarray:
+    """Plan x with each placed request moved to a nearer provider of its own where there is room."""
+    mv = Moves(ix, x)
+    mv.shorten(float("inf") if budget.deterministic else time.perf_counter() + max(budget.left(), 0.005), POLISH_WORK)
     return mv.x
 
 
@@ -213,7 +223,7 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
     on_lp[ix.group_of[by_lp == 1]] = True
     mixed = np.where(on_lp[ix.group_of], by_lp, x)  # the LP's pair where it has one, else the plan's
     queue: list[tuple[str, np.ndarray, np.ndarray]] = [("solve", whole, mixed)]
-    if left() >= CORE_NEEDS_S:  # time to use the LP worker's reason
+    if det or left() >= CORE_NEEDS_S:  # time to use the LP worker's reason
         queue.append(("core", whole, by_lp))
     queue += [("solve", f, x) for f in smaller if f.sum() < whole.sum()]
     lock = threading.Lock()

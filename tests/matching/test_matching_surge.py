@@ -248,3 +248,30 @@ def test_a_target_set_that_cannot_fit_is_refused_with_its_reason():
     fewer = force.copy()
     fewer[core] = False
     assert model.solve(fewer, start, seconds=5.0, deterministic=True)[0] is not None
+
+
+def test_shorten_moves_a_family_to_the_nearer_provider_with_room():
+    """A family of one planned at the farther of its two facilities goes to the nearer one when it has
+    room, and stays when the nearer one is full for its window."""
+    home = Location(37.5, 127.0)
+    near = Provider(id="F-near", kind="facility", location=Location(37.505, 127.0), capacity=1,
+                    availability=(Interval(at(7), at(22)),), radius_km=10.0)
+    far = Provider(id="F-far", kind="facility", location=Location(37.55, 127.0), capacity=1,
+                   availability=(Interval(at(7), at(22)),), radius_km=10.0)
+    fam = Request(id="R-fam", child_ages=(5,), start=at(9), end=at(12), location=home, priority=2)
+    other = Request(id="R-other", child_ages=(6,), start=at(10), end=at(13), location=Location(37.505, 127.0),
+                    priority=2)
+    for with_other in (False, True):
+        pr = Problem(requests=[fam, other] if with_other else [fam], providers=(near, far), now=NOW)
+        cs = build_candidates(pr, prune=False, max_per_request=None)
+        pairs = np.arange(len(cs.ri))
+        ix = PartIndex(cs, pairs, cpsat.constraint_rows(cs, pairs))
+        plan = {"R-fam": "F-far", "R-other": "F-near"}
+        x = np.array([int(plan.get(cs.rt.ids[int(r)]) == cs.pt.ids[int(p)]) for r, p in zip(ix.req, ix.prov)])
+        mv = Moves(ix, x)
+        saved = mv.shorten(deadline=float("inf"), max_work=1_000)
+        placed = {cs.rt.ids[int(ix.req[k])]: cs.pt.ids[int(ix.prov[k])] for k in np.flatnonzero(mv.x)}
+        if with_other:  # the nearer place is taken for 10-12
+            assert saved == 0 and placed["R-fam"] == "F-far"
+        else:
+            assert saved > 0 and placed == {"R-fam": "F-near"}

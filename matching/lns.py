@@ -51,6 +51,7 @@ LP_SHARE = 0.9  # of the part's time at most for the LP (one thread of LNS works
 POLISH_SHARE = 0.3  # of the part's time at most, per polish (they stop sooner when they stall)
 FIRST_DEPTH = 1  # chain depth of the first polish (deeper ones re-place what they take out by chains)
 TARGET_SHARE = 0.4  # of the part's time at most, for a plan placing every request the LP places whole
+TARGET_SHARE_REPRODUCIBLE = 0.75
 ROUNDING_SHARE = 0.1  # of the part's time, to complete the LP's integral pairs into a plan
 ROUNDING_MAX_SPLIT = 0.05  # ... when the LP splits at most this share of the requests
 KM_GAP_ENOUGH = 0.001  # weight proven and km within this of its bound: the time goes to other parts
@@ -333,8 +334,8 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
                 search.reset(better(ix, search.x, y))
         if search.weight() < bound and TARGET_SHARE:  # every request the LP places whole, if that can be done
             t1 = time.perf_counter()
-            # (reproducible mode: deterministic seconds, spent on one thread; the questions need more of them)
-            share = budget.left() * 0.9 if budget.deterministic else min(budget.left() * 0.9, total * TARGET_SHARE)
+            # (reproducible mode: deterministic seconds on one thread, where the questions take more of them)
+            share = min(budget.left() * 0.9, total * (TARGET_SHARE_REPRODUCIBLE if budget.deterministic else TARGET_SHARE))
             y = target_search(ix, relax, search.x, budget, share, workers, target_model)
             stats["target"] = (search.weight(), None if y is None else ix.weight(y), round(time.perf_counter() - t1, 4))
             search.reset(better(ix, search.x, y))

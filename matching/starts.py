@@ -82,7 +82,7 @@ def shortened(ix: PartIndex, x: np.ndarray, budget) -> np.ndarray:
 
 
 TARGET_TRY_S = 0.15  # one question to the fixed search: loading the model takes 0.05-0.08 s of it, a plan 0.01-0.07 s more
-CORE_NEEDS_S = 0.3  # the reason (0.1-0.2 s), the set without it (0.05-0.1 s), chains: worth asking with this left
+CORE_NEEDS_S = 0.25  # the reason (0.1-0.2 s), the set without it (0.05-0.1 s), chains: worth asking with this left
 CORE_TRY_S = 0.2  # one question to the LP worker: why the set cannot all be placed
 
 

@@ -122,3 +122,22 @@ def test_broken_rules_names_every_rule_a_pair_breaks(block):
                 expected = sorted(CHECKER_NAMES[b] for b in broken if b in CHECKER_NAMES)
                 assert expected == sorted(pair_violations(pr, req, prov)), (seed, req.id, prov.id, broken)
                 assert (not broken) == (prov.id in ranked), (seed, req.id, prov.id, broken)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cap=st.integers(1, 8), children=st.integers(1, 4), start=st.integers(0, 1400), length=st.integers(1, 600),
+       items=st.lists(st.tuples(st.integers(0, 1400), st.integers(1, 600), st.integers(1, 3)), max_size=8))
+def test_room_ok_agrees_with_the_overloaded_span(cap, children, start, length, items):
+    """`room_ok` (yes/no at the first overloaded moment) says there is room exactly when `busy_span`
+    (which finds the first overloaded span, for the explanations) finds none."""
+    from matching.candidates import busy_span, room_ok
+    from matching.distance import GreatCircle
+    from matching.types import Interval, Location, Provider
+
+    here = Location(37.5, 127.0)
+    fac = Provider(id="F", kind="facility", location=here, capacity=cap, availability=(Interval(0, 3000),),
+                   radius_km=5.0)
+    its = [(a, a + n, c, here.lat, here.lon) for a, n, c in items]
+    end = start + length
+    assert room_ok(fac, start, end, children, here.lat, here.lon, its, GreatCircle()) == (
+        busy_span(fac, start, end, children, here.lat, here.lon, its, GreatCircle()) is None)

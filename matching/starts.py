@@ -259,9 +259,11 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                         if other is not m and 0 < asking[id(other)] <= size:
                             other.stop()
                 elif name == "core" and y:
+                    # without the reason the set is the likeliest to fit; the smaller sets keep the
+                    # reason's requests and fail with it (S1000#4), so they give way to the neighbourhoods
                     fewer = force.copy()
                     fewer[y] = False
-                    queue.insert(0, ("solve", fewer, by_lp))
+                    queue[:] = [("solve", fewer, by_lp)]
 
     threads = [threading.Thread(target=work, args=(m,), daemon=True) for m in models[1:]]
     for t in threads:

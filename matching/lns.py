@@ -84,7 +84,6 @@ class Search:
 
     def __init__(self, ix: PartIndex, x: np.ndarray, seed: int = 0):
         self.ix, self.x = ix, x.copy()
-        self.pair_count = {p: len(k) for p, k in ix.prov_pairs.items()}
         self.lock = threading.Lock()
         self.rng = np.random.default_rng(seed)
         ng = len(ix.first)
@@ -123,7 +122,7 @@ class Search:
                     pset.add(p)
                     provs.append(p)
                     if span is None:
-                        total += self.pair_count[p]
+                        total += len(ix.prov_pairs[p])
                     else:
                         k = ix.prov_pairs[p]
                         total += int(((ix.pstart[k] < span[1]) & (span[0] < ix.pend[k])).sum())

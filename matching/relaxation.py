@@ -35,7 +35,6 @@ class Relaxation:
     every plan has w.x <= weight_dual and w.x - eps*u.x <= mixed_dual."""
 
     values: np.ndarray
-    reduced: np.ndarray
     weight_dual: float
     mixed_dual: float
     eps: float
@@ -164,7 +163,7 @@ def relaxation(ix: PartIndex, time_limit_s: float, x: np.ndarray | None = None) 
         sol = h.getSolution()
         y = np.maximum(-np.asarray(sol.row_dual, dtype=float), 0.0)  # a <= row's dual is <= 0 when minimizing
         reduced = cost + np.bincount(fi, weights=fv * y[rows_of], minlength=ix.n)
-        last = (cols.copy(), np.asarray(sol.col_value, dtype=float), y, reduced)
+        last = (cols.copy(), np.asarray(sol.col_value, dtype=float), y)
         if len(cols) == ix.n:
             break
         inside = np.zeros(ix.n, dtype=bool)
@@ -175,14 +174,14 @@ def relaxation(ix: PartIndex, time_limit_s: float, x: np.ndarray | None = None) 
         add(wanted)
     if last is None:
         return None
-    cols, vals, y, reduced = last
+    cols, vals, y = last
     v = np.zeros(ix.n)
     v[cols] = vals
     profit = ix.w.astype(float)
     lw = lagrangian_bound(ix, fs, fi, fv, frhs, y, profit)
     lk = lagrangian_bound(ix, fs, fi, fv, frhs, y, profit - eps * ix.u.astype(float))
     lp_model = (h, cols, full) if len(cols) == h.getNumCol() else None
-    return Relaxation(values=v, reduced=reduced, weight_dual=lw, mixed_dual=lk, eps=eps,
+    return Relaxation(values=v, weight_dual=lw, mixed_dual=lk, eps=eps,
                       km_span=int(ix.umax.sum()), wall_s=time.perf_counter() - t0, lp=lp_model)
 
 

@@ -273,5 +273,7 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
         t.join()
     if not found:
         return None
-    best = max((y for _, y in found), key=lambda y: (ix.weight(y), -ix.units(y)))
+    best = found[0][1]
+    for _, y in found[1:]:
+        best = better(ix, best, y)
     return polish(ix, best, budget, max(left(), 0.0), np.add.reduceat(relax.values, ix.first))

@@ -607,61 +607,65 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
         union, union_rows = _merge(big)
         lp = lns.Prefetch(lns.PartIndex(cs, union, union_rows),
                           60.0 if budget.deterministic else budget.left() * lns.LP_SHARE)
-    for pairs in ([union] if big else []) + rest:  # stage A, small parts first; unused time flows on
-        t0 = time.perf_counter()
-        rows = union_rows if pairs is union else made.pop(id(pairs), None) or constraint_rows(cs, pairs, encoding)
-        x = _direct(cs, pairs) if rows.empty() and not must_place else None
-        if x is not None:
+    try:
+        for pairs in ([union] if big else []) + rest:  # stage A, small parts first; unused time flows on
+            t0 = time.perf_counter()
+            rows = union_rows if pairs is union else made.pop(id(pairs), None) or constraint_rows(cs, pairs, encoding)
+            x = _direct(cs, pairs) if rows.empty() and not must_place else None
+            if x is not None:
+                stats.build_s += time.perf_counter() - t0
+                pw, du, f = int(cs.rt.priority[cs.ri[pairs]] @ x), int(cs.units[pairs] @ x), part_fairness(cs, pairs, x)
+                done.append((pairs, [Level(pw, pw, True), Level(du, du, True), Level(f, f, True)]))
+                chosen[pairs] = x
+                left -= len(pairs)
+                continue
+            if items is None:
+                reqs = {r.id: r for r in cs.problem.requests}
+                items = provider_items(cs.problem, cs.pt, cs.problem.fixed, reqs)
+            if starts is None:
+                starts = [project(cs, c) for c in baseline_choices(cs, items)] if baselines else []
+            w, u = cs.rt.priority[cs.ri[pairs]], cs.units[pairs]
+            if pairs is union:  # the best start block by block
+                start = np.zeros(len(union), dtype=np.int64)
+                for part, _ in big:
+                    pos = np.searchsorted(union, part)
+                    start[pos] = _start(cs, part, items, hint, starts)
+            else:
+                start = _start(cs, pairs, items, hint, starts)
+            model_s = MIN_PART_S + (0.0 if pairs is union else MODEL_S_PER_PAIR * len(pairs))  # LNS needs no big model
+            if budget.left() <= model_s and not must_place:  # no time: keep the start
+                stats.build_s += time.perf_counter() - t0
+                first = np.r_[True, cs.ri[pairs][1:] != cs.ri[pairs][:-1]]
+                pw, du = int(w @ start), int(u @ start)
+                done.append((pairs, [Level(pw, max(pw, int(w[first].sum())), False), Level(du, 0, du == 0),
+                                     Level(part_fairness(cs, pairs, start), 0, False)]))
+                chosen[pairs] = start
+                left -= len(pairs)
+                continue
+            if pairs is union:
+                stats.build_s += time.perf_counter() - t0
+                remaining = budget.left()
+                share = _Share(budget, remaining * len(union) / max(left, 1))  # what it leaves flows to the rest
+                res = lns.solve_part(cs, union, rows, start, share, workers, seed=len(union), lp=lp)
+                budget.used += share.used
+                stats.solve_s += res.solve_s
+                f3 = part_fairness(cs, union, res.x)
+                done.append((union, [Level(res.weight, res.weight_bound, res.weight == res.weight_bound),
+                                     Level(res.units, res.units_bound, res.units == res.units_bound),
+                                     Level(f3, 0, f3 == 0)]))
+                chosen[union] = res.x
+                left -= len(union)
+                continue
+            pm = PartModel(cs, pairs, rows, must_place)
             stats.build_s += time.perf_counter() - t0
-            pw, du, f = int(cs.rt.priority[cs.ri[pairs]] @ x), int(cs.units[pairs] @ x), part_fairness(cs, pairs, x)
-            done.append((pairs, [Level(pw, pw, True), Level(du, du, True), Level(f, f, True)]))
-            chosen[pairs] = x
-            left -= len(pairs)
-            continue
-        if items is None:
-            reqs = {r.id: r for r in cs.problem.requests}
-            items = provider_items(cs.problem, cs.pt, cs.problem.fixed, reqs)
-        if starts is None:
-            starts = [project(cs, c) for c in baseline_choices(cs, items)] if baselines else []
-        w, u = cs.rt.priority[cs.ri[pairs]], cs.units[pairs]
-        if pairs is union:  # the best start block by block
-            start = np.zeros(len(union), dtype=np.int64)
-            for part, _ in big:
-                pos = np.searchsorted(union, part)
-                start[pos] = _start(cs, part, items, hint, starts)
-        else:
-            start = _start(cs, pairs, items, hint, starts)
-        model_s = MIN_PART_S + (0.0 if pairs is union else MODEL_S_PER_PAIR * len(pairs))  # LNS needs no big model
-        if budget.left() <= model_s and not must_place:  # no time: keep the start
-            stats.build_s += time.perf_counter() - t0
-            first = np.r_[True, cs.ri[pairs][1:] != cs.ri[pairs][:-1]]
-            pw, du = int(w @ start), int(u @ start)
-            done.append((pairs, [Level(pw, max(pw, int(w[first].sum())), False), Level(du, 0, du == 0),
-                                 Level(part_fairness(cs, pairs, start), 0, False)]))
-            chosen[pairs] = start
-            left -= len(pairs)
-            continue
-        if pairs is union:
-            stats.build_s += time.perf_counter() - t0
+            part = PartSolve(pm, start, budget, workers)
             remaining = budget.left()
-            share = _Share(budget, remaining * len(union) / max(left, 1))  # what it leaves flows to the rest
-            res = lns.solve_part(cs, union, rows, start, share, workers, seed=len(union), lp=lp)
-            budget.used += share.used
-            stats.solve_s += res.solve_s
-            f3 = part_fairness(cs, union, res.x)
-            done.append((union, [Level(res.weight, res.weight_bound, res.weight == res.weight_bound),
-                                 Level(res.units, res.units_bound, res.units == res.units_bound),
-                                 Level(f3, 0, f3 == 0)]))
-            chosen[union] = res.x
-            left -= len(union)
-            continue
-        pm = PartModel(cs, pairs, rows, must_place)
-        stats.build_s += time.perf_counter() - t0
-        part = PartSolve(pm, start, budget, workers)
-        remaining = budget.left()
-        part.stage_a(min(remaining, max(remaining * len(pairs) / max(left, 1), MIN_PART_S)))
-        left -= len(pairs)
-        todo.append((pairs, part))
+            part.stage_a(min(remaining, max(remaining * len(pairs) / max(left, 1), MIN_PART_S)))
+            left -= len(pairs)
+            todo.append((pairs, part))
+    finally:
+        if lp is not None:  # its child process, if any, ends here whatever happened
+            lp.close()
     left = sum(len(p) for p, part in todo if part.proven)
     for pairs, part in todo:  # stage B with what is left
         share = None

@@ -298,24 +298,36 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
                seed: int = 0, lp: Prefetch | None = None) -> LnsResult:
     """The best plan of one part found within the budget, with proven bounds (see the module doc).
 
-    `lp`: the part's LP already under way. The start is first polished by ejection chains; until
-    the LP comes back one thread of LNS works from it (the LP has the other core); then the LP's
+    `lp`: the part's LP already under way (started here otherwise). The start is first polished by
+    ejection chains; until the LP comes back one thread of LNS works from it; then the LP's
     support gives a plan of its own and the first neighbourhoods, its values steer the chains and
     the LNS's choice of requests, and its prices give the bounds.
     """
+    own = lp is None
+    if own:
+        lp = Prefetch(PartIndex(cs, pairs, rows), budget.left() * LP_SHARE if not budget.deterministic else 60.0)
+    try:
+        return _solve_part(start, budget, workers, seed, lp)
+    finally:
+        if own:
+            lp.close()
+
+
+def _solve_part(start: np.ndarray, budget, workers: int, seed: int, lp: Prefetch) -> LnsResult:
     t0 = time.perf_counter()
-    ix = lp.ix if lp is not None else PartIndex(cs, pairs, rows)
+    ix = lp.ix
     x = np.asarray(start, dtype=np.int64).copy()
     stats: dict = {}
     total = budget.left()
     trivial = int(ix.w[ix.first].sum()) if ix.n else 0
     search = Search(ix, x, seed)
-    search.reset(better(ix, x, polish(ix, x, budget, total * POLISH_SHARE, depth=FIRST_DEPTH)))
+    # Built first, while the LP runs, where requests wait: once the LP is back (0.15-0.4 s on S1000
+    # from its worker) every hundredth of a second counts, so the chains stop there too (in
+    # reproducible mode they do not: the plan may not depend on when the LP came back).
+    target_model = TargetModel(ix, x) if TARGET_SHARE and ix.weight(x) < trivial else None
+    stop = None if budget.deterministic else lp.done.is_set
+    search.reset(better(ix, x, polish(ix, x, budget, total * POLISH_SHARE, depth=FIRST_DEPTH, stop=stop)))
     stats["polish"] = [search.weight() - ix.weight(x)]
-    # built while the LP runs (once it is back every hundredth of a second counts), where requests wait
-    target_model = TargetModel(ix, search.x) if TARGET_SHARE and search.weight() < trivial else None
-    if lp is None:
-        lp = Prefetch(ix, total * LP_SHARE if not budget.deterministic else 60.0)
     if budget.deterministic:
         relax = lp.get(None)
     else:

@@ -218,12 +218,12 @@ class Moves:
                 self._apply(k, +1)
         return saved
 
-    def sweep(self, order: list[int], deadline: float, max_work: int) -> int:
-        """Try each request of `order` left out once, until the deadline or `max_work` chain steps;
-        the weight gained."""
+    def sweep(self, order: list[int], deadline: float, max_work: int, stop=None) -> int:
+        """Try each request of `order` left out once, until the deadline, `max_work` chain steps or
+        `stop()`; the weight gained."""
         gained = 0
         for g in order:
-            if time.perf_counter() >= deadline or self.work >= max_work:
+            if time.perf_counter() >= deadline or self.work >= max_work or (stop is not None and stop()):
                 break
             gained += self.try_insert(g)
         return gained

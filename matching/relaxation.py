@@ -4,7 +4,7 @@ Solved by HiGHS's dual simplex on the part's own rows, by column generation on l
 request's nearest pairs first, then every pair the prices make worth having). Its prices y >= 0
 give proven bounds by weak duality, evaluated here over every pair (so neither solver tolerance nor
 a column generation stopped early can make them wrong): on the placed weight, and on the km of
-any plan placing as much. `Prefetch` solves it on a thread of its own (HiGHS releases the GIL)
+any plan placing as much. `Prefetch` solves it in a process of its own (`LpProcess`, or on a thread)
 while the caller builds the starts.
 """
 
@@ -23,6 +23,7 @@ from .submodel import PartIndex, _ranges
 
 LP_MAX_COLS = 3000  # larger parts solve the LP by column generation from each request's nearest pairs
 LP_MIN_PER_REQUEST = 3
+LP_PROCESS = True  # Prefetch sends the LP to the process's LpProcess when it is idle
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ class Relaxation:
     eps: float
     km_span: int  # the most km units any plan of the part can have
     wall_s: float
-    lp: tuple | None = None  # the HiGHS model and its rows, for the km bound afterwards
+    lp: object = None  # the HiGHS model and its rows (or the LpProcess holding them), for km_bound
 
     def weight_bound(self) -> int:
         """No plan places more weight (u.x <= km_span and eps*km_span < 1/2 bound it through mixed_dual)."""
@@ -193,6 +194,9 @@ def km_bound(ix: PartIndex, relax: Relaxation, weight: int, time_limit_s: float)
 
     if relax.lp is None or time_limit_s <= 0.005:
         return 0
+    if isinstance(relax.lp, _ProcessModel):
+        lp, relax.lp = relax.lp, None
+        return lp.km_bound(weight, time_limit_s)
     h, cols, (start, index, value, rhs) = relax.lp
     relax.lp = None  # the model changes: it serves once
     h.setOptionValue("time_limit", float(time_limit_s))
@@ -211,14 +215,126 @@ def km_bound(ix: PartIndex, relax: Relaxation, weight: int, time_limit_s: float)
     return max(0, int(math.ceil(value_ - 1e-6 * (1.0 + abs(value_)))))
 
 
+@dataclass
+class LpPart:
+    """What the LP reads of a `PartIndex`: sent to the `LpProcess` (3.6 MB on S1000)."""
+
+    n: int
+    first: np.ndarray
+    group_of: np.ndarray
+    w: np.ndarray
+    u: np.ndarray
+    umax: np.ndarray
+    row_start: np.ndarray
+    row_idx: np.ndarray
+    row_coef: np.ndarray
+    row_rhs: np.ndarray
+
+    @classmethod
+    def of(cls, ix: PartIndex) -> "LpPart":
+        return cls(**{f: getattr(ix, f) for f in cls.__dataclass_fields__})
+
+
+class LpProcess:
+    """A process of its own that solves parts' LPs (`_serve`), one at a time.
+
+    On a thread the LP shares the interpreter lock with the caller's ejection chains and model
+    building, and every hand-over of the lock costs it up to the switch interval (5 ms): on S1000
+    the LP took 0.38 s beside them where it takes 0.13 s alone. A forked child per LP does not
+    share the lock but costs the parent a copy of every page it writes while the child lives
+    (a long-running process got slower solve after solve). So one is started once per process
+    (`LpProcess.get`, ~0.5 s of imports, in the background) and kept: a part's LP goes to it when
+    it is idle, else to a thread. It keeps the last LP's HiGHS model for `km_bound`."""
+
+    _lock = threading.Lock()
+    _current: "LpProcess | None" = None
+    _failed = False  # one ended before it was ever ready: this process solves its LPs on threads
+
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+        from multiprocessing.connection import Connection
+
+        mine, theirs = socket.socketpair()
+        code = f"from matching.relaxation import _serve; _serve({theirs.fileno()})"
+        self.proc = subprocess.Popen([sys.executable, "-c", code],
+                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, cwd=os.path.dirname(os.path.dirname(__file__)))
+        theirs.close()
+        self.conn = Connection(mine.detach())
+        self.ready = False
+        self.busy = threading.Lock()  # held by the Prefetch using it
+
+    @classmethod
+    def get(cls) -> "LpProcess | None":
+        """The LP process if it is up and idle (reserved for the caller: `release` it), else None,
+        and one is started for the next caller if there is none."""
+        if not LP_PROCESS or os.name != "posix" or cls._failed:
+            return None
+        with cls._lock:
+            w = cls._current
+            if w is not None and w.proc.poll() is not None and not w.ready:
+                cls._failed = True
+                return None
+            if w is None or w.proc.poll() is not None:
+                cls._current = LpProcess()
+                return None
+            if not w.busy.acquire(blocking=False):
+                return None
+            try:
+                if not w.ready:
+                    w.ready = w.conn.poll(0) and w.conn.recv() == "ready"
+            except (EOFError, OSError):
+                w.ready = False
+            if not w.ready:
+                w.busy.release()
+                return None
+            return w
+
+    @classmethod
+    def warm(cls, timeout: float = 10.0) -> bool:
+        """Start the LP process and wait until it is ready (a benchmark, before it times anything)."""
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            w = cls.get()
+            if w is not None:
+                w.busy.release()
+                return True
+            time.sleep(0.02)
+        return False
+
+    def release(self) -> None:
+        self.busy.release()
+
+    def discard(self) -> None:
+        """Ends an LP process whose answer is no longer awaited (it may be mid-solve); the next caller
+        starts another."""
+        with LpProcess._lock:
+            if LpProcess._current is self:
+                LpProcess._current = None
+        self.proc.kill()
+        self.proc.wait()
+        self.conn.close()
+        self.busy.release()
+
+
 class Prefetch:
-    """A part's LP solved on another thread (HiGHS releases the GIL) while the caller builds the
-    start; `cpsat.solve_pairs` starts one for every part that may go to `solve_part`."""
+    """A part's LP solved while the caller builds the start, by the `LpProcess` when it is free (or
+    on a thread of its own); `cpsat.solve_pairs` starts one for every part that may go to
+    `solve_part`. `close` when done with it."""
 
     def __init__(self, ix: PartIndex, time_limit_s: float):
         self.ix, self.result = ix, None
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(time_limit_s,), daemon=True)
+        self.lp_process = LpProcess.get()
+        if self.lp_process is not None:
+            try:
+                self.lp_process.conn.send(("lp", LpPart.of(ix), time_limit_s))
+            except OSError:
+                self.lp_process.discard()
+                self.lp_process = None
+        target = self._receive if self.lp_process is not None else self._run
+        self.thread = threading.Thread(target=target, args=(time_limit_s,), daemon=True)
         self.thread.start()
 
     def _run(self, time_limit_s: float) -> None:
@@ -227,6 +343,76 @@ class Prefetch:
         finally:
             self.done.set()
 
+    def _receive(self, time_limit_s: float) -> None:
+        try:
+            relax, has_model = self.lp_process.conn.recv()
+            if relax is not None and has_model:
+                relax.lp = _ProcessModel(self)
+            self.result = relax
+        except (EOFError, OSError):
+            self.result = None
+        finally:
+            self.done.set()
+
     def get(self, timeout: float | None) -> Relaxation | None:
         self.done.wait(timeout)
         return self.result if self.done.is_set() else None
+
+    def close(self) -> None:
+        """Gives the LP process back (or ends it, if its answer is still to come)."""
+        proc, self.lp_process = self.lp_process, None
+        if proc is None:
+            return
+        if self.done.is_set():
+            proc.release()
+        else:
+            proc.discard()
+
+
+class _ProcessModel:
+    """`Relaxation.lp` when the LP's HiGHS model lives in the `LpProcess`."""
+
+    def __init__(self, prefetch: Prefetch):
+        self.prefetch = prefetch
+
+    def km_bound(self, weight: int, time_limit_s: float) -> int:
+        proc = self.prefetch.lp_process
+        if proc is None:
+            return 0
+        try:
+            proc.conn.send(("km", weight, time_limit_s))
+            if proc.conn.poll(time_limit_s + 0.1):
+                return int(proc.conn.recv())
+        except (EOFError, OSError):
+            pass
+        self.prefetch.lp_process = None  # no answer in time: that process is of no more use
+        proc.discard()
+        return 0
+
+
+def _serve(fd: int) -> None:
+    """The LP process's loop: an LP (its Relaxation sent back without the model), then km questions
+    about the last LP, until the parent closes its end."""
+    from multiprocessing.connection import Connection
+
+    conn = Connection(fd)
+    conn.send("ready")
+    part = relax = model = None
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):  # the parent closed its end, or exited
+            return
+        if msg[0] == "lp":
+            _, part, seconds = msg
+            relax = relaxation(part, seconds)
+            model = None if relax is None else relax.lp
+            if relax is not None:
+                relax.lp = None
+            conn.send((relax, model is not None))
+        else:
+            _, weight, seconds = msg
+            if relax is not None:
+                relax.lp, model = model, None
+            conn.send(0 if relax is None else km_bound(part, relax, weight, seconds))
+

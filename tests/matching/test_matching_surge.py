@@ -12,6 +12,7 @@ from matching_checker import check
 from matching_strategies import random_problem
 from test_matching_optimality import brute_force, units
 
+import os
 import threading
 
 import numpy as np
@@ -57,6 +58,9 @@ def chains_only(monkeypatch, through_lns):
 
         def get(self, _timeout):
             return None
+
+        def close(self):
+            pass
 
     monkeypatch.setattr(lns, "Prefetch", NoLP)
     monkeypatch.setattr(lns.Search, "run", lambda self, *a, **k: None)
@@ -275,3 +279,53 @@ def test_shorten_moves_a_family_to_the_nearer_provider_with_room():
             assert saved == 0 and placed["R-fam"] == "F-far"
         else:
             assert saved > 0 and placed == {"R-fam": "F-near"}
+
+
+def _surge_part(size="S100", seed=1):
+    cs = build_candidates(generate_surge(size, seed=seed))
+    pairs = np.arange(len(cs.ri))
+    return PartIndex(cs, pairs, cpsat.constraint_rows(cs, pairs))
+
+
+def test_the_lp_process_gives_the_bounds_of_the_lp_solved_here():
+    """The LP solved by the LP process (beside the chains, without sharing the interpreter lock)
+    proves the same weight bound as solved here, and that process answers the km question from its
+    model, once, as here."""
+    from matching import relaxation as rel
+
+    ix = _surge_part()
+    here = rel.relaxation(ix, 30.0)
+    km_here = rel.km_bound(ix, here, here.weight_bound(), 30.0)
+    assert rel.LpProcess.warm(30.0)
+    lp = rel.Prefetch(ix, 30.0)
+    try:
+        assert lp.lp_process is not None  # it went to the LP process
+        there = lp.get(30.0)
+        assert there.weight_bound() == here.weight_bound()
+        assert abs(ix.w @ there.values - ix.w @ here.values) < 1e-6
+        assert km_here > 0 and rel.km_bound(ix, there, here.weight_bound(), 30.0) == km_here
+        assert rel.km_bound(ix, there, here.weight_bound(), 30.0) == 0  # the model serves once, as here
+    finally:
+        lp.close()
+    assert rel.LpProcess.get() is not None  # given back, idle, for the next part
+    rel.LpProcess._current.release()
+
+
+def test_a_busy_or_abandoned_lp_process_never_holds_a_solve_up():
+    """While the LP process solves one part's LP, another part's LP is solved on a thread; one whose
+    answer is no longer awaited is ended at once, and the next part starts a new one."""
+    from matching import relaxation as rel
+
+    small, big = _surge_part(), _surge_part("S2000")
+    assert rel.LpProcess.warm(30.0)
+    first = rel.Prefetch(big, 60.0)
+    proc = first.lp_process
+    assert proc is not None
+    second = rel.Prefetch(small, 30.0)
+    assert second.lp_process is None and second.get(30.0) is not None  # on a thread meanwhile
+    second.close()
+    assert not first.done.is_set()
+    first.close()  # abandoned mid-solve
+    assert proc.proc.poll() is not None  # ended there and then (and reaped)
+    assert rel.LpProcess._current is not proc
+    assert rel.LpProcess.warm(30.0) and rel.LpProcess._current is not proc

@@ -249,6 +249,7 @@ class LpProcess:
     _lock = threading.Lock()
     _current: "LpProcess | None" = None
     _failed = False  # one ended before it was ever ready: this process solves its LPs on threads
+    _at_exit = False
 
     def __init__(self) -> None:
         import socket
@@ -277,6 +278,11 @@ class LpProcess:
                 cls._failed = True
                 return None
             if w is None or w.proc.poll() is not None:
+                if w is None and not cls._at_exit:
+                    import atexit
+
+                    atexit.register(cls._shut_down)
+                    cls._at_exit = True
                 cls._current = LpProcess()
                 return None
             if not w.busy.acquire(blocking=False):
@@ -305,6 +311,14 @@ class LpProcess:
 
     def release(self) -> None:
         self.busy.release()
+
+    @classmethod
+    def _shut_down(cls) -> None:
+        """At the parent's exit: the LP process ends and is reaped (not left to whoever adopts it)."""
+        w, cls._current = cls._current, None
+        if w is not None:
+            w.proc.kill()
+            w.proc.wait()
 
     def discard(self) -> None:
         """Ends an LP process whose answer is no longer awaited (it may be mid-solve); the next caller
@@ -393,26 +407,27 @@ class _ProcessModel:
 def _serve(fd: int) -> None:
     """The LP process's loop: an LP (its Relaxation sent back without the model), then km questions
     about the last LP, until the parent closes its end."""
+    import signal
     from multiprocessing.connection import Connection
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; its exit ends this loop
     conn = Connection(fd)
     conn.send("ready")
     part = relax = model = None
-    while True:
-        try:
+    try:
+        while True:
             msg = conn.recv()
-        except (EOFError, OSError):  # the parent closed its end, or exited
-            return
-        if msg[0] == "lp":
-            _, part, seconds = msg
-            relax = relaxation(part, seconds)
-            model = None if relax is None else relax.lp
-            if relax is not None:
-                relax.lp = None
-            conn.send((relax, model is not None))
-        else:
-            _, weight, seconds = msg
-            if relax is not None:
-                relax.lp, model = model, None
-            conn.send(0 if relax is None else km_bound(part, relax, weight, seconds))
-
+            if msg[0] == "lp":
+                _, part, seconds = msg
+                relax = relaxation(part, seconds)
+                model = None if relax is None else relax.lp
+                if relax is not None:
+                    relax.lp = None
+                conn.send((relax, model is not None))
+            else:
+                _, weight, seconds = msg
+                if relax is not None:
+                    relax.lp, model = model, None
+                conn.send(0 if relax is None else km_bound(part, relax, weight, seconds))
+    except (EOFError, OSError):  # the parent closed its end, or exited
+        return

@@ -664,7 +664,7 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
             left -= len(pairs)
             todo.append((pairs, part))
     finally:
-        if lp is not None:  # its child process, if any, ends here whatever happened
+        if lp is not None:  # the LP process given back (or ended, its answer still to come), whatever happened
             lp.close()
     left = sum(len(p) for p, part in todo if part.proven)
     for pairs, part in todo:  # stage B with what is left

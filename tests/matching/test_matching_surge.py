@@ -329,3 +329,17 @@ def test_a_busy_or_abandoned_lp_process_never_holds_a_solve_up():
     assert proc.proc.poll() is not None  # ended there and then (and reaped)
     assert rel.LpProcess._current is not proc
     assert rel.LpProcess.warm(30.0) and rel.LpProcess._current is not proc
+
+
+def test_the_first_chains_stop_once_the_lp_is_back():
+    """Told the LP is back, the chains on the start stop there (its questions come first); left to
+    run, the same chains place the waiting families."""
+    import time
+
+    from matching.starts import polish
+
+    cs, ix, names = _two_places()
+    start = np.zeros(ix.n, dtype=np.int64)
+    budget = cpsat.Budget(time.perf_counter() + 60.0)
+    assert ix.weight(polish(ix, start, budget, 30.0, stop=lambda: True)) == 0
+    assert ix.weight(polish(ix, start, budget, 30.0)) > 0

@@ -9,8 +9,9 @@ works inside the limit instead, measured on `surge.py` instances against HiGHS's
 1. The start (the better of the greedy baselines and the hint) polished by ejection chains
    (`starts.polish`, `moves.py`): a request left out goes in where the requests it displaces can
    go elsewhere, at tens of microseconds a try.
-2. The LP relaxation (`relaxation.py`), started by `cpsat.solve_pairs` on a second thread before
-   it builds the greedy starts; one thread of LNS works from the start until it is back. It lies
+2. The LP relaxation (`relaxation.py`), started by `cpsat.solve_pairs` in the LP process (or on a
+   second thread) before it builds the greedy starts; one thread of LNS works from the start until
+   it is back. It lies
    within about half a percent of the integer optimum and its prices prove the bounds.
 3. With the LP: its own rounding when it is nearly integral (everyone fits); otherwise its target
    set (`starts.target_search`): a plan placing every request the LP places whole, asked of
@@ -300,7 +301,7 @@ def solve_part(cs: CandidateSet, pairs: np.ndarray, rows, start: np.ndarray, bud
 
     `lp`: the part's LP already under way (started here otherwise). The start is first polished by
     ejection chains; until the LP comes back one thread of LNS works from it; then the LP's
-    support gives a plan of its own and the first neighbourhoods, its values steer the chains and
+    target set gives a plan of its own (`starts.target_search`), its values steer the chains and
     the LNS's choice of requests, and its prices give the bounds.
     """
     own = lp is None
@@ -322,7 +323,7 @@ def _solve_part(start: np.ndarray, budget, workers: int, seed: int, lp: Prefetch
     trivial = int(ix.w[ix.first].sum()) if ix.n else 0
     search = Search(ix, x, seed)
     # Built first, while the LP runs, where requests wait: once the LP is back (0.15-0.4 s on S1000
-    # from its worker) every hundredth of a second counts, so the chains stop there too (in
+    # from its process) every hundredth of a second counts, so the chains stop there too (in
     # reproducible mode they do not: the plan may not depend on when the LP came back).
     target_model = TargetModel(ix, x) if TARGET_SHARE and ix.weight(x) < trivial else None
     stop = None if budget.deterministic else lp.done.is_set

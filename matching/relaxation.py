@@ -10,6 +10,7 @@ while the caller builds the starts.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import sys
@@ -249,7 +250,6 @@ class LpProcess:
     _lock = threading.Lock()
     _current: "LpProcess | None" = None
     _failed = False  # one ended before it was ever ready: this process solves its LPs on threads
-    _at_exit = False
 
     def __init__(self) -> None:
         import socket
@@ -278,11 +278,6 @@ class LpProcess:
                 cls._failed = True
                 return None
             if w is None or w.proc.poll() is not None:
-                if w is None and not cls._at_exit:
-                    import atexit
-
-                    atexit.register(cls._shut_down)
-                    cls._at_exit = True
                 cls._current = LpProcess()
                 return None
             if not w.busy.acquire(blocking=False):
@@ -330,6 +325,9 @@ class LpProcess:
         self.proc.wait()
         self.conn.close()
         self.busy.release()
+
+
+atexit.register(LpProcess._shut_down)
 
 
 class Prefetch:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .candidates import build_candidates
+from .relaxation import set_time_left
 from .types import Problem
 
 
@@ -125,7 +126,7 @@ def _milp_highs(n, rows, w, u, deadline):
     h.passModel(lp)
 
     def run() -> tuple[bool, np.ndarray | None]:
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.1))
+        set_time_left(h, max(deadline - time.perf_counter(), 0.1))
         h.run()
         st = h.getModelStatus()
         if h.getInfo().primal_solution_status != 2:  # no feasible solution

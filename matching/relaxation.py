@@ -103,6 +103,14 @@ def _highs():
         return h
 
 
+def set_time_left(h, seconds: float) -> None:
+    """Let HiGHS's next run take `seconds` more: its time limit is compared with the run time of
+    every run of that Highs object so far, not of the next run alone (HiGHS issue #1477). Given the
+    seconds left, a column generation's later rounds stopped at once, returning an earlier round's
+    LP, and the km bound's run on the LP's model got nothing."""
+    h.setOptionValue("time_limit", float(h.getRunTime()) + max(float(seconds), 0.001))
+
+
 def relaxation(ix: PartIndex, time_limit_s: float, x: np.ndarray | None = None) -> Relaxation | None:
     """The LP relaxation of levels 1-2 (weight, then km by a small epsilon), or None if not solved.
 
@@ -158,7 +166,7 @@ def relaxation(ix: PartIndex, time_limit_s: float, x: np.ndarray | None = None) 
         add(np.flatnonzero(first_cols))
     last = None
     while True:
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.001))
+        set_time_left(h, deadline - time.perf_counter())
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
@@ -200,7 +208,7 @@ def km_bound(ix: PartIndex, relax: Relaxation, weight: int, time_limit_s: float)
         return lp.km_bound(weight, time_limit_s)
     h, cols, (start, index, value, rhs) = relax.lp
     relax.lp = None  # the model changes: it serves once
-    h.setOptionValue("time_limit", float(time_limit_s))
+    set_time_left(h, time_limit_s)
     nc = len(cols)
     h.addRow(float(weight), highspy.kHighsInf, nc, np.arange(nc, dtype=np.int32), ix.w[cols].astype(float))
     h.changeColsCost(nc, np.arange(nc, dtype=np.int32), ix.u[cols].astype(float))

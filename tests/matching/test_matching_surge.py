@@ -343,3 +343,36 @@ def test_the_first_chains_stop_once_the_lp_is_back():
     budget = cpsat.Budget(time.perf_counter() + 60.0)
     assert ix.weight(polish(ix, start, budget, 30.0, stop=lambda: True)) == 0
     assert ix.weight(polish(ix, start, budget, 30.0)) > 0
+
+
+def test_the_lp_gets_its_time_however_long_its_highs_has_run(monkeypatch):
+    """HiGHS compares its time limit with every run of a Highs object so far: the column generation's
+    rounds and the km bound's run on the LP's model each get the time left to them, whatever that
+    object has run before (given only the time left, they stopped at once)."""
+    import highspy
+
+    from matching import relaxation as rel
+
+    ix = _surge_part("S600")
+    monkeypatch.setattr(rel, "LP_MAX_COLS", 100)  # by column generation, round after round
+    fresh = rel.relaxation(ix, 60.0)
+    km_fresh = rel.km_bound(ix, fresh, fresh.weight_bound(), 60.0)
+    # A Highs that has already run 0.6 s (on a random LP), its model then cleared.
+    worn = rel._highs()
+    worn.setOptionValue("output_flag", False)
+    rng = np.random.default_rng(0)
+    n = 300
+    worn.addCols(n, -rng.random(n), np.zeros(n), np.ones(n), 0, np.zeros(n, np.int32), np.zeros(0, np.int32),
+                 np.zeros(0))
+    for _ in range(n):
+        r = np.flatnonzero(rng.random(n) < 0.1).astype(np.int32)
+        worn.addRow(-highspy.kHighsInf, 5.0, len(r), r, np.ones(len(r)))
+    while worn.getRunTime() < 0.6:
+        worn.clearSolver()
+        worn.run()
+    worn.clearModel()
+    monkeypatch.setattr(rel, "_highs", lambda: worn)
+    worn_lp = rel.relaxation(ix, 0.5)  # the LP alone takes a few hundredths of a second
+    assert worn_lp is not None and worn_lp.weight_bound() == fresh.weight_bound()
+    assert abs(ix.w @ worn_lp.values - ix.w @ fresh.values) < 1e-6
+    assert km_fresh > 0 and rel.km_bound(ix, worn_lp, fresh.weight_bound(), 0.5) == km_fresh

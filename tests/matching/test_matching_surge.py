@@ -230,7 +230,7 @@ def test_a_target_set_that_fits_is_placed_whole():
     cs, ix, names = _two_places()
     start = np.array([1 if cs.rt.ids[int(r)] == "R-pair" else 0 for r in ix.req.tolist()])
     force = np.array([n in {"R-a", "R-b", "R-c"} for n in names])
-    y, _ = TargetModel(ix, start).solve(force, start, seconds=5.0, deterministic=True)
+    y, _ = TargetModel(ix, start).solve(force, start, None, 5.0)
     assert y is not None
     placed = {cs.rt.ids[int(ix.req[k])]: cs.pt.ids[int(ix.prov[k])] for k in np.flatnonzero(y)}
     assert placed == {"R-a": "F1", "R-b": "F1", "R-c": "F2"}
@@ -245,13 +245,13 @@ def test_a_target_set_that_cannot_fit_is_refused_with_its_reason():
     start = np.zeros(ix.n, dtype=np.int64)
     force = np.ones(len(names), dtype=bool)
     model = TargetModel(ix, start)
-    y, _ = model.solve(force, start, seconds=0.5, deterministic=True)
+    y, _ = model.solve(force, start, None, 0.5)
     assert y is None
-    core, _ = model.core(force, seconds=5.0, deterministic=True)
+    core, _ = model.core(force, None, 5.0)
     assert core and set(names[g] for g in core) <= {"R-pair", "R-a", "R-b"}
     fewer = force.copy()
     fewer[core] = False
-    assert model.solve(fewer, start, seconds=5.0, deterministic=True)[0] is not None
+    assert model.solve(fewer, start, None, 5.0)[0] is not None
 
 
 def test_shorten_moves_a_family_to_the_nearer_provider_with_room():

@@ -238,7 +238,7 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
     queue += [("solve", f, x) for f in smaller if f.sum() < whole.sum()]
     lock = threading.Lock()
     found: list[tuple[int, np.ndarray]] = []  # (size of the set placed, plan)
-    asking = {id(m): 0 for m in models}  # size of the set each model is asked about now
+    asking: dict[int, np.ndarray | None] = {id(m): None for m in models}  # the set each model is asked about now
 
     def placed_most() -> int:
         return max((n for n, _ in found), default=0)
@@ -253,23 +253,23 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                     return
                 name, force, hint = queue.pop(0)
                 size = int(force.sum())
-                asking[id(m)] = size
+                asking[id(m)] = force if name == "solve" else None
                 if det:  # (left() is deterministic seconds too)
-                    wall, work = None, min(CORE_TRY_REPRODUCIBLE if name == "core" else TARGET_TRY_REPRODUCIBLE, left())
+                    wall, effort = None, min(CORE_TRY_REPRODUCIBLE if name == "core" else TARGET_TRY_REPRODUCIBLE, left())
                 else:
-                    wall, work = left(), CORE_TRY_DET if name == "core" else TARGET_TRY_DET
+                    wall, effort = left(), CORE_TRY_DET if name == "core" else TARGET_TRY_DET
             if name == "solve":
-                y, used = m.solve(force, hint, wall, work)
+                y, used = m.solve(force, hint, wall, effort)
             else:
-                y, used = m.core(force, wall, work)
+                y, used = m.core(force, wall, effort)
             with lock:
-                asking[id(m)] = 0
+                asking[id(m)] = None
                 budget.used += used
                 spent[0] += used
                 if name == "solve" and y is not None:
                     found.append((size, y))
                     for other in models:  # a question about a set no larger is moot now
-                        if other is not m and 0 < asking[id(other)] <= size:
+                        if other is not m and asking[id(other)] is not None and asking[id(other)].sum() <= size:
                             other.stop()
                 elif name == "core" and y:
                     # without the reason the set is the likeliest to fit; the smaller sets keep the
@@ -277,6 +277,9 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                     fewer = force.copy()
                     fewer[y] = False
                     queue[:] = [("solve", fewer, by_lp)]
+                    for other in models:  # a set holding the reason cannot be placed: its question is moot
+                        if asking[id(other)] is not None and asking[id(other)][y].all():
+                            other.stop()
 
     threads = [threading.Thread(target=work, args=(m,), daemon=True) for m in models[1:]]
     for t in threads:

@@ -376,3 +376,54 @@ def test_the_lp_gets_its_time_however_long_its_highs_has_run(monkeypatch):
     assert worn_lp is not None and worn_lp.weight_bound() == fresh.weight_bound()
     assert abs(ix.w @ worn_lp.values - ix.w @ fresh.values) < 1e-6
     assert km_fresh > 0 and rel.km_bound(ix, worn_lp, fresh.weight_bound(), 0.5) == km_fresh
+
+
+def test_a_question_about_a_set_holding_the_reason_is_given_up_when_the_reason_comes():
+    """While one thread asks whether the LP's whole set can be placed, the other finds the reason it
+    cannot (R-pair, R-a, R-b need three places where F1 has two): a set holding the reason cannot be
+    placed, so that question is stopped there and then, and the set without the reason is asked."""
+    import time
+
+    from matching.starts import target_search
+
+    cs, ix, names = _two_places()
+    reason = [names.index(n) for n in ("R-pair", "R-a", "R-b")]
+
+    class Script:
+        """Both threads' models: the whole set's question waits until stopped (or a minute), the reason
+        comes at once, the set without it is placed."""
+
+        def __init__(self, log: list, stopped: threading.Event):
+            self.log, self.stopped = log, stopped
+
+        def copy(self):
+            return Script(self.log, self.stopped)
+
+        def stop(self):
+            self.stopped.set()
+
+        def solve(self, force, hint, wall, effort):
+            self.log.append(("solve", sorted(names[g] for g in np.flatnonzero(force))))
+            if force.all():
+                assert self.stopped.wait(60.0)
+                return None, 0.0
+            y = np.zeros(ix.n, dtype=np.int64)
+            for g in np.flatnonzero(force):
+                y[ix.first[g]] = 1  # its nearest provider
+            return y, 0.0
+
+        def core(self, force, wall, effort):
+            self.log.append(("core", None))
+            return reason, 0.0
+
+    class LP:  # every request on its nearest provider, whole
+        values = np.zeros(ix.n)
+
+    LP.values[ix.first] = 1.0
+    log: list = []
+    stopped = threading.Event()
+    budget = cpsat.Budget(time.perf_counter() + 120.0)
+    y = target_search(ix, LP, np.zeros(ix.n, dtype=np.int64), budget, 90.0, workers=2, model=Script(log, stopped))
+    assert stopped.is_set()
+    assert ("solve", ["R-c"]) in log  # the set without the reason, asked after it came
+    assert y is not None and {names[int(ix.group_of[k])] for k in np.flatnonzero(y)} >= {"R-c"}

@@ -95,6 +95,10 @@ CORE_NEEDS_S = 0.25  # the reason, the set without it, chains: worth asking with
 TARGET_TRY_REPRODUCIBLE, CORE_TRY_REPRODUCIBLE = 0.15, 0.2
 
 
+def _no_time(seconds: float | None, deterministic_s: float) -> bool:
+    return deterministic_s <= 0.005 or (seconds is not None and seconds <= 0.005)
+
+
 class TargetModel:
     """The part's model as a feasibility question: one literal per request that, fixed to 1, makes
     the request placed. Built once (~0.05 s on 17,000 pairs); each question only sets those literals."""
@@ -151,7 +155,7 @@ class TargetModel:
         a plan exists; when none does it runs out of time, so the time is the caller's to bound."""
         from ortools.sat.python import cp_model
 
-        if self.sub is None or min(seconds or 1.0, deterministic_s) <= 0.005 or not force.any():
+        if self.sub is None or _no_time(seconds, deterministic_s) or not force.any():
             return None, 0.0
         model, proto = self.sub.model, self.sub.model.proto
         model.clear_assumptions()  # (the fixed search ignores assumptions: the literals are fixed instead)
@@ -173,7 +177,7 @@ class TargetModel:
         assumptions it needed."""
         from ortools.sat.python import cp_model
 
-        if self.sub is None or min(seconds or 1.0, deterministic_s) <= 0.005:
+        if self.sub is None or _no_time(seconds, deterministic_s):
             return None, 0.0
         model, proto = self.sub.model, self.sub.model.proto
         for g in range(len(force)):

@@ -100,6 +100,24 @@ def test_the_generator_is_a_contended_surge():
     assert set(SURGE_SIZES) >= {"S600", "S1000", "S2000"}
 
 
+def test_the_variants_pack_tighter_or_visit_more():
+    """S600t: facilities of 1-5 places and more families of two and three than S600; S600c: twice
+    S600's share of visiting caregivers."""
+    base, tight, carers = (generate_surge(size, seed=2) for size in ("S600", "S600t", "S600c"))
+    fac = [p.capacity for p in tight.providers if p.kind == "facility"]
+    assert max(fac) <= 5 < max(p.capacity for p in base.providers if p.kind == "facility")
+
+    def children(pr):
+        return sum(len(r.child_ages) for r in pr.requests) / len(pr.requests)
+
+    assert children(tight) > children(base) + 0.2
+
+    def carer_share(pr):
+        return sum(p.kind == "caregiver" for p in pr.providers) / len(pr.providers)
+
+    assert 0.22 < carer_share(carers) < 0.38 and carer_share(base) < 0.22
+
+
 @pytest.mark.parametrize("size,seed", CASES)
 def test_near_the_exact_optimum_never_below_greedy(size, seed, optimum):
     pr = generate_surge(size, seed=seed)

@@ -83,8 +83,8 @@ def shortened(ix: PartIndex, x: np.ndarray, budget) -> np.ndarray:
 
 # A question's limit is CP-SAT's deterministic time, in both modes: the same questions are then
 # settled on a slow or loaded machine as on a quick one (in wall seconds, 0.2 for a question and 0.3
-# for the reason, a machine with one core taken lost S1000#1's plan and #3's reason; the wall clock
-# still bounds the whole search by its share of the part's time). The fixed search places a set that
+# for the reason, a machine with one core taken lost S1000#1's plan in two of six processes; the
+# wall clock still bounds the whole search by its share of the part's time). The fixed search places a set that
 # fits within 0.04-0.06 (S1000#1, #5) and gives up on one that does not after 0.1, its first local
 # search's slice; the reason takes 0.06-0.08 (S1000#3, #4) and more than 0.5 where it is large (#2).
 TARGET_TRY_DET = 0.1  # one question to the fixed search (about 0.1-0.15 s here, the model's loading included)

@@ -55,6 +55,23 @@ def rounded(ix: PartIndex, relax: Relaxation, budget, seconds: float) -> np.ndar
     return y
 
 
+def lp_greedy(ix: PartIndex, values: np.ndarray) -> np.ndarray:
+    """A plan rounded from the LP's solution: requests by the largest share the LP gives them at one
+    provider (ties: fewer providers), each at the first of its providers, by the LP's share, where it
+    fits."""
+    mv = Moves(ix, np.zeros(ix.n, dtype=np.int64))
+    vmax = np.maximum.reduceat(values, ix.first)
+    npairs = np.diff(np.r_[ix.first, ix.n])
+    order = np.lexsort((npairs, -vmax))
+    for g in order.tolist():
+        a, b = mv.gpairs[g].start, mv.gpairs[g].stop
+        for k in (a + np.argsort(-values[a:b], kind="stable")).tolist():
+            if mv._fits(k):
+                mv._apply(k, +1)
+                break
+    return mv.x
+
+
 def polish(ix: PartIndex, x: np.ndarray, budget, seconds: float, mass: np.ndarray | None = None,
            depth: int = 1, stop=None) -> np.ndarray:
     """Plan x improved by ejection chains (moves.py), sweep after sweep while they gain and the time

@@ -445,3 +445,41 @@ def test_a_question_about_a_set_holding_the_reason_is_given_up_when_the_reason_c
     assert stopped.is_set()
     assert ("solve", ["R-c"]) in log  # the set without the reason, asked after it came
     assert y is not None and {names[int(ix.group_of[k])] for k in np.flatnonzero(y)} >= {"R-c"}
+
+
+def test_the_lp_rounding_places_each_family_where_the_lp_does():
+    """The LP gives F1's two places to the two families of one (weight 6) rather than to the family
+    of two (3): rounded in the LP's order, the plan places those two there and R-c at F2, the plan
+    the LP describes."""
+    from matching import relaxation as rel
+    from matching.starts import lp_greedy
+
+    cs, ix, names = _two_places()
+    lp = rel.relaxation(ix, 30.0)
+    y = lp_greedy(ix, lp.values)
+    placed = {names[int(ix.group_of[k])]: cs.pt.ids[int(ix.prov[k])] for k in np.flatnonzero(y)}
+    assert placed == {"R-a": "F1", "R-b": "F1", "R-c": "F2"}
+    assert ix.weight(y) == round(float(ix.w @ lp.values)) == 7
+
+
+def test_a_target_set_far_above_the_plan_is_not_asked_the_lp_rounding_is_polished_instead(monkeypatch):
+    """On a tight surge (families of two and three, 1-5 places) the LP's whole set lies several percent
+    above the chains' plan, where no such set was ever placed: no question is asked, and the LP's
+    rounding, polished, is the plan the neighbourhoods start from when it places more."""
+    tight = generate_surge("S200", seed=6, children_p=(0.3, 0.4, 0.3), room=(1, 5))
+    cs = build_candidates(tight)
+    pairs = np.arange(len(cs.ri))
+    rows = cpsat.constraint_rows(cs, pairs)
+
+    def asked(*args, **kwargs):
+        raise AssertionError("a target question was asked")
+
+    monkeypatch.setattr(lns, "target_search", asked)
+    start = np.zeros(len(pairs), dtype=np.int64)
+    res = lns.solve_part(cs, pairs, rows, start, cpsat.Budget(float("inf"), 0.4), workers=1)
+    before, rounded = res.stats["lp_rounding"]
+    assert rounded > before  # the rounding beat the greedy start's chains
+    assert res.weight >= rounded
+    ix = PartIndex(cs, pairs, rows)
+    assert min(Moves(ix, res.x).slack) >= 0  # every capacity and caregiver row holds
+    assert np.bincount(ix.group_of, weights=res.x).max() <= 1

@@ -483,3 +483,45 @@ def test_a_target_set_far_above_the_plan_is_not_asked_the_lp_rounding_is_polishe
     ix = PartIndex(cs, pairs, rows)
     assert min(Moves(ix, res.x).slack) >= 0  # every capacity and caregiver row holds
     assert np.bincount(ix.group_of, weights=res.x).max() <= 1
+
+
+def test_the_reason_a_set_cannot_be_placed_is_not_waited_for_once_that_set_is_placed():
+    """One thread asks whether the LP's whole set can be placed, the other why it cannot: once the
+    first places it, the second question is stopped there and then (it held the neighbourhoods back
+    for a fifth of a second before)."""
+    import time
+
+    from matching.starts import target_search
+
+    cs, ix, names = _two_places()
+    reason_asked, stopped = threading.Event(), threading.Event()
+
+    class Script:
+        def copy(self):
+            return Script()
+
+        def stop(self):
+            stopped.set()
+
+        def solve(self, force, hint, wall, effort):
+            assert reason_asked.wait(60.0)  # placed while the reason is being looked for
+            y = np.zeros(ix.n, dtype=np.int64)
+            for g in np.flatnonzero(force):
+                y[ix.first[g]] = 1
+            return y, 0.0
+
+        def core(self, force, wall, effort):
+            reason_asked.set()
+            assert stopped.wait(60.0)
+            return None, 0.0
+
+    class LP:  # R-a, R-b and R-c whole, at their nearest providers
+        values = np.zeros(ix.n)
+
+    for n in ("R-a", "R-b", "R-c"):
+        LP.values[ix.first[names.index(n)]] = 1.0
+    t0 = time.perf_counter()
+    budget = cpsat.Budget(time.perf_counter() + 120.0)
+    y = target_search(ix, LP, np.zeros(ix.n, dtype=np.int64), budget, 90.0, workers=2, model=Script())
+    assert stopped.is_set() and time.perf_counter() - t0 < 30.0
+    assert {names[int(ix.group_of[k])] for k in np.flatnonzero(y)} == {"R-a", "R-b", "R-c"}

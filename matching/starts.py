@@ -107,6 +107,11 @@ def shortened(ix: PartIndex, x: np.ndarray, budget) -> np.ndarray:
 TARGET_TRY_DET = 0.1  # one question to the fixed search (about 0.1-0.15 s here, the model's loading included)
 CORE_TRY_DET = 0.12  # one question to CP-SAT's LP worker: why the set cannot all be placed (0.15-0.3 s here)
 CORE_NEEDS_S = 0.25  # the reason, the set without it, chains: worth asking with this many wall seconds left
+# The set without the reason is the likeliest to fit (S1000#3: placed within 0.03 deterministic seconds),
+# but on a slow machine the reason came with 0.02-0.05 s of the share left, less than loading the model
+# takes: that question is given this much wall time past the share, if the part's time allows.
+REASON_SET_MIN_S = 0.12
+REASON_SET_KEEP_S = 0.05  # of the part's time, kept for the polish and the neighbourhoods after it
 # Reproducible mode's limits, as they were: its plans are the bench's record (with 0.3 for the
 # reason S1000#2 finds one and ends at 2353 instead of 2370).
 TARGET_TRY_REPRODUCIBLE, CORE_TRY_REPRODUCIBLE = 0.15, 0.2
@@ -253,10 +258,11 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
     on_lp = np.zeros(len(ix.first), dtype=bool)
     on_lp[ix.group_of[by_lp == 1]] = True
     mixed = np.where(on_lp[ix.group_of], by_lp, x)  # the LP's pair where it has one, else the plan's
-    queue: list[tuple[str, np.ndarray, np.ndarray]] = [("solve", whole, mixed)]
+    # (question, set, hint, the wall seconds it is given even past the share)
+    queue: list[tuple[str, np.ndarray, np.ndarray, float]] = [("solve", whole, mixed, 0.0)]
     if det or left() >= CORE_NEEDS_S:  # time to use the LP worker's reason
-        queue.append(("core", whole, by_lp))
-    queue += [("solve", f, x) for f in smaller if f.sum() < whole.sum()]
+        queue.append(("core", whole, by_lp, 0.0))
+    queue += [("solve", f, x, 0.0) for f in smaller if f.sum() < whole.sum()]
     lock = threading.Lock()
     found: list[tuple[int, np.ndarray]] = []  # (size of the set placed, plan)
     # the set each model is asked about now (to place it, or for the reason it cannot be placed)
@@ -271,15 +277,18 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                 # a set no larger than one already placed cannot give a better plan
                 while queue and queue[0][0] == "solve" and queue[0][1].sum() <= placed_most():
                     queue.pop(0)
-                if not queue or left() <= 0.01 or (queue[0][0] == "core" and found):
+                if not queue or (queue[0][0] == "core" and found):
                     return
-                name, force, hint = queue.pop(0)
+                allowed = left() if det else max(left(), min(queue[0][3], budget.left() - REASON_SET_KEEP_S))
+                if allowed <= 0.01:
+                    return
+                name, force, hint, _ = queue.pop(0)
                 size = int(force.sum())
                 asking[id(m)] = force
                 if det:  # (left() is deterministic seconds too)
                     wall, effort = None, min(CORE_TRY_REPRODUCIBLE if name == "core" else TARGET_TRY_REPRODUCIBLE, left())
                 else:
-                    wall, effort = left(), CORE_TRY_DET if name == "core" else TARGET_TRY_DET
+                    wall, effort = allowed, CORE_TRY_DET if name == "core" else TARGET_TRY_DET
             if name == "solve":
                 y, used = m.solve(force, hint, wall, effort)
             else:
@@ -301,7 +310,7 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
                     # reason's requests and fail with it (S1000#4), so they give way to the neighbourhoods
                     fewer = force.copy()
                     fewer[y] = False
-                    queue[:] = [("solve", fewer, by_lp)]
+                    queue[:] = [("solve", fewer, by_lp, REASON_SET_MIN_S)]
                     for other in models:  # a set holding the reason cannot be placed: its question is moot
                         if asking[id(other)] is not None and asking[id(other)][y].all():
                             other.stop()
@@ -317,4 +326,6 @@ def target_search(ix: PartIndex, relax: Relaxation, x: np.ndarray, budget, secon
     best = found[0][1]
     for _, y in found[1:]:
         best = better(ix, best, y)
-    return polish(ix, best, budget, max(left(), 0.0), np.add.reduceat(relax.values, ix.first))
+    # (a plan found past the share still gets a short polish: its first sweep gains the most)
+    seconds = left() if det else max(left(), min(REASON_SET_KEEP_S, budget.left()))
+    return polish(ix, best, budget, max(seconds, 0.0), np.add.reduceat(relax.values, ix.first))

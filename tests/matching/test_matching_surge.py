@@ -525,3 +525,46 @@ def test_the_reason_a_set_cannot_be_placed_is_not_waited_for_once_that_set_is_pl
     y = target_search(ix, LP, np.zeros(ix.n, dtype=np.int64), budget, 90.0, workers=2, model=Script())
     assert stopped.is_set() and time.perf_counter() - t0 < 30.0
     assert {names[int(ix.group_of[k])] for k in np.flatnonzero(y)} == {"R-a", "R-b", "R-c"}
+
+
+def test_the_set_without_the_reason_is_asked_even_when_the_reason_comes_as_the_share_ends(monkeypatch):
+    """On a slow machine the reason came with a few hundredths of a second of the share left, less than
+    loading the model takes, and the likeliest question was never asked. It is now given its own
+    minimum of wall time past the share, while the part's time allows (the clock is driven here)."""
+    from matching import starts
+
+    cs, ix, names = _two_places()
+    reason = [names.index(n) for n in ("R-pair", "R-a", "R-b")]
+    clock = [100.0]
+    monkeypatch.setattr(starts.time, "perf_counter", lambda: clock[0])
+    asked: list = []
+
+    class Script:
+        def copy(self):
+            return Script()
+
+        def stop(self):
+            pass
+
+        def solve(self, force, hint, wall, effort):
+            asked.append((sorted(names[g] for g in np.flatnonzero(force)), wall))
+            if force.all():
+                clock[0] += 0.1
+                return None, 0.0
+            y = np.zeros(ix.n, dtype=np.int64)
+            for g in np.flatnonzero(force):
+                y[ix.first[g]] = 1
+            return y, 0.0
+
+        def core(self, force, wall, effort):
+            clock[0] += 0.195  # the share (0.3 s) has 0.005 s left when the reason comes
+            return reason, 0.0
+
+    class LP:
+        values = np.zeros(ix.n)
+
+    LP.values[ix.first] = 1.0
+    budget = cpsat.Budget(clock[0] + 10.0)
+    y = starts.target_search(ix, LP, np.zeros(ix.n, dtype=np.int64), budget, 0.3, workers=1, model=Script())
+    assert asked[-1][0] == ["R-c"] and asked[-1][1] >= starts.REASON_SET_MIN_S
+    assert y is not None and "R-c" in {names[int(ix.group_of[k])] for k in np.flatnonzero(y)}

@@ -89,6 +89,13 @@ class Moves:
                 del inrow[r][k]
         self.cur[self.group[k]] = k if sign > 0 else -1
 
+    def place(self, k: int) -> bool:
+        """Put pair k in if it fits as things stand (its request left out); whether it did."""
+        if self.cur[self.group[k]] >= 0 or not self._fits(k):
+            return False
+        self._apply(k, +1)
+        return True
+
     def try_insert(self, g: int) -> int:
         """Place request g by an ejection chain if that gains weight (or keeps it for fewer km);
         the weight gained (0: nothing changed)."""

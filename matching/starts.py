@@ -66,8 +66,7 @@ def lp_greedy(ix: PartIndex, values: np.ndarray) -> np.ndarray:
     for g in order.tolist():
         a, b = mv.gpairs[g].start, mv.gpairs[g].stop
         for k in (a + np.argsort(-values[a:b], kind="stable")).tolist():
-            if mv._fits(k):
-                mv._apply(k, +1)
+            if mv.place(k):
                 break
     return mv.x
 

@@ -42,7 +42,8 @@ import numpy as np
 
 from .candidates import CandidateSet
 from .relaxation import Prefetch, km_bound
-from .starts import LP_MASS_FLOOR, TargetModel, better, lp_greedy, polish, rounded, shortened, target_search
+from .starts import (LP_MASS_FLOOR, TargetModel, better, lp_greedy, polish, rounded, shortened, target_search,
+                     target_sets)
 from .submodel import PartIndex, SubModel, build_sub, run_sub
 
 __all__ = ["PartIndex", "Prefetch", "LnsResult", "Search", "solve_part"]
@@ -276,14 +277,15 @@ def _lp_rounding(ix: PartIndex, relax, search: Search, budget, seconds: float, w
     The chains hold the interpreter lock; a thread of neighbourhoods (CP-SAT, which lets it go) works
     on the plan so far meanwhile."""
     mass = np.add.reduceat(relax.values, ix.first)
+    start = lp_greedy(ix, relax.values)
     if budget.deterministic or workers < 2:
-        return polish(ix, lp_greedy(ix, relax.values), budget, seconds, mass, depth=FIRST_DEPTH)
+        return polish(ix, start, budget, seconds, mass, depth=FIRST_DEPTH)
     done = threading.Event()
     beside = threading.Thread(target=search.run, args=(_Until(budget, budget.left()), 1),
                               kwargs={"stop": done.is_set}, daemon=True)
     beside.start()
     try:
-        return polish(ix, lp_greedy(ix, relax.values), budget, seconds, mass, depth=FIRST_DEPTH)
+        return polish(ix, start, budget, seconds, mass, depth=FIRST_DEPTH)
     finally:
         done.set()
         beside.join()
@@ -368,7 +370,7 @@ def _solve_part(start: np.ndarray, budget, workers: int, seed: int, lp: Prefetch
             y = rounded(ix, relax, budget, min(budget.left(), total * ROUNDING_SHARE))
             with search.lock:
                 search.reset(better(ix, search.x, y))
-        whole = np.add.reduceat(relax.values, ix.first) > 1 - 1e-6
+        whole = target_sets(ix, relax.values)[0]
         aim = int(ix.w[ix.first][whole].sum())
         far = aim - search.weight() > TARGET_MAX_GAP * aim
         if far and search.weight() < bound:

@@ -396,6 +396,13 @@ def test_the_lp_gets_its_time_however_long_its_highs_has_run(monkeypatch):
     assert km_fresh > 0 and rel.km_bound(ix, worn_lp, fresh.weight_bound(), 0.5) == km_fresh
 
 
+def _at_nearest(ix, force):
+    """A plan with every request of `force` at its nearest provider (a scripted question's answer)."""
+    y = np.zeros(ix.n, dtype=np.int64)
+    y[ix.first[np.flatnonzero(force)]] = 1
+    return y
+
+
 def test_a_question_about_a_set_holding_the_reason_is_given_up_when_the_reason_comes():
     """While one thread asks whether the LP's whole set can be placed, the other finds the reason it
     cannot (R-pair, R-a, R-b need three places where F1 has two): a set holding the reason cannot be
@@ -425,10 +432,7 @@ def test_a_question_about_a_set_holding_the_reason_is_given_up_when_the_reason_c
             if force.all():
                 assert self.stopped.wait(60.0)
                 return None, 0.0
-            y = np.zeros(ix.n, dtype=np.int64)
-            for g in np.flatnonzero(force):
-                y[ix.first[g]] = 1  # its nearest provider
-            return y, 0.0
+            return _at_nearest(ix, force), 0.0
 
         def core(self, force, wall, effort):
             self.log.append(("core", None))
@@ -505,10 +509,7 @@ def test_the_reason_a_set_cannot_be_placed_is_not_waited_for_once_that_set_is_pl
 
         def solve(self, force, hint, wall, effort):
             assert reason_asked.wait(60.0)  # placed while the reason is being looked for
-            y = np.zeros(ix.n, dtype=np.int64)
-            for g in np.flatnonzero(force):
-                y[ix.first[g]] = 1
-            return y, 0.0
+            return _at_nearest(ix, force), 0.0
 
         def core(self, force, wall, effort):
             reason_asked.set()
@@ -551,10 +552,7 @@ def test_the_set_without_the_reason_is_asked_even_when_the_reason_comes_as_the_s
             if force.all():
                 clock[0] += 0.1
                 return None, 0.0
-            y = np.zeros(ix.n, dtype=np.int64)
-            for g in np.flatnonzero(force):
-                y[ix.first[g]] = 1
-            return y, 0.0
+            return _at_nearest(ix, force), 0.0
 
         def core(self, force, wall, effort):
             clock[0] += 0.195  # the share (0.3 s) has 0.005 s left when the reason comes

@@ -17,6 +17,14 @@ cannot stop sooner than at the first accept). Sweeping the threshold traces the 
 what asking everyone confirms in time, against offers per confirmation counted in the oracle's favour:
 only the offers of its search, over every confirmable call as if all were confirmed.
 
+`strangers` is a lower bound on offers for any policy that cannot tell one provider from another (no
+record of them: a cold start): within a call each provider asked is then a fresh draw of the model,
+and a decline or a silence says nothing about the next. Let such a policy see at once, free, whether a
+provider it asks is one who will accept (not when). That only helps it, and then the best it can do is
+ask one accepter at the call and, while no accept has come, another at set minutes; by Wald's identity
+its offers are the accepters it asks over the chance that a stranger accepts. The schedules are
+searched on a grid and the frontier's lower convex hull is kept (a policy may mix two schedules).
+
 `replay` plays the waves rule itself (`plan_wave`) on the same answers, minute by minute and without
 the server, with either the true traits (an oracle that knows each provider but still waits for its
 answers) or the average provider's odds: what knowing the providers is worth.
@@ -24,11 +32,13 @@ answers) or the average provider's odds: what knowing the providers is worth.
     python -m bench.offer_bound calls --worlds pyeongtaek,gyeonggi --day slow --seeds 5 --out /tmp/slow-calls.json
     python -m bench.offer_bound bound /tmp/slow-calls.json --day slow
     python -m bench.offer_bound misses /tmp/slow-calls.json --day slow   # what the policy missed, call by call
+    python -m bench.offer_bound strangers --day slow
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 from datetime import datetime
@@ -135,6 +145,69 @@ def bound(rows: list[dict], b: Behaviour, thresholds: list[float]) -> list[dict]
                     "offers_per_confirmable_expected": round(e_offers / max(confirmable, 1), 3),
                     "offers_per_confirmable_drawn": round(offers / max(confirmable, 1), 3),
                     "hits_drawn": hits, "everyone": everyone, "confirmable": confirmable})
+    return out
+
+
+# --- a lower bound when providers are strangers ----------------------------------------------------------
+
+
+def stranger_odds(b: Behaviour, n: int = 20000) -> tuple[float, float, float]:
+    """(chance that a provider drawn at random accepts, mu and sigma of its log answer delay): each
+    provider's median is the day's times a log-normal spread, each offer's delay a log-normal around it."""
+    accept = sum(provider_traits(f"stranger-{i}", 0, b)[0] for i in range(n)) / n
+    per_offer = max(b.sigma ** 2 - PROVIDER_SPREAD ** 2, 0.05)  # as `answer_of` draws it
+    return accept, math.log(b.median_minutes), math.sqrt(PROVIDER_SPREAD ** 2 + per_offer)
+
+
+def _late(minutes: float, mu: float, sigma: float) -> float:
+    """P(an accepter's answer comes after `minutes`)."""
+    if minutes <= 0:
+        return 1.0
+    return 0.5 * math.erfc((math.log(minutes) - mu) / sigma / math.sqrt(2))
+
+
+def schedule_value(times: tuple[float, ...], mu: float, sigma: float, target: float = TARGET) -> tuple[float, float]:
+    """(accepters asked on average, chance of an accept by `target`) when an accepter is asked at each
+    of `times` (minutes after the call, ascending) unless an accept has come by then."""
+    asked = 0.0
+    for k, t in enumerate(times):
+        asked += math.prod(_late(t - s, mu, sigma) for s in times[:k])
+    return asked, 1.0 - math.prod(_late(target - s, mu, sigma) for s in times)
+
+
+def strangers(b: Behaviour, shares: list[float], step: float = 0.25, most: int = 6) -> list[dict]:
+    """Per share of calls confirmed within the target: the fewest offers per call any policy that
+    cannot tell providers apart needs (see the module doc), and the schedule that gets there."""
+    accept, mu, sigma = stranger_odds(b)
+    points = [(0.0, 0.0, ())]  # (chance in time, accepters asked, schedule); () asks nobody
+    fine = [i * step for i in range(int(TARGET / step) + 1)]
+    coarse = [float(i) for i in range(int(TARGET) + 1)]
+    for m in range(1, most + 1):
+        for rest in itertools.combinations_with_replacement(fine if m <= 3 else coarse, m - 1):
+            times = (0.0,) + rest
+            asked, chance = schedule_value(times, mu, sigma)
+            points.append((chance, asked, times))
+    points.sort()
+    hull: list[tuple[float, float, tuple]] = []  # lower convex hull of asked against chance
+    for pt in points:
+        while hull and hull[-1][1] >= pt[1]:  # a surer schedule that asks no more
+            hull.pop()
+        while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (pt[0] - hull[-2][0])
+                                  >= (pt[1] - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
+            hull.pop()
+        hull.append(pt)
+    out = []
+    for share in shares:
+        for lo, hi in zip(hull, hull[1:]):
+            if lo[0] <= share <= hi[0]:
+                w = (share - lo[0]) / (hi[0] - lo[0]) if hi[0] > lo[0] else 1.0
+                asked = lo[1] + w * (hi[1] - lo[1])
+                out.append({"share_in_time": share, "offers_per_call_at_least": round(asked / accept, 3),
+                            "accepters_asked": round(asked, 3), "stranger_accepts": round(accept, 3),
+                            "schedules": [list(lo[2]), list(hi[2])], "mix": round(w, 3)})
+                break
+        else:
+            out.append({"share_in_time": share, "offers_per_call_at_least": None})
     return out
 
 
@@ -267,6 +340,9 @@ def main(argv: list[str] | None = None) -> None:
     m = sub.add_parser("misses")
     m.add_argument("path")
     m.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
+    s = sub.add_parser("strangers")
+    s.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
+    s.add_argument("--shares", default="0.85,0.88,0.9066,0.93,0.95")
     r = sub.add_parser("replay")
     r.add_argument("path")
     r.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
@@ -275,6 +351,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.cmd == "calls":
         rows = calls(args.worlds.split(","), args.policy, args.seeds, args.day, args.history, args.jobs)
         Path(args.out).write_text(json.dumps(rows, ensure_ascii=False))
+        return
+    if args.cmd == "strangers":
+        for line in strangers(_behaviour(args.day), [float(x) for x in args.shares.split(",")]):
+            print(json.dumps(line))
         return
     rows = json.loads(Path(args.path).read_text())
     b = _behaviour(args.day)

@@ -4,7 +4,7 @@ everyone, and the waves rule replayed with the providers' true traits does no wo
 
 from __future__ import annotations
 
-from bench.offer_bound import _answered_at, bound, in_time, misses, replay
+from bench.offer_bound import _answered_at, bound, in_time, misses, replay, schedule_value, stranger_odds, strangers
 from hotline.demo.behaviour import answer_of
 from bench.simulator import SLOW_DAY
 from hotline.core.config import OfferPolicy
@@ -64,3 +64,40 @@ def test_an_offer_sent_in_the_night_is_answered_after_the_morning_not_later():
     morning = 120.0  # the call came two hours before providers read their texts
     assert _answered_at(a, 0.0, morning) == _answered_at(a, 30.0, morning) == morning + a.delay_min
     assert _answered_at(a, 150.0, morning) == 150.0 + a.delay_min  # sent after the morning: read at once
+
+
+def test_the_strangers_bound_adds_up_against_the_simulators_own_answers():
+    """The schedule's figures are those of a policy playing it on answers drawn by the simulator's model:
+    at each of its minutes (while no accept has come) it asks strangers until it finds one who accepts."""
+    accept, mu, sigma = stranger_odds(SLOW_DAY, n=4000)
+    assert 0.40 < accept < 0.50  # the slow day's 45 %
+    times = (0.0, 4.5)
+    asked_accepters, chance = schedule_value(times, mu, sigma)
+    trials, offers, in_time, accepters = 3000, 0, 0, 0
+    stranger = 0
+    for call in range(trials):
+        arrivals: list[float] = []
+        for t in times:
+            if any(a <= t for a in arrivals):
+                break
+            while True:
+                stranger += 1
+                offers += 1
+                answer = answer_of(f"mc-{stranger}", call, 7, SLOW_DAY)
+                if answer.kind == "accept":
+                    accepters += 1
+                    arrivals.append(t + answer.delay_min)
+                    break
+        in_time += min(arrivals) <= 15.0
+    assert abs(in_time / trials - chance) < 0.03
+    assert abs(accepters / trials - asked_accepters) < 0.04
+    assert abs(offers / trials - asked_accepters / accept) < 0.15
+
+
+def test_confirming_more_calls_in_time_costs_strangers_more_offers():
+    lines = strangers(SLOW_DAY, [0.0, 0.5, 0.85, 0.93], step=1.0, most=4)
+    offers = [line["offers_per_call_at_least"] for line in lines]
+    assert offers[0] == 0.0
+    assert offers == sorted(offers) and offers[1] < offers[2] < offers[3]
+    # on the slow day even the best schedule needs more than three offers a call for 85 % in time
+    assert offers[2] > 3.0

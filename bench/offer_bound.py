@@ -21,9 +21,12 @@ only the offers of its search, over every confirmable call as if all were confir
 record of them: a cold start): within a call each provider asked is then a fresh draw of the model,
 and a decline or a silence says nothing about the next. Let such a policy see at once, free, whether a
 provider it asks is one who will accept (not when). That only helps it, and then the best it can do is
-ask one accepter at the call and, while no accept has come, another at set minutes; by Wald's identity
-its offers are the accepters it asks over the chance that a stranger accepts. The schedules are
-searched on a grid and the frontier's lower convex hull is kept (a policy may mix two schedules).
+ask accepters at set minutes while no accept has come (the first at the call, several at once
+allowed); by Wald's identity its offers are the accepters it asks over the chance that a stranger
+accepts. The schedules are searched on a grid and the frontier's lower convex hull is kept (a policy
+may mix two schedules). A grid can only overstate the minimum; halving it moves no figure by a
+thousandth. The bound is in expectation, and it does not cover a policy that learns single providers
+within the day (the waves policy does).
 
 `replay` plays the waves rule itself (`plan_wave`) on the same answers, minute by minute and without
 the server, with either the true traits (an oracle that knows each provider but still waits for its

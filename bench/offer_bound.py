@@ -345,7 +345,8 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
     s = sub.add_parser("strangers")
     s.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])
-    s.add_argument("--shares", default="0.85,0.88,0.9066,0.93,0.95")
+    s.add_argument("--shares", default="0.5,0.7849,0.8489,0.9,0.95",
+                   help="shares of the calls confirmed within the target (of all calls asked)")
     r = sub.add_parser("replay")
     r.add_argument("path")
     r.add_argument("--day", default="normal", choices=["normal", "slow", "busy"])

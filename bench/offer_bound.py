@@ -50,7 +50,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hotline.core.config import OfferPolicy
-from hotline.demo.behaviour import Behaviour, PROVIDER_SPREAD, answer_of, provider_traits
+from hotline.demo.behaviour import Behaviour, PROVIDER_SPREAD, answer_of, offer_spread, provider_traits
 from hotline.offers.policy import Odds, OpenOffer, plan_wave
 
 TARGET = 15.0
@@ -94,8 +94,7 @@ def calls(worlds: list[str], policy: str, seeds: int, day: str, history: int, jo
 
 def true_odds(code: str, seed: int, b: Behaviour) -> Odds:
     accept, answer, median = provider_traits(code, seed, b)
-    sigma = math.sqrt(max(b.sigma ** 2 - PROVIDER_SPREAD ** 2, 0.05))
-    return Odds(accept=accept, answer=answer, mu=math.log(median), sigma=sigma)
+    return Odds(accept=accept, answer=answer, mu=math.log(median), sigma=offer_spread(b))
 
 
 def in_time(row: dict, b: Behaviour) -> list[tuple[float, bool]]:
@@ -154,41 +153,38 @@ def bound(rows: list[dict], b: Behaviour, thresholds: list[float]) -> list[dict]
 # --- a lower bound when providers are strangers ----------------------------------------------------------
 
 
-def stranger_odds(b: Behaviour, n: int = 20000) -> tuple[float, float, float]:
-    """(chance that a provider drawn at random accepts, mu and sigma of its log answer delay): each
-    provider's median is the day's times a log-normal spread, each offer's delay a log-normal around it."""
-    accept = sum(provider_traits(f"stranger-{i}", 0, b)[0] for i in range(n)) / n
-    per_offer = max(b.sigma ** 2 - PROVIDER_SPREAD ** 2, 0.05)  # as `answer_of` draws it
-    return accept, math.log(b.median_minutes), math.sqrt(PROVIDER_SPREAD ** 2 + per_offer)
+def stranger_odds(b: Behaviour, n: int = 20000) -> Odds:
+    """The odds of a provider drawn at random: its accept and answer shares on average, and its answer
+    delay (each provider's median is the day's times a log-normal spread, each offer's delay a
+    log-normal around it, so the two spreads add)."""
+    traits = [provider_traits(f"stranger-{i}", 0, b) for i in range(n)]
+    return Odds(accept=sum(t[0] for t in traits) / n, answer=sum(t[1] for t in traits) / n,
+                mu=math.log(b.median_minutes), sigma=math.hypot(PROVIDER_SPREAD, offer_spread(b)))
 
 
-def _late(minutes: float, mu: float, sigma: float) -> float:
-    """P(an accepter's answer comes after `minutes`)."""
-    if minutes <= 0:
-        return 1.0
-    return 0.5 * math.erfc((math.log(minutes) - mu) / sigma / math.sqrt(2))
-
-
-def schedule_value(times: tuple[float, ...], mu: float, sigma: float, target: float = TARGET) -> tuple[float, float]:
+def schedule_value(times: tuple[float, ...], odds: Odds, target: float = TARGET) -> tuple[float, float]:
     """(accepters asked on average, chance of an accept by `target`) when an accepter is asked at each
     of `times` (minutes after the call, ascending) unless an accept has come by then."""
+    def late(minutes: float) -> float:
+        return 1.0 - odds.answered_within(minutes)
+
     asked = 0.0
     for k, t in enumerate(times):
-        asked += math.prod(_late(t - s, mu, sigma) for s in times[:k])
-    return asked, 1.0 - math.prod(_late(target - s, mu, sigma) for s in times)
+        asked += math.prod(late(t - s) for s in times[:k])
+    return asked, 1.0 - math.prod(late(target - s) for s in times)
 
 
 def strangers(b: Behaviour, shares: list[float], step: float = 0.25, most: int = 6) -> list[dict]:
     """Per share of calls confirmed within the target: the fewest offers per call any policy that
     cannot tell providers apart needs (see the module doc), and the schedule that gets there."""
-    accept, mu, sigma = stranger_odds(b)
+    odds = stranger_odds(b)
     points = [(0.0, 0.0, ())]  # (chance in time, accepters asked, schedule); () asks nobody
     fine = [i * step for i in range(int(TARGET / step) + 1)]
     coarse = [float(i) for i in range(int(TARGET) + 1)]
     for m in range(1, most + 1):
         for rest in itertools.combinations_with_replacement(fine if m <= 3 else coarse, m - 1):
             times = (0.0,) + rest
-            asked, chance = schedule_value(times, mu, sigma)
+            asked, chance = schedule_value(times, odds)
             points.append((chance, asked, times))
     points.sort()
     hull: list[tuple[float, float, tuple]] = []  # lower convex hull of asked against chance
@@ -205,8 +201,8 @@ def strangers(b: Behaviour, shares: list[float], step: float = 0.25, most: int =
             if lo[0] <= share <= hi[0]:
                 w = (share - lo[0]) / (hi[0] - lo[0]) if hi[0] > lo[0] else 1.0
                 asked = lo[1] + w * (hi[1] - lo[1])
-                out.append({"share_in_time": share, "offers_per_call_at_least": round(asked / accept, 3),
-                            "accepters_asked": round(asked, 3), "stranger_accepts": round(accept, 3),
+                out.append({"share_in_time": share, "offers_per_call_at_least": round(asked / odds.accept, 3),
+                            "accepters_asked": round(asked, 3), "stranger_accepts": round(odds.accept, 3),
                             "schedules": [list(lo[2]), list(hi[2])], "mix": round(w, 3)})
                 break
         else:

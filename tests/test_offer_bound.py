@@ -70,11 +70,11 @@ def test_an_offer_sent_in_the_night_is_answered_after_the_morning_not_later():
     assert _answered_at(a, 150.0, morning) == 150.0 + a.delay_min  # sent after the morning: read at once
 
 
-
 def test_a_strangers_accept_share_and_answer_delay_are_the_simulators():
     """`stranger_odds` is what `answer_of` draws for providers nobody knows: the accept share, and an
     accepter's log delay (the providers' spread and each offer's together)."""
-    accept, mu, sigma = stranger_odds(SLOW_DAY, n=4000)
+    odds = stranger_odds(SLOW_DAY, n=4000)
+    accept, mu, sigma = odds.accept, odds.mu, odds.sigma
     answers = [answer_of(f"mc-{i}", i, 5, SLOW_DAY) for i in range(20000)]
     logs = [math.log(a.delay_min) for a in answers if a.kind == "accept"]
     assert abs(len(logs) / len(answers) - accept) < 0.015
@@ -83,17 +83,18 @@ def test_a_strangers_accept_share_and_answer_delay_are_the_simulators():
 
 
 def test_a_schedule_counts_accepters_and_chances_like_the_simulators_answers():
-    accept, mu, sigma = stranger_odds(SLOW_DAY, n=4000)
+    odds = stranger_odds(SLOW_DAY, n=4000)
+    accept, mu, sigma = odds.accept, odds.mu, odds.sigma
     delay = statistics.NormalDist(mu, sigma)
     late = lambda t: 1 - delay.cdf(math.log(t))  # noqa: E731
-    asked, chance = schedule_value((0.0,), mu, sigma)
+    asked, chance = schedule_value((0.0,), odds)
     assert asked == 1.0 and abs(chance - (1 - late(15.0))) < 1e-9
-    asked, chance = schedule_value((0.0, 6.0), mu, sigma)
+    asked, chance = schedule_value((0.0, 6.0), odds)
     assert abs(asked - (1 + late(6.0))) < 1e-9 and abs(chance - (1 - late(15.0) * late(9.0))) < 1e-9
     # played on the simulator's answers: at each minute, while no accept has come, strangers are asked
     # until one who accepts is found
     times = (0.0, 0.0, 6.0)
-    asked, chance = schedule_value(times, mu, sigma)
+    asked, chance = schedule_value(times, odds)
     trials, offers, in_time, accepters, stranger = 6000, 0, 0, 0, 0
     for call in range(trials):
         arrivals: list[float] = []
@@ -117,9 +118,9 @@ def test_a_schedule_counts_accepters_and_chances_like_the_simulators_answers():
 def test_the_bound_is_the_cheapest_mix_of_two_schedules():
     """Mixing schedules across calls is allowed: the bound at each share is the cheapest pair of
     schedules (or one) whose average chance reaches it, searched here by brute force."""
-    accept, mu, sigma = stranger_odds(SLOW_DAY)
+    odds = stranger_odds(SLOW_DAY)
     grid = [float(t) for t in range(16)]
-    points = [(0.0, 0.0)] + [schedule_value((0.0,) + rest, mu, sigma)[::-1]
+    points = [(0.0, 0.0)] + [schedule_value((0.0,) + rest, odds)[::-1]
                              for m in range(1, 4) for rest in itertools.combinations_with_replacement(grid, m - 1)]
     for share, line in zip((0.5, 0.8, 0.9), strangers(SLOW_DAY, [0.5, 0.8, 0.9], step=1.0, most=3)):
         cheapest = math.inf
@@ -127,7 +128,7 @@ def test_the_bound_is_the_cheapest_mix_of_two_schedules():
             if c1 <= share <= c2:
                 w = (share - c1) / (c2 - c1) if c2 > c1 else 1.0
                 cheapest = min(cheapest, a1 + w * (a2 - a1))
-        assert abs(line["offers_per_call_at_least"] - cheapest / accept) < 0.002
+        assert abs(line["offers_per_call_at_least"] - cheapest / odds.accept) < 0.002
 
 
 def test_on_the_slow_day_85_percent_in_time_costs_strangers_more_than_three_offers_a_call():

@@ -43,6 +43,11 @@ def seeded(*parts: object) -> random.Random:
 PROVIDER_SPREAD = 0.4  # log-sd of providers' own median delays around the mean
 
 
+def offer_spread(b: Behaviour) -> float:
+    """Log-sd of one offer's delay around its provider's median: with the providers' spread, the day's."""
+    return math.sqrt(max(b.sigma ** 2 - PROVIDER_SPREAD ** 2, 0.05))
+
+
 def provider_traits(code: str, seed: int, b: Behaviour) -> tuple[float, float, float]:
     """A provider's own accept share, answer share and median delay, spread around the means."""
     rng = seeded("traits", code, seed)
@@ -57,8 +62,7 @@ def answer_of(code: str, call: int, seed: int, b: Behaviour) -> Answer:
     rng = seeded("answer", code, call, seed)
     u = rng.random()
     kind = "accept" if u < accept else "decline" if u < answer else "silent"
-    sigma = math.sqrt(max(b.sigma ** 2 - PROVIDER_SPREAD ** 2, 0.05))
-    return Answer(kind, median * math.exp(rng.gauss(0, sigma)))
+    return Answer(kind, median * math.exp(rng.gauss(0, offer_spread(b))))
 
 
 def after_night(at: datetime, b: Behaviour) -> datetime:

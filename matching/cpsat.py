@@ -693,7 +693,9 @@ def solve_pairs(cs: CandidateSet, deadline: float, *, decompose: bool = True, wo
     return chosen, stats
 
 
-EXPLAIN_S_PER_REQUEST = 1.2e-4  # explanations with suggestions: ~0.1 ms a request on a surge of 1,000 with 160 left out
+# explanations with suggestions: 0.03-0.05 s on a surge of 1,000 with 50-170 left out (and the search
+# itself ends up to 0.03 s past its deadline when a question to CP-SAT stops)
+EXPLAIN_S_PER_REQUEST = 1e-4
 REPRODUCIBLE_SHARE = 0.6  # of the limit, as CP-SAT deterministic seconds, in reproducible mode
 
 

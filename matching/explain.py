@@ -17,7 +17,7 @@ import numpy as np
 
 from .candidates import (
     FEASIBLE, R_AGE, R_BUSY, R_CLOSED, R_EXCLUDED, R_FULL, R_LANGUAGE, R_SKILL, R_TOO_MANY, REASONS, WIDEN_MAX_KM,
-    CandidateSet, busy_span, classify, index_pairs, provider_items, room_ok,
+    CandidateSet, base_loads, busy_span, classify, index_pairs, provider_items,
 )
 from .distance import haversine_km
 from .types import Explanation, Plan, Problem
@@ -29,6 +29,7 @@ REASON_CODES = {
 }
 SHIFTS = (30, -30, 60, -60, 90, -90, 120, -120, 180, -180, 240, -240)
 N_ALTERNATIVES = 3
+SUGGEST_CHUNK = 2_000_000  # request rows x providers looked at in one go by the suggestions
 
 
 def plan_figures(problem: Problem, cs: CandidateSet, plan: Plan) -> None:
@@ -45,6 +46,8 @@ def explain_all(problem: Problem, cs: CandidateSet, assignments: Mapping[str, st
     """One explanation per request row; past `suggest_until` (perf_counter) the suggestions are left out."""
     ex = Explainer(problem, cs, assignments, suggest_until)
     rows = range(len(cs.rt)) if rows is None else rows
+    if suggest_until is None or time.perf_counter() < suggest_until:  # every unplaced row's at once
+        ex.suggestions.update(ex.suggest_rows([r for r in rows if cs.rt.ids[r] not in assignments]))
     return {cs.rt.ids[r]: ex.explain(r) for r in rows}
 
 
@@ -67,6 +70,7 @@ class Explainer:
         self.problem, self.cs, self.assignments = problem, cs, assignments
         self.suggest_until = suggest_until
         self._items: dict[int, list] | None = None
+        self.suggestions: dict[int, tuple[list[str], list[str], list[str]]] = {}  # per unplaced row, once made
 
     @property
     def items(self) -> dict[int, list]:
@@ -204,10 +208,10 @@ class Explainer:
             code = REASON_CODES[top]
             self._phrases(counts, closes, opens, spans, unused, ko_parts, en_parts)
 
-        if self.suggest_until is None or time.perf_counter() < self.suggest_until:
-            sugg, sugg_ko, sugg_en = self._suggest(r, pis, reasons)
-        else:  # the time limit is spent: reasons and counts only
-            sugg, sugg_ko, sugg_en = [], [], []
+        if r not in self.suggestions and (self.suggest_until is None or time.perf_counter() < self.suggest_until):
+            self.suggestions.update(self.suggest_rows([r]))
+        # past the time limit: reasons and counts only
+        sugg, sugg_ko, sugg_en = self.suggestions.get(r, ([], [], []))
         ko = "; ".join(ko_parts)
         en = "; ".join(en_parts)
         if sugg_ko:
@@ -261,54 +265,80 @@ class Explainer:
 
     # -- what would place it -----------------------------------------------------------------
 
-    def _fits_now(self, p: int, start: int, end: int, r: int) -> bool:
-        req = self.cs.rt.requests[r]
-        return room_ok(self.cs.pt.providers[p], start, end, len(req.child_ages), req.location.lat,
-                       req.location.lon, self.items.get(p, ()), self.problem.travel)
+    def suggest_rows(self, rows) -> dict[int, tuple[list[str], list[str], list[str]]]:
+        """What would place each of the unplaced request rows: (codes, Korean, English), at most one of
+        each kind (wider radius, shifted window, shorter window). Every candidate of every row is
+        classified at once, against the plan's load: per row and kind the first that passes wins."""
+        rows = np.asarray(list(rows), dtype=np.int64)
+        out: dict[int, tuple[list[str], list[str], list[str]]] = {int(r): ([], [], []) for r in rows}
+        for chunk in np.array_split(rows, max(1, -(-len(rows) * len(self.cs.pt) // SUGGEST_CHUNK))):
+            if len(chunk):
+                self._suggest_chunk(chunk, out)
+        return out
 
-    def _suggest(self, r: int, pis: np.ndarray, reasons: np.ndarray):
+    def _suggest_chunk(self, rows: np.ndarray, out) -> None:
         cs, pt, rt, pr = self.cs, self.cs.pt, self.cs.rt, self.problem
-        codes: list[str] = []
-        ko: list[str] = []
-        en: list[str] = []
+        # (row, provider, start, end, rank within its row and kind) of every candidate, per kind
+        kinds: dict[str, tuple] = {}
         # Wider radius: the nearest provider outside its radius that passes every other rule.
-        d = haversine_km(rt.lat[r], rt.lon[r], pt.lat, pt.lon)
-        out = np.flatnonzero((d > pt.radius) & (d <= WIDEN_MAX_KM))
-        out = out[np.argsort(d[out], kind="stable")]
-        if len(out):
-            why = classify(pr, pt, rt, np.full(len(out), r), out, cs.loads)
-            for p in out[why == FEASIBLE][:20].tolist():
-                if self._fits_now(p, int(rt.start[r]), int(rt.end[r]), r):
-                    km = float(d[p])
+        d = haversine_km(rt.lat[rows][:, None], rt.lon[rows][:, None], pt.lat[None, :], pt.lon[None, :])
+        k, p = np.nonzero((d > pt.radius[None, :]) & (d <= WIDEN_MAX_KM))
+        dk = d[k, p]
+        order = np.lexsort((dk, k))
+        k, p = k[order], p[order]
+        kinds["widen"] = (rows[k], p, rt.start[rows][k], rt.end[rows][k], dk[order])
+        # Providers in radius that fail only on time: a shifted window, nearest shift first, or a
+        # window ending when one of the closed ones closes.
+        sl = [cs.pairs_of(int(r)) for r in rows.tolist()]
+        idx = np.concatenate([np.arange(a.start, a.stop) for a in sl]) if sl else np.zeros(0, np.int64)
+        own = np.repeat(rows, [a.stop - a.start for a in sl])
+        why = cs.all_reason[idx]
+        timed = ~np.isin(why, [R_EXCLUDED, R_AGE, R_SKILL, R_LANGUAGE, R_TOO_MANY])
+        tr, tp, tpos = own[timed], cs.all_pi[idx][timed], np.flatnonzero(timed)
+        shifts = np.asarray(SHIFTS, dtype=np.int64)
+        sr = np.repeat(tr, len(shifts))
+        sp = np.repeat(tp, len(shifts))
+        sdt = np.tile(shifts, len(tr))
+        rank = np.tile(np.arange(len(shifts)), len(tr)) * (len(idx) + 1) + np.repeat(tpos, len(shifts))
+        ok = rt.start[sr] + sdt >= pr.now
+        sr, sp, sdt, rank = sr[ok], sp[ok], sdt[ok], rank[ok]
+        kinds["shift"] = (sr, sp, rt.start[sr] + sdt, rt.end[sr] + sdt, rank)
+        closed = timed & (why == R_CLOSED)
+        cr, cp = own[closed], cs.all_pi[idx][closed]
+        s0 = rt.start[cr]
+        # the first opening interval (in the provider's order) that holds the start and lasts an hour
+        inside = (pt.av_start[cp] <= s0[:, None]) & (s0[:, None] < pt.av_end[cp]) & (pt.av_end[cp] - s0[:, None] >= 60)
+        has = inside.any(axis=1)
+        ends = pt.av_end[cp, inside.argmax(axis=1)]
+        kinds["shorten"] = (cr[has], cp[has], s0[has], ends[has], np.flatnonzero(closed)[has])
+
+        # Commitments plus the plan as load, at the providers these rows can reach: a pair that
+        # classify() passes against it fits the plan as it stands.
+        near = (d <= max(float(pt.radius.max()), WIDEN_MAX_KM) + 1.0).any(axis=0)
+        loads = base_loads(pr, pt, rt, self.assignments, only=near)
+        for kind, (r_, p_, s_, e_, rank_) in kinds.items():
+            if not len(r_):
+                continue
+            fits = classify(pr, pt, rt, r_, p_, loads, start=s_, end=e_) == FEASIBLE
+            r_, p_, s_, e_, rank_ = r_[fits], p_[fits], s_[fits], e_[fits], rank_[fits]
+            order = np.lexsort((rank_, r_))
+            first = order[np.r_[True, r_[order][1:] != r_[order][:-1]]] if len(order) else order
+            for j in first.tolist():
+                r, q = int(r_[j]), int(p_[j])
+                codes, ko, en = out[r]
+                pid = pt.ids[q]
+                if kind == "widen":
+                    km = float(rank_[j])
                     codes.append(f"widen_radius:{km:.1f}km")
-                    ko.append(f"반경을 {km:.1f} km로 넓히면 {pt.ids[p]} 가능")
-                    en.append(f"widening the radius to {km:.1f} km would place it with {pt.ids[p]}")
-                    break
-        # Shifted window, nearest shift first, among providers that fail only on time.
-        timed = pis[~np.isin(reasons, [R_EXCLUDED, R_AGE, R_SKILL, R_LANGUAGE, R_TOO_MANY])]
-        s0, e0 = int(rt.start[r]), int(rt.end[r])
-        if len(timed):
-            shifts = np.array([dt for dt in SHIFTS if s0 + dt >= pr.now], dtype=np.int64)
-            ri = np.full(len(shifts) * len(timed), r)
-            pi = np.tile(timed, len(shifts))
-            dt = np.repeat(shifts, len(timed))
-            why = classify(pr, pt, rt, ri, pi, cs.loads, start=s0 + dt, end=e0 + dt)
-            for k in np.flatnonzero(why == FEASIBLE).tolist():
-                if self._fits_now(int(pi[k]), s0 + int(dt[k]), e0 + int(dt[k]), r):
-                    m = int(dt[k])
+                    ko.append(f"반경을 {km:.1f} km로 넓히면 {pid} 가능")
+                    en.append(f"widening the radius to {km:.1f} km would place it with {pid}")
+                elif kind == "shift":
+                    m = int(s_[j] - rt.start[r])
                     codes.append(f"shift_window:{m:+d}min")
-                    ko.append(f"시간을 {m:+d}분 옮기면 {pt.ids[int(pi[k])]} 가능")
-                    en.append(f"shifting the window by {m:+d} min would place it with {pt.ids[int(pi[k])]}")
-                    break
-            # Shorter window ending when a provider closes.
-            for p in pis[reasons == R_CLOSED].tolist():
-                ends = [iv.end for iv in pt.providers[p].availability if iv.start <= s0 < iv.end and iv.end - s0 >= 60]
-                if not ends:
-                    continue
-                why = classify(pr, pt, rt, np.array([r]), np.array([p]), cs.loads, start=[s0], end=[ends[0]])
-                if why[0] == FEASIBLE and self._fits_now(p, s0, ends[0], r):
-                    codes.append(f"shorten_window:end={self.fmt(ends[0])}")
-                    ko.append(f"종료를 {self.fmt(ends[0])}로 당기면 {pt.ids[p]} 가능")
-                    en.append(f"ending at {self.fmt(ends[0])} would place it with {pt.ids[p]}")
-                    break
-        return codes, ko, en
+                    ko.append(f"시간을 {m:+d}분 옮기면 {pid} 가능")
+                    en.append(f"shifting the window by {m:+d} min would place it with {pid}")
+                else:
+                    t = self.fmt(int(e_[j]))
+                    codes.append(f"shorten_window:end={t}")
+                    ko.append(f"종료를 {t}로 당기면 {pid} 가능")
+                    en.append(f"ending at {t} would place it with {pid}")

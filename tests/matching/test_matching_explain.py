@@ -106,6 +106,41 @@ def test_a_count_in_radius_above_what_the_solver_saw_is_named_in_both_languages(
     assert e.counts["in_radius"] == 3 and "reviewed" not in e.counts and "반경 내 3곳 중 가능 3곳" in e.summary_ko
 
 
+def test_a_wider_radius_is_suggested_past_every_provider_the_plan_fills():
+    """R0 has nobody in radius. The 22 facilities nearest outside it each take one family of the plan
+    (a place each); the one with room is the 23rd nearest, 28 km away: that is the one suggested."""
+    full = [facility(f"P{k:02d}", 6 + 0.5 * k, cap=1) for k in range(22)]
+    spare = facility("P99", 28.0, cap=1)
+    families = [Request(id=f"Q{k:02d}", child_ages=(5,), start=h(10), end=h(14), location=p.location)
+                for k, p in enumerate(full)]
+    r0 = Request(id="R0", child_ages=(5,), start=h(10), end=h(14), location=HOME)
+    plan = solve(Problem(requests=[r0, *families], providers=(*full, spare), now=h(8), tz_offset_min=0),
+                 reproducible=True)
+    assert plan.placed == 22 and "R0" not in plan.assignments
+    e = plan.explanations["R0"]
+    assert e.reason_code == "no_provider_in_radius"
+    assert e.suggestions[0] == "widen_radius:28.0km"
+    assert "반경을 28.0 km로 넓히면 P99 가능" in e.suggestions_ko
+    assert "widening the radius to 28.0 km would place it with P99" in e.suggestions_en
+
+
+def test_suggestions_made_for_every_unplaced_request_at_once_match_one_at_a_time():
+    """The explanations ask what would place every unplaced request in one go; each answer is the
+    one that request gets alone (same kinds, same provider, same order)."""
+    from matching.candidates import build_candidates
+    from matching.explain import Explainer
+
+    pr = generate("Mc", seed=4, n_providers=150, n_requests=160)
+    plan = solve(pr, workers=1, reproducible=True)
+    cs = build_candidates(pr)
+    unplaced = [r for r in range(len(cs.rt)) if cs.rt.ids[r] not in plan.assignments]
+    together = Explainer(pr, cs, plan.assignments).suggest_rows(unplaced)
+    alone = {r: Explainer(pr, cs, plan.assignments).suggest_rows([r])[r] for r in unplaced}
+    assert together == alone
+    kinds = {code.split(":")[0] for codes, _, _ in together.values() for code in codes}
+    assert len(unplaced) >= 20 and kinds == {"widen_radius", "shift_window", "shorten_window"}
+
+
 def test_every_unplaced_request_in_a_generated_instance_has_counts():
     pr = generate("Mc", seed=9, n_providers=150, n_requests=120)
     for plan in (solve(pr, workers=1), greedy_call_order(pr)):

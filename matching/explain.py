@@ -271,6 +271,8 @@ class Explainer:
         classified at once, against the plan's load: per row and kind the first that passes wins."""
         rows = np.asarray(list(rows), dtype=np.int64)
         out: dict[int, tuple[list[str], list[str], list[str]]] = {int(r): ([], [], []) for r in rows}
+        if not len(self.cs.pt):  # no provider registered: nothing would place them
+            return out
         for chunk in np.array_split(rows, max(1, -(-len(rows) * len(self.cs.pt) // SUGGEST_CHUNK))):
             if len(chunk):
                 self._suggest_chunk(chunk, out)

@@ -79,6 +79,10 @@ def test_nobody_in_radius_is_reported_with_the_nearest_distance():
     assert e.reason_code == "no_provider_in_radius"
     assert e.counts["in_radius"] == 0
     assert "반경 내 기관 없음" in e.summary_ko
+    alone = replace(pr, providers=())  # nobody registered at all: still an explanation, no suggestion
+    for plan in (solve(alone), solve_incremental(alone, "R1")):
+        e = plan.explanations["R1"]
+        assert e.reason_code == "no_provider_in_radius" and e.suggestions == []
 
 
 def test_a_count_in_radius_above_what_the_solver_saw_is_named_in_both_languages():

@@ -41,12 +41,7 @@ MIN_STAGE_S = 0.002
 # The surge parts' share counts each pair of the parts CP-SAT solves after them this many times: CP-SAT
 # settles a small packing part within a few tenths of a second where the neighbourhoods gain a few
 # weight (S600t#1's 442-pair part places 136 in 0.1 s, 155 in 0.2 s; by pairs alone it had 0.07 s).
-# Twice is enough: on S1000 the parts after the surge part prove their placements within 0.03 s
-# each and spent the rest of a 4x share on fairness (S1000#4: 0.1 s, while its surge part was 0.5 %
-# short). A/B, alternating in one process, 3 solves each, twice: S1000 and S600t -0.995 % -> -0.940 %
-# of the optimum on average, S1000, S600 and S600c -0.358 % -> -0.316 %; S600t#1 979-983 at 4 and at
-# 2, but 961-963 at 1.
-REST_WEIGHT = 2.0
+REST_WEIGHT = 4.0
 MIN_PART_S = 0.02  # a part's share is proportional to its pairs, but at least this
 MODEL_S_PER_PAIR = 3e-5  # rough cost of writing one pair's share of the model
 INT_MAX = 2**62

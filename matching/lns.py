@@ -393,7 +393,8 @@ def _solve_part(start: np.ndarray, budget, workers: int, seed: int, lp: Prefetch
     if search.weight() < bound or ix.units(search.x) > ub * (1 + KM_GAP_ENOUGH):
         # km's LP bound is kept time for only where the weight is proven (below it, it is 0 anyway)
         reserve = total * KM_LP_SHARE if relax is not None and search.weight() == bound else 0.0
-        reserve += min(SHORTEN_S, SHORTEN_SHARE * total)
+        if not budget.deterministic:  # (there the last move is bounded by its work, not by the clock)
+            reserve += min(SHORTEN_S, SHORTEN_SHARE * total)
         search.run(_Until(budget, budget.left() - reserve), workers)
     x = better(ix, search.x, shortened(ix, search.x, budget))
     stats.update(search.stats)

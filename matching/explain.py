@@ -45,7 +45,7 @@ def explain_all(problem: Problem, cs: CandidateSet, assignments: Mapping[str, st
                 rows=None, suggest_until: float | None = None) -> dict[str, Explanation]:
     """One explanation per request row; past `suggest_until` (perf_counter) the suggestions are left out."""
     ex = Explainer(problem, cs, assignments, suggest_until)
-    rows = range(len(cs.rt)) if rows is None else rows
+    rows = range(len(cs.rt)) if rows is None else list(rows)  # read twice
     if suggest_until is None or time.perf_counter() < suggest_until:  # every unplaced row's at once
         ex.suggestions.update(ex.suggest_rows([r for r in rows if cs.rt.ids[r] not in assignments]))
     return {cs.rt.ids[r]: ex.explain(r) for r in rows}
@@ -268,13 +268,18 @@ class Explainer:
     def suggest_rows(self, rows) -> dict[int, tuple[list[str], list[str], list[str]]]:
         """What would place each of the unplaced request rows: (codes, Korean, English), at most one of
         each kind (wider radius, shifted window, shorter window). Every candidate of every row is
-        classified at once, against the plan's load: per row and kind the first that passes wins."""
+        classified at once, against the plan's load: per row and kind the first that passes wins.
+        Rows are taken in chunks (SUGGEST_CHUNK rows x providers); past `suggest_until` the rows
+        left get none."""
         rows = np.asarray(list(rows), dtype=np.int64)
-        out: dict[int, tuple[list[str], list[str], list[str]]] = {int(r): ([], [], []) for r in rows}
+        out: dict[int, tuple[list[str], list[str], list[str]]] = {}
         if not len(self.cs.pt):  # no provider registered: nothing would place them
-            return out
+            return {int(r): ([], [], []) for r in rows}
         for chunk in np.array_split(rows, max(1, -(-len(rows) * len(self.cs.pt) // SUGGEST_CHUNK))):
+            if self.suggest_until is not None and time.perf_counter() >= self.suggest_until:
+                break
             if len(chunk):
+                out.update({int(r): ([], [], []) for r in chunk})
                 self._suggest_chunk(chunk, out)
         return out
 

@@ -145,6 +145,27 @@ def test_suggestions_made_for_every_unplaced_request_at_once_match_one_at_a_time
     assert len(unplaced) >= 20 and kinds == {"widen_radius", "shift_window", "shorten_window"}
 
 
+def test_suggestions_stop_between_chunks_once_the_time_is_spent(monkeypatch):
+    """On a national-sized plan the suggestions go in chunks of rows; once the limit passes, the rows
+    left get reasons and counts but no suggestion, as one call at a time did (the clock is driven)."""
+    from matching import explain
+    from matching.candidates import build_candidates
+
+    pr = generate("Mc", seed=4, n_providers=150, n_requests=160)
+    plan = solve(pr, workers=1, reproducible=True)
+    cs = build_candidates(pr)
+    unplaced = [r for r in range(len(cs.rt)) if cs.rt.ids[r] not in plan.assignments]
+    monkeypatch.setattr(explain, "SUGGEST_CHUNK", 5 * len(cs.pt))  # five rows a chunk
+    clock = iter([0.0] + [10.0] * 10_000)  # the limit (5.0) passes after the first chunk
+    monkeypatch.setattr(explain.time, "perf_counter", lambda: next(clock))
+    made = explain.Explainer(pr, cs, plan.assignments, suggest_until=5.0).suggest_rows(unplaced)
+    assert sorted(made) == unplaced[:5]
+    assert any(codes for codes, _, _ in made.values())
+    ex = explain.explain_all(pr, cs, plan.assignments, suggest_until=5.0)
+    assert all(not e.suggestions for e in ex.values())  # past the limit from the start: none at all
+    assert all(e.reason_code and e.counts for e in ex.values() if e.provider_id is None)
+
+
 def test_every_unplaced_request_in_a_generated_instance_has_counts():
     pr = generate("Mc", seed=9, n_providers=150, n_requests=120)
     for plan in (solve(pr, workers=1), greedy_call_order(pr)):

@@ -46,8 +46,7 @@ def explain_all(problem: Problem, cs: CandidateSet, assignments: Mapping[str, st
     """One explanation per request row; past `suggest_until` (perf_counter) the suggestions are left out."""
     ex = Explainer(problem, cs, assignments, suggest_until)
     rows = range(len(cs.rt)) if rows is None else list(rows)  # read twice
-    if suggest_until is None or time.perf_counter() < suggest_until:  # every unplaced row's at once
-        ex.suggestions.update(ex.suggest_rows([r for r in rows if cs.rt.ids[r] not in assignments]))
+    ex.suggestions.update(ex.suggest_rows([r for r in rows if cs.rt.ids[r] not in assignments]))  # all at once
     return {cs.rt.ids[r]: ex.explain(r) for r in rows}
 
 
@@ -208,9 +207,8 @@ class Explainer:
             code = REASON_CODES[top]
             self._phrases(counts, closes, opens, spans, unused, ko_parts, en_parts)
 
-        if r not in self.suggestions and (self.suggest_until is None or time.perf_counter() < self.suggest_until):
+        if r not in self.suggestions:  # (none once the time limit is spent: reasons and counts only)
             self.suggestions.update(self.suggest_rows([r]))
-        # past the time limit: reasons and counts only
         sugg, sugg_ko, sugg_en = self.suggestions.get(r, ([], [], []))
         ko = "; ".join(ko_parts)
         en = "; ".join(en_parts)
@@ -299,9 +297,9 @@ class Explainer:
         sl = [cs.pairs_of(int(r)) for r in rows.tolist()]
         idx = np.concatenate([np.arange(a.start, a.stop) for a in sl]) if sl else np.zeros(0, np.int64)
         own = np.repeat(rows, [a.stop - a.start for a in sl])
-        why = cs.all_reason[idx]
+        why, pis = cs.all_reason[idx], cs.all_pi[idx]
         timed = ~np.isin(why, [R_EXCLUDED, R_AGE, R_SKILL, R_LANGUAGE, R_TOO_MANY])
-        tr, tp, tpos = own[timed], cs.all_pi[idx][timed], np.flatnonzero(timed)
+        tr, tp, tpos = own[timed], pis[timed], np.flatnonzero(timed)
         shifts = np.asarray(SHIFTS, dtype=np.int64)
         sr = np.repeat(tr, len(shifts))
         sp = np.repeat(tp, len(shifts))
@@ -311,7 +309,7 @@ class Explainer:
         sr, sp, sdt, rank = sr[ok], sp[ok], sdt[ok], rank[ok]
         kinds["shift"] = (sr, sp, rt.start[sr] + sdt, rt.end[sr] + sdt, rank)
         closed = timed & (why == R_CLOSED)
-        cr, cp = own[closed], cs.all_pi[idx][closed]
+        cr, cp = own[closed], pis[closed]
         s0 = rt.start[cr]
         # the first opening interval (in the provider's order) that holds the start and lasts an hour
         inside = (pt.av_start[cp] <= s0[:, None]) & (s0[:, None] < pt.av_end[cp]) & (pt.av_end[cp] - s0[:, None] >= 60)
